@@ -1,0 +1,105 @@
+from django.contrib.auth import authenticate
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from .models import AuditEntry, Authority, Enterprise, Licence
+from .permissions import HasMembership
+from .selectors import audit_entry_list, authority_list, enterprise_list
+
+
+class AuthorityOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Authority
+        fields = ["id", "name", "name_en", "level", "code", "parent"]
+
+
+class LicenceOutput(serializers.ModelSerializer):
+    class Meta:
+        model = Licence
+        fields = ["id", "activity", "number", "valid_from", "valid_to", "status"]
+
+
+class EnterpriseOutput(serializers.ModelSerializer):
+    county_code = serializers.CharField(source="county.code", read_only=True)
+    county_name = serializers.CharField(source="county.name", read_only=True)
+    group_name = serializers.CharField(source="group.name", read_only=True, default=None)
+    licences = LicenceOutput(many=True, read_only=True)
+
+    class Meta:
+        model = Enterprise
+        fields = ["id", "name", "name_en", "credit_code", "county", "county_code", "county_name", "group",
+                  "group_name", "smelting_capacity_t", "stop_rectify_ordered", "licences"]
+
+
+class AuditEntryOutput(serializers.ModelSerializer):
+    class Meta:
+        model = AuditEntry
+        fields = ["id", "at", "actor_username", "organisation", "action", "object_type", "object_id",
+                  "before", "after", "request_id", "hash"]
+
+
+class AuthorityViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = AuthorityOutput
+    permission_classes = [HasMembership]
+    filterset_fields = ["level", "parent", "code"]
+    search_fields = ["name", "code"]
+
+    def get_queryset(self):
+        return authority_list(user=self.request.user)
+
+
+class EnterpriseViewSet(viewsets.ReadOnlyModelViewSet):
+    serializer_class = EnterpriseOutput
+    permission_classes = [HasMembership]
+    filterset_fields = ["county", "group"]
+    search_fields = ["name", "credit_code"]
+    ordering_fields = ["name", "credit_code"]
+
+    def get_queryset(self):
+        return enterprise_list(user=self.request.user).prefetch_related("licences").order_by("name", "id")
+
+
+class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """The audit trail of the caller's subtree (authorities only). Entries are read-only by design."""
+
+    serializer_class = AuditEntryOutput
+    permission_classes = [HasMembership]
+    filterset_fields = ["action", "object_type", "object_id"]
+    search_fields = ["actor_username", "action", "object_id"]
+
+    def get_queryset(self):
+        return audit_entry_list(user=self.request.user).order_by("-id")
+
+
+class TokenInput(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenOutput(serializers.Serializer):
+    token = serializers.CharField()
+
+
+class ObtainTokenView(APIView):
+    """Exchange a username and password for an API token (django-axes counts failures here too)."""
+
+    authentication_classes: list = []
+    permission_classes: list = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "token"
+
+    @extend_schema(request=TokenInput, responses={200: TokenOutput})
+    def post(self, request):
+        data = TokenInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request._request, username=data.validated_data["username"],
+                            password=data.validated_data["password"])
+        if user is None or not user.is_active:
+            raise serializers.ValidationError({"non_field_errors": [_("Unable to log in with these credentials.")]})
+        token, _created = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})

@@ -1,0 +1,300 @@
+from __future__ import annotations
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .validators import division_code_validator, validate_credit_code
+
+
+class Role(models.TextChoices):
+    MINISTRY_OFFICIAL = "ministry_official", _("Ministry official")
+    MINISTRY_APPROVER = "ministry_approver", _("Ministry approver")
+    AUTHORITY_REVIEWER = "authority_reviewer", _("County reviewer")
+    AUTHORITY_VIEWER = "authority_viewer", _("Authority viewer")
+    ENTERPRISE_FILER = "enterprise_filer", _("Enterprise filer")
+    ENTERPRISE_MANAGER = "enterprise_manager", _("Enterprise manager")
+
+
+MINISTRY_ROLES = frozenset({Role.MINISTRY_OFFICIAL, Role.MINISTRY_APPROVER})
+AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REVIEWER, Role.AUTHORITY_VIEWER})
+ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_FILER, Role.ENTERPRISE_MANAGER})
+
+
+class Level(models.TextChoices):
+    MINISTRY = "ministry", _("Ministry")
+    PROVINCE = "province", _("Province")
+    CITY = "city", _("City")
+    COUNTY = "county", _("County")
+
+
+LEVEL_ORDER = [Level.MINISTRY, Level.PROVINCE, Level.CITY, Level.COUNTY]
+PARENT_LEVEL = {LEVEL_ORDER[i]: LEVEL_ORDER[i - 1] for i in range(1, len(LEVEL_ORDER))}
+
+
+class Activity(models.TextChoices):
+    MINING = "mining", _("Mining")
+    SMELTING_SEPARATION = "smelting_separation", _("Smelting separation")
+
+
+class IndicatorType(models.TextChoices):
+    MINING_ROCK = "mining_rock", _("Rock-type mining")
+    MINING_ION = "mining_ion", _("Ion-adsorption mining")
+    SMELTING_SEPARATION = "smelting_separation", _("Smelting separation")
+
+
+ACTIVITY_OF_INDICATOR = {
+    IndicatorType.MINING_ROCK: Activity.MINING,
+    IndicatorType.MINING_ION: Activity.MINING,
+    IndicatorType.SMELTING_SEPARATION: Activity.SMELTING_SEPARATION,
+}
+
+
+class Authority(models.Model):
+    """A government body at one level of the administrative tree (ministry → province → city → county)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    level = models.CharField(_("level"), max_length=10, choices=Level.choices)
+    code = models.CharField(_("division code"), max_length=6, unique=True, validators=[division_code_validator])
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    # Materialised path of division codes, e.g. "000000/150000/150200/150206/": a subtree is a prefix.
+    path = models.CharField(max_length=64, db_index=True, editable=False)
+
+    class Meta:
+        verbose_name = _("authority")
+        verbose_name_plural = _("authorities")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(level="ministry") & Q(parent__isnull=True))
+                | (~Q(level="ministry") & Q(parent__isnull=False)),
+                name="authority_parent_iff_not_ministry",
+            ),
+        ]
+        indexes = [models.Index(fields=["path"], name="authority_path_like", opclasses=["varchar_pattern_ops"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.level == Level.MINISTRY:
+            if self.parent_id:
+                raise ValidationError({"parent": _("The ministry has no parent authority.")})
+            return
+        if self.parent is None:
+            raise ValidationError({"parent": _("A %(level)s authority needs a parent.") % {"level": self.get_level_display()}})
+        expected = PARENT_LEVEL[Level(self.level)]
+        if self.parent.level != expected:
+            raise ValidationError(
+                {
+                    "parent": _("The parent of a %(level)s authority must be a %(expected)s authority, not a %(got)s one.")
+                    % {
+                        "level": self.get_level_display(),
+                        "expected": Level(expected).label,
+                        "got": self.parent.get_level_display(),
+                    }
+                }
+            )
+
+    def save(self, *args, **kwargs):
+        self.full_clean(exclude=["path"])
+        self.path = (self.parent.path if self.parent_id else "") + f"{self.code}/"
+        super().save(*args, **kwargs)
+
+    def is_within(self, other: Authority) -> bool:
+        return self.path.startswith(other.path)
+
+
+class EnterpriseGroup(models.Model):
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    short_name = models.CharField(_("short name"), max_length=40, blank=True)
+    name_en = models.CharField(_("English name"), max_length=120, blank=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code])
+
+    class Meta:
+        verbose_name = _("enterprise group")
+        verbose_name_plural = _("enterprise groups")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Enterprise(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True, validators=[validate_credit_code])
+    county = models.ForeignKey(
+        Authority, verbose_name=_("county"), on_delete=models.PROTECT, related_name="enterprises",
+        limit_choices_to={"level": Level.COUNTY},
+    )
+    group = models.ForeignKey(
+        EnterpriseGroup, verbose_name=_("group"), null=True, blank=True, on_delete=models.PROTECT, related_name="enterprises"
+    )
+    smelting_capacity_t = models.DecimalField(
+        _("smelting separation capacity (t REO/year)"), max_digits=14, decimal_places=3, null=True, blank=True
+    )
+    stop_rectify_ordered = models.BooleanField(_("under a stop-and-rectify order"), default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("enterprise")
+        verbose_name_plural = _("enterprises")
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(smelting_capacity_t__isnull=True) | Q(smelting_capacity_t__gte=0),
+                name="enterprise_capacity_not_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.county_id and self.county.level != Level.COUNTY:
+            raise ValidationError({"county": _("An enterprise is domiciled in a county-level authority.")})
+
+
+class LicenceStatus(models.TextChoices):
+    DESIGNATED = "designated", _("Designated")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
+class Licence(models.Model):
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT, related_name="licences")
+    activity = models.CharField(_("activity"), max_length=24, choices=Activity.choices)
+    number = models.CharField(_("licence number"), max_length=64, unique=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    status = models.CharField(_("status"), max_length=12, choices=LicenceStatus.choices, default=LicenceStatus.DESIGNATED)
+
+    class Meta:
+        verbose_name = _("licence")
+        verbose_name_plural = _("licences")
+        ordering = ["enterprise_id", "activity", "valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")), name="licence_valid_range"),
+        ]
+        indexes = [models.Index(fields=["activity", "status", "valid_to"], name="licence_designated_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.number} ({self.get_activity_display()})"
+
+
+class Membership(models.Model):
+    """A user's one organisation (an authority, an enterprise or an enterprise group) and one role."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    authority = models.ForeignKey(Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    group = models.ForeignKey(EnterpriseGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(authority__isnull=False, enterprise__isnull=True, group__isnull=True)
+                    | Q(authority__isnull=True, enterprise__isnull=False, group__isnull=True)
+                    | Q(authority__isnull=True, enterprise__isnull=True, group__isnull=False)
+                ),
+                name="membership_exactly_one_organisation",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(authority__isnull=False, role__in=[r.value for r in MINISTRY_ROLES | AUTHORITY_ROLES])
+                    | Q(authority__isnull=True, role__in=[r.value for r in ENTERPRISE_ROLES])
+                ),
+                name="membership_role_fits_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} @ {self.organisation}"
+
+    @property
+    def organisation(self):
+        return self.authority or self.enterprise or self.group
+
+    def clean(self) -> None:
+        if self.authority_id:
+            is_ministry = self.authority.level == Level.MINISTRY
+            if self.role in MINISTRY_ROLES and not is_ministry:
+                raise ValidationError({"role": _("Ministry roles belong to the ministry.")})
+            if self.role == Role.AUTHORITY_REVIEWER and self.authority.level != Level.COUNTY:
+                raise ValidationError({"role": _("Reviewers belong to a county authority.")})
+            if self.role == Role.AUTHORITY_VIEWER and self.authority.level not in (Level.CITY, Level.PROVINCE, Level.COUNTY):
+                raise ValidationError({"role": _("Viewers belong to a city, province or county authority.")})
+
+
+class AuditEntry(models.Model):
+    """Append-only record of a state change. Each entry hashes its content and the previous entry's hash."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
+    actor_username = models.CharField(_("actor"), max_length=150, blank=True)
+    organisation = models.CharField(_("organisation"), max_length=160, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    object_type = models.CharField(_("object type"), max_length=80)
+    object_id = models.CharField(_("object id"), max_length=64)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), null=True, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # Scope: the authority path (plus "e<id>/" for an enterprise) of the organisation the entry concerns.
+    scope_path = models.CharField(max_length=80, db_index=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
+
+    def content_digest(self) -> str:
+        payload = json.dumps(
+            {
+                "at": self.at.isoformat(),
+                "actor": self.actor_id,
+                "actor_username": self.actor_username,
+                "organisation": self.organisation,
+                "action": self.action,
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "before": self.before,
+                "after": self.after,
+                "request_id": self.request_id,
+                "scope_path": self.scope_path,
+            },
+            sort_keys=True,
+            ensure_ascii=False,
+            separators=(",", ":"),
+            default=str,
+        )
+        return hashlib.sha256((self.prev_hash + payload).encode()).hexdigest()
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Audit entries cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit entries cannot be deleted."))

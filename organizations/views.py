@@ -1,0 +1,86 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from .models import AUTHORITY_ROLES, ENTERPRISE_ROLES, MINISTRY_ROLES, Enterprise
+from .selectors import audit_entry_list, enterprise_get, enterprise_list, membership_of
+
+PAGE_SIZE = 25
+
+
+def dashboard_kind(user) -> str:
+    m = membership_of(user)
+    if m is None:
+        return "none"
+    if m.role in MINISTRY_ROLES:
+        return "ministry"
+    if m.role in AUTHORITY_ROLES:
+        return "authority"
+    if m.group_id:
+        return "group"
+    if m.role in ENTERPRISE_ROLES:
+        return "enterprise"
+    return "none"
+
+
+def dashboard_sections(request, kind: str) -> list[str]:
+    """Templates that make up a role's dashboard; higher apps add theirs (see DASHBOARD_SECTIONS)."""
+    from django.apps import apps
+
+    sections = []
+    for config in apps.get_app_configs():
+        for k, template in getattr(config, "dashboard_sections", []):
+            if k == kind:
+                sections.append(template)
+    return sections
+
+
+@login_required
+def home(request):
+    kind = dashboard_kind(request.user)
+    context = {"kind": kind, "sections": dashboard_sections(request, kind)}
+    for config_ctx in _dashboard_contexts(request, kind):
+        context.update(config_ctx)
+    return render(request, "organizations/dashboard.html", context)
+
+
+def _dashboard_contexts(request, kind):
+    from django.apps import apps
+
+    for config in apps.get_app_configs():
+        provider = getattr(config, "dashboard_context", None)
+        if provider is not None:
+            ctx = provider(request, kind)
+            if ctx:
+                yield ctx
+
+
+@login_required
+def enterprise_list_view(request):
+    q = request.GET.get("q", "").strip()
+    qs = enterprise_list(user=request.user, search=q).prefetch_related("licences").order_by("name", "id")
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "organizations/enterprise_list.html", {"page": page, "q": q})
+
+
+@login_required
+def enterprise_detail_view(request, pk: int):
+    try:
+        ent = enterprise_get(user=request.user, pk=pk)
+    except Enterprise.DoesNotExist:
+        raise Http404
+    return render(request, "organizations/enterprise_detail.html", {"enterprise": ent,
+                                                                    "licences": ent.licences.all()})
+
+
+@login_required
+def audit_list_view(request):
+    if not request.user.has_perm("organizations.view_audit"):
+        raise Http404
+    q = request.GET.get("q", "").strip()
+    qs = audit_entry_list(user=request.user).order_by("-id")
+    if q:
+        qs = qs.filter(action__icontains=q) | qs.filter(actor_username__icontains=q) | qs.filter(object_id=q)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "organizations/audit_list.html", {"page": page, "q": q})

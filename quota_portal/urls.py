@@ -1,0 +1,35 @@
+import importlib
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from organizations.api import ObtainTokenView
+
+from .api import router
+
+urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("admin/", admin.site.urls),
+    path("api/v1/auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+    path("", include("organizations.urls")),
+]
+
+# Pages of the higher apps, mounted under their own prefixes when they have urls.py.
+for _app, _prefix in (("allocations", "allocations/"), ("reporting", "reports/"), ("enforcement", "enforcement/")):
+    try:
+        importlib.import_module(f"{_app}.urls")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{_app}.urls":
+            raise
+        continue
+    urlpatterns.append(path(_prefix, include(f"{_app}.urls")))

@@ -1,0 +1,53 @@
+"""Shared fixtures. Data are built through the real services (organizations.demo.seed and friends)."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def demo_orgs(db):
+    """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py)."""
+    from organizations.demo import seed
+
+    return seed({})
+
+
+@pytest.fixture
+def user(db):
+    def get(username):
+        return get_user_model().objects.get(username=username)
+
+    return get
+
+
+@pytest.fixture
+def api(db):
+    """api("miit_official") → an APIClient authenticated as that demo user; api(None) → anonymous."""
+
+    def make(username=None):
+        client = APIClient()
+        if username:
+            client.force_authenticate(get_user_model().objects.get(username=username))
+        return client
+
+    return make
+
+
+@pytest.fixture
+def page(db, client):
+    """page("huamei_filer") → a Django test client logged in as that user (session auth, CSRF-exempt)."""
+    from django.test import Client
+
+    def make(username=None):
+        c = Client()
+        if username:
+            c.force_login(get_user_model().objects.get(username=username))
+        return c
+
+    return make
