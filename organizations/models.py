@@ -298,3 +298,30 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+
+class Notification(models.Model):
+    """In-portal inbox entry for one user (e-mail copies go through Django's mail backend)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(_("kind"), max_length=40)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=300, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # Natural key so a job that runs twice does not notify twice (e.g. "reminder:2025-03:ent12").
+    dedup_key = models.CharField(max_length=120, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_inbox_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "dedup_key"], condition=~Q(dedup_key=""),
+                                    name="notification_unique_dedup"),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
