@@ -325,3 +325,31 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+class OutboxMessage(models.Model):
+    """Work that must follow a commit: written in the same transaction, dispatched to Celery after commit,
+    re-dispatched by a periodic sweep if the broker refused it (see organizations/outbox.py)."""
+
+    task_name = models.CharField(max_length=120)
+    kwargs = models.JSONField(default=dict, blank=True)
+    dedup_key = models.CharField(max_length=160, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    dispatched_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(fields=["created_at"], condition=Q(dispatched_at__isnull=True), name="outbox_pending_idx"),
+        ]
+        constraints = [
+            # one pending message per key: a burst of acceptances coalesces into one scan
+            models.UniqueConstraint(fields=["dedup_key"], condition=Q(dispatched_at__isnull=True) & ~Q(dedup_key=""),
+                                    name="outbox_one_pending_per_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_name}({self.kwargs})"

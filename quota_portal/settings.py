@@ -197,6 +197,10 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TRACK_STARTED = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# A broker outage must not stall a web request: publish once, let the outbox sweep retry.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # --- Domain settings (not hidden constants: each can be set per deployment) ------------------------
 REPORT_DUE_DAY = env.int("REPORT_DUE_DAY", default=10)
