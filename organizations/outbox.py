@@ -34,6 +34,8 @@ def enqueue(task_name: str, kwargs: dict | None = None, *, dedup_key: str = "") 
 def _publish(msg: OutboxMessage) -> None:
     from quota_portal.celery import app
 
+    if msg.task_name not in app.tasks:
+        app.loader.import_default_modules()  # autodiscovery of the apps' tasks modules is lazy
     task = app.tasks[msg.task_name]
     task.apply_async(kwargs=msg.kwargs, task_id=f"outbox-{msg.pk}-{msg.attempts}")
 
