@@ -1,1 +1,317 @@
+"""Monthly reports and their lines, attachments, plausibility rules, period certification, idempotency keys.
 
+A report is one *version* for (enterprise, year, month). Only a draft can change; once submitted a version is
+frozen (services refuse, the admin is read-only, and on PostgreSQL a trigger refuses any write to the lines
+of a non-draft report or to the content of a submitted one). An amendment is a new version whose
+``previous_version`` points to the one it amends; ``is_current`` marks the head of the chain.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Authority, Enterprise, IndicatorType
+
+QTY = {"max_digits": 14, "decimal_places": 3}
+
+
+class ProductStage(models.TextChoices):
+    MINERAL = "mineral", _("Mineral product")
+    COMPOUND = "compound", _("Compound")
+    OXIDE = "oxide", _("Oxide")
+    METAL = "metal", _("Metal")
+    ALLOY = "alloy", _("Alloy")
+
+
+class Product(models.Model):
+    """The portal's product catalogue (seeded from reporting/fixtures/products.csv)."""
+
+    code = models.CharField(_("code"), max_length=24, primary_key=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=80)
+    name_en = models.CharField(_("English name"), max_length=120)
+    stage = models.CharField(_("stage"), max_length=12, choices=ProductStage.choices)
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices, blank=True)
+    reo_factor = models.DecimalField(_("REO factor"), max_digits=6, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_zh}"
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    RETURNED = "returned", _("Returned")
+    ACCEPTED = "accepted", _("Accepted")
+    SUPERSEDED = "superseded", _("Superseded")
+
+
+class InputSource(models.TextChoices):
+    DOMESTIC_MINED = "domestic_mined", _("Domestic mined")
+    IMPORTED_ORE = "imported_ore", _("Imported ore")
+    INDEPENDENT_MINERAL = "independent_mineral", _("Independent mineral / monazite")
+    SECONDARY = "secondary", _("Secondary (recycled)")
+
+
+class FlowDirection(models.TextChoices):
+    IN = "in", _("Received (in)")
+    OUT = "out", _("Shipped (out)")
+
+
+class MonthlyReport(models.Model):
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="monthly_reports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    previous_version = models.OneToOneField("self", verbose_name=_("previous version"), null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="next_version")
+    is_current = models.BooleanField(_("current version"), default=True)
+    status = models.CharField(_("status"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
+    nil = models.BooleanField(_("nil report"), default=False,
+                              help_text=_("No production, no inputs and no flows this month."))
+    comment = models.TextField(_("comment"), blank=True)
+    # Plausibility warnings found at submission, and the filer's confirmation.
+    warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    warnings_explanation = models.TextField(_("explanation of the warnings"), blank=True)
+    balance_explained = models.BooleanField(_("balance difference explained in the comment"), default=False)
+    changes_count = models.PositiveIntegerField(_("changes since the last acceptance"), default=0)
+    due_at = models.DateTimeField(_("due at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    late = models.BooleanField(_("late"), default=False)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("monthly report")
+        verbose_name_plural = _("monthly reports")
+        ordering = ["-year", "-month", "enterprise_id", "-version"]
+        constraints = [
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="report_month_range"),
+            models.CheckConstraint(condition=Q(year__gte=2000, year__lte=2100), name="report_year_range"),
+            models.UniqueConstraint(fields=["enterprise", "year", "month", "version"], name="report_unique_version"),
+            models.UniqueConstraint(fields=["enterprise", "year", "month"], condition=Q(is_current=True),
+                                    name="report_one_current_per_period"),
+            models.UniqueConstraint(fields=["enterprise", "year", "month"], condition=Q(status="accepted"),
+                                    name="report_one_accepted_per_period"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                                   name="report_submitted_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["year", "month", "status"], name="report_period_status_idx"),
+            models.Index(fields=["enterprise", "year", "status"], name="report_ent_year_status_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.year}-{self.month:02d} v{self.version}"
+
+    @property
+    def period(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == ReportStatus.DRAFT
+
+
+class ReportLine(models.Model):
+    """Base of the line tables: refuses to change once the report has left draft."""
+
+    class Meta:
+        abstract = True
+        ordering = ["id"]
+
+    def _check_draft(self):
+        status = MonthlyReport.objects.filter(pk=self.report_id).values_list("status", flat=True).first()
+        if status is not None and status != ReportStatus.DRAFT:
+            raise ValidationError(_("A submitted report cannot be changed; amend it to open a new version."))
+
+    def save(self, *args, **kwargs):
+        self._check_draft()
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        self._check_draft()
+        return super().delete(*args, **kwargs)
+
+
+class ProductionLine(ReportLine):
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="production_lines")
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    tonnes = models.DecimalField(_("tonnes REO"), **QTY)
+
+    class Meta(ReportLine.Meta):
+        verbose_name = _("production line")
+        verbose_name_plural = _("production lines")
+        constraints = [models.CheckConstraint(condition=Q(tonnes__gte=0), name="production_tonnes_not_negative")]
+
+
+class InputLine(ReportLine):
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="input_lines")
+    source = models.CharField(_("source"), max_length=24, choices=InputSource.choices)
+    country = models.CharField(_("country of origin"), max_length=2, blank=True)
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    tonnes = models.DecimalField(_("tonnes REO"), **QTY)
+
+    class Meta(ReportLine.Meta):
+        verbose_name = _("input line")
+        verbose_name_plural = _("input lines")
+        constraints = [models.CheckConstraint(condition=Q(tonnes__gte=0), name="input_tonnes_not_negative")]
+
+
+class FlowLine(ReportLine):
+    """A shipment out or a receipt in (流向记录)."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="flow_lines")
+    direction = models.CharField(_("direction"), max_length=3, choices=FlowDirection.choices)
+    counterparty_enterprise = models.ForeignKey(Enterprise, verbose_name=_("counterparty in the portal"), null=True,
+                                                blank=True, on_delete=models.PROTECT, related_name="+")
+    counterparty_credit_code = models.CharField(_("counterparty credit code"), max_length=18, blank=True)
+    counterparty_name = models.CharField(_("counterparty name"), max_length=160, blank=True)
+    counterparty_country = models.CharField(_("counterparty country"), max_length=2, blank=True, default="CN")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    tonnes = models.DecimalField(_("tonnes REO"), **QTY)
+    date = models.DateField(_("date"))
+    document_no = models.CharField(_("invoice or customs document no."), max_length=64, blank=True)
+
+    class Meta(ReportLine.Meta):
+        verbose_name = _("flow record")
+        verbose_name_plural = _("flow records")
+        constraints = [models.CheckConstraint(condition=Q(tonnes__gte=0), name="flow_tonnes_not_negative")]
+        indexes = [models.Index(fields=["counterparty_enterprise", "date"], name="flow_counterparty_idx")]
+
+
+class InventoryLine(ReportLine):
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="inventory_lines")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    opening = models.DecimalField(_("opening stock"), **QTY)
+    closing = models.DecimalField(_("closing stock"), **QTY)
+
+    class Meta(ReportLine.Meta):
+        verbose_name = _("inventory line")
+        verbose_name_plural = _("inventory lines")
+        constraints = [
+            models.UniqueConstraint(fields=["report", "product"], name="inventory_one_line_per_product"),
+            models.CheckConstraint(condition=Q(opening__gte=0, closing__gte=0), name="inventory_not_negative"),
+        ]
+
+
+class AttachmentKind(models.TextChoices):
+    INVOICE = "invoice", _("Invoice")
+    CUSTOMS = "customs", _("Customs declaration")
+    WEIGHING = "weighing", _("Weighing slip")
+    OTHER = "other", _("Other")
+
+
+class Attachment(models.Model):
+    """A supporting document on a report or on one of its flow lines; the bytes are kept in the database."""
+
+    report = models.ForeignKey(MonthlyReport, on_delete=models.CASCADE, related_name="attachments")
+    flow_line = models.ForeignKey(FlowLine, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    kind = models.CharField(_("kind"), max_length=12, choices=AttachmentKind.choices, default=AttachmentKind.OTHER)
+    filename = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("content type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(max_length=64)
+    content = models.BinaryField(editable=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class RuleKind(models.TextChoices):
+    PRODUCTION_VS_TRAILING = "production_vs_trailing", _("Production above a multiple of the trailing average")
+    SHIPMENT_CEILING = "shipment_ceiling", _("Single shipment above a ceiling")
+
+
+class PlausibilityRule(models.Model):
+    """A dated, configurable plausibility range. Outside it a figure is a warning, not an error."""
+
+    kind = models.CharField(_("kind"), max_length=32, choices=RuleKind.choices)
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices, blank=True,
+                                      help_text=_("Empty: every indicator type."))
+    factor = models.DecimalField(_("factor"), max_digits=8, decimal_places=3, null=True, blank=True,
+                                 help_text=_("For trailing-average rules, e.g. 3 = three times the average."))
+    months = models.PositiveSmallIntegerField(_("trailing months"), default=6)
+    ceiling_t = models.DecimalField(_("ceiling (t REO)"), null=True, blank=True, **QTY)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plausibility rule")
+        verbose_name_plural = _("plausibility rules")
+        ordering = ["kind", "valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="plausibility_valid_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.valid_from}–{self.valid_to or '…'})"
+
+
+class PeriodCertification(models.Model):
+    """An authority's certification of a month (county → city → province)."""
+
+    authority = models.ForeignKey(Authority, verbose_name=_("authority"), on_delete=models.PROTECT,
+                                  related_name="certifications")
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    certified = models.BooleanField(_("certified"), default=True)
+    certified_at = models.DateTimeField(_("certified at"), default=timezone.now)
+    certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reopened_at = models.DateTimeField(_("re-opened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reopen_reason = models.TextField(_("reason for re-opening"), blank=True)
+
+    class Meta:
+        verbose_name = _("period certification")
+        verbose_name_plural = _("period certifications")
+        ordering = ["-year", "-month", "authority__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["authority", "year", "month"], name="certification_unique_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.authority} {self.year}-{self.month:02d}"
+
+
+class IdempotencyRecord(models.Model):
+    """A request made with an ``Idempotency-Key``: the stored response is replayed on retry."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=128)
+    scope = models.CharField(max_length=80)
+    status_code = models.PositiveSmallIntegerField(null=True)
+    response = models.JSONField(null=True)
+    report = models.ForeignKey(MonthlyReport, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
