@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quota_portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint bench messages e2e-deps clean
+.PHONY: run test install lint bench messages e2e-deps i18n clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,7 @@ install: $(STAMP)
 
 messages: install
 	@command -v msgfmt >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q gettext >/dev/null; } || { echo "Install gettext (apt-get install gettext) to compile translations."; exit 1; }
-	$(BIN)/python manage.py compilemessages -v0 --ignore=.venv
+	if ls locale/*/LC_MESSAGES/*.po >/dev/null 2>&1; then $(BIN)/python manage.py compilemessages -v0 --ignore=.venv; fi
 
 ## make run: embedded mode — SQLite, Celery eager, no services. Serves http://127.0.0.1:8000
 run: install messages
@@ -30,10 +30,24 @@ run: install messages
 	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite against real PostgreSQL and Redis on localhost (started/installed if needed)
-test: install messages
+test: install messages e2e-deps
 	bash scripts/ensure_services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(PYTEST_ARGS)
+
+## e2e-deps: Debian's Chromium and CJK fonts for the Playwright browser tests (never a downloaded browser)
+e2e-deps:
+	@if [ ! -x /usr/bin/chromium ] || ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing chromium and fonts-noto-cjk with apt-get…"; \
+	    apt-get install -y -q chromium fonts-noto-cjk >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q chromium fonts-noto-cjk >/dev/null; }; \
+	  else echo "Please install chromium and fonts-noto-cjk (sudo apt-get install chromium fonts-noto-cjk) for the browser tests." >&2; exit 1; fi; \
+	fi
+
+## i18n: refresh the zh_Hans catalogue from the code (then translate the new msgids and run make messages)
+i18n: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --no-obsolete
+	@msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
 lint: install
 	$(BIN)/ruff check .
