@@ -27,7 +27,7 @@ messages: install
 run: install messages
 	$(BIN)/python manage.py migrate --noinput -v0
 	$(BIN)/python manage.py seed_demo
-	DJANGO_DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+	DJANGO_DEBUG=1 OTP_REQUIRED=0 $(BIN)/python manage.py runserver 127.0.0.1:8000
 
 ## make test: the whole suite against real PostgreSQL and Redis on localhost (started/installed if needed)
 test: install messages e2e-deps

@@ -1,0 +1,70 @@
+"""Public pages: no login, only data that is published by law — designated enterprises, approved national
+totals, decided administrative penalties."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.models import Activity, IndicatorType
+
+from . import selectors
+from .charts import chart
+
+PAGE_SIZE = 50
+
+
+def _year_param(request, default: int) -> int:
+    try:
+        year = int(request.GET.get("year", default))
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default
+
+
+def public_index(request):
+    return render(request, "portal/public_index.html", {"year": timezone.localdate().year})
+
+
+def public_enterprises(request):
+    this_year = timezone.localdate().year
+    year = _year_param(request, this_year)
+    q = request.GET.get("q", "").strip()[:100]
+    lists = selectors.public_designated_enterprise_list(year=year, search=q)
+    sections = [
+        (Activity.MINING, _("Designated rare-earth mining enterprises"), lists.get(Activity.MINING, [])),
+        (Activity.SMELTING_SEPARATION, _("Designated rare-earth smelting and separation enterprises"),
+         lists.get(Activity.SMELTING_SEPARATION, [])),
+    ]
+    return render(request, "portal/public_enterprises.html", {
+        "year": year, "q": q, "sections": sections,
+        "years": list(range(this_year + 1, this_year - 6, -1)),
+    })
+
+
+def public_totals(request):
+    rows = selectors.public_national_total_list()
+    types = [
+        (IndicatorType.MINING_ROCK, IndicatorType.MINING_ROCK.label),
+        (IndicatorType.MINING_ION, IndicatorType.MINING_ION.label),
+        (IndicatorType.SMELTING_SEPARATION, IndicatorType.SMELTING_SEPARATION.label),
+    ]
+    totals_chart = chart(
+        id="public-totals",
+        title=_("Approved national control indicators by year (t REO)"),
+        kind="bar",
+        labels=[r["year"] for r in rows],
+        series=[{"label": label, "values": [r[t] for r in rows], "stack": "mining" if t != IndicatorType.SMELTING_SEPARATION else "smelting"}
+                for t, label in types],
+        stacked=True,
+        label_heading=_("Year"),
+    )
+    return render(request, "portal/public_totals.html", {"rows": rows, "chart": totals_chart})
+
+
+def public_penalties(request):
+    q = request.GET.get("q", "").strip()[:100]
+    page = Paginator(selectors.public_penalty_list(search=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "portal/public_penalties.html", {"page": page, "q": q})

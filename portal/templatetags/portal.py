@@ -1,0 +1,63 @@
+"""Template filters other apps' templates can use: ``{% load portal %}`` then ``{{ q.used_t|tonnes }}``."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django import template
+from django.utils import formats
+
+register = template.Library()
+
+DASH = "—"
+
+
+def _decimal(value) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        return None
+
+
+@register.filter
+def tonnes(value, places: int = 3) -> str:
+    """Tonnes REO with 3 decimals and thousands separators in the active language: 12,345.678."""
+    d = _decimal(value)
+    if d is None:
+        return DASH
+    return formats.number_format(d, int(places), use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def pct(value, places: int = 1) -> str:
+    """A ratio (0.905) as a percentage (90.5 %); None → —."""
+    d = _decimal(value)
+    if d is None:
+        return DASH
+    return formats.number_format(d * 100, int(places), use_l10n=True, force_grouping=True) + "%"
+
+
+@register.filter
+def pct_width(value) -> str:
+    """A ratio as a CSS width for progress bars, clamped to 0–100 %."""
+    d = _decimal(value)
+    if d is None:
+        return "0%"
+    return f"{max(Decimal(0), min(Decimal(100), d * 100)):.1f}%"
+
+
+@register.filter
+def usage_level(value) -> str:
+    """CSS modifier for a usage ratio: '' below the warning ratio, 'warn' from it, 'bad' above 100 %."""
+    from django.conf import settings
+
+    d = _decimal(value)
+    if d is None:
+        return ""
+    if d > 1:
+        return "bad"
+    if d >= settings.USAGE_WARNING_RATIO:
+        return "warn"
+    return ""
