@@ -10,6 +10,7 @@ from rest_framework.views import APIView
 from .models import AuditEntry, Authority, Enterprise, Licence
 from .permissions import HasMembership
 from .selectors import audit_entry_list, authority_list, enterprise_list
+from .twofactor import token_is_valid_for, two_factor_required
 
 
 class AuthorityOutput(serializers.ModelSerializer):
@@ -79,6 +80,8 @@ class AuditEntryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 class TokenInput(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
+    otp_token = serializers.CharField(required=False, allow_blank=True,
+                                      help_text="TOTP code; required for ministry roles.")
 
 
 class TokenOutput(serializers.Serializer):
@@ -101,5 +104,9 @@ class ObtainTokenView(APIView):
                             password=data.validated_data["password"])
         if user is None or not user.is_active:
             raise serializers.ValidationError({"non_field_errors": [_("Unable to log in with these credentials.")]})
+        if two_factor_required(user) and not token_is_valid_for(user, data.validated_data.get("otp_token")):
+            raise serializers.ValidationError(
+                {"otp_token": [_("A valid two-factor code is required for your role.")]}
+            )
         token, _created = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})

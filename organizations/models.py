@@ -215,8 +215,8 @@ class Membership(models.Model):
             ),
             models.CheckConstraint(
                 condition=(
-                    Q(authority__isnull=False, role__in=[r.value for r in MINISTRY_ROLES | AUTHORITY_ROLES])
-                    | Q(authority__isnull=True, role__in=[r.value for r in ENTERPRISE_ROLES])
+                    Q(authority__isnull=False, role__in=sorted(r.value for r in MINISTRY_ROLES | AUTHORITY_ROLES))
+                    | Q(authority__isnull=True, role__in=sorted(r.value for r in ENTERPRISE_ROLES))
                 ),
                 name="membership_role_fits_organisation",
             ),

@@ -8,6 +8,8 @@ from rest_framework.test import APIClient
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Two-factor for ministry roles is tested in tests/organizations/test_two_factor.py; elsewhere it is off.
+    settings.OTP_REQUIRED = False
 
 
 @pytest.fixture

@@ -151,6 +151,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('authority__isnull', False), ('role__in', ['authority_viewer', 'authority_reviewer', 'ministry_approver', 'ministry_official'])), models.Q(('authority__isnull', True), ('role__in', ['enterprise_manager', 'enterprise_filer'])), _connector='OR'), name='membership_role_fits_organisation'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('authority__isnull', False), ('role__in', ['authority_reviewer', 'authority_viewer', 'ministry_approver', 'ministry_official'])), models.Q(('authority__isnull', True), ('role__in', ['enterprise_filer', 'enterprise_manager'])), _connector='OR'), name='membership_role_fits_organisation'),
         ),
     ]
