@@ -11,7 +11,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('organizations', '0006_remove_membership_membership_role_fits_organisation_and_more'),
+        ('organizations', '0004_outbox_beat'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
