@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='membership',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('authority__isnull', False), ('role__in', ['authority_reviewer', 'ministry_approver', 'authority_viewer', 'ministry_official'])), models.Q(('authority__isnull', True), ('role__in', ['enterprise_filer', 'enterprise_manager'])), _connector='OR'), name='membership_role_fits_organisation'),
+            constraint=models.CheckConstraint(condition=models.Q(models.Q(('authority__isnull', False), ('role__in', ['authority_reviewer', 'authority_viewer', 'ministry_approver', 'ministry_official'])), models.Q(('authority__isnull', True), ('role__in', ['enterprise_filer', 'enterprise_manager'])), _connector='OR'), name='membership_role_fits_organisation'),
         ),
         migrations.AddField(
             model_name='notification',
