@@ -146,3 +146,10 @@
   });
   window.quotaPortal = { focusFirstError: focusFirstError, drawCharts: drawCharts };
 })();
+
+/* Selects marked data-autosubmit submit their form on change (the language switch); no inline handlers,
+ * so the Content-Security-Policy can forbid inline script. */
+document.addEventListener("change", function (ev) {
+  var el = ev.target;
+  if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
+});
