@@ -138,6 +138,9 @@ class ReportLine(models.Model):
         abstract = True
         ordering = ["id"]
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} #{self.pk} of report {self.report_id}"
+
     def _check_draft(self):
         status = MonthlyReport.objects.filter(pk=self.report_id).values_list("status", flat=True).first()
         if status is not None and status != ReportStatus.DRAFT:
@@ -315,3 +318,6 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["user", "key"], name="idempotency_unique_user_key")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

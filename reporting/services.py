@@ -1,0 +1,599 @@
+"""Writes on monthly reports: filing, submission, review, amendment, attachments, certification, idempotency.
+
+Every function is keyword-only, runs in one transaction, checks the actor's role, locks what it changes,
+writes an audit entry, and announces events (``reporting.signals``) only after commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import zipfile
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.audit import audit_record
+from organizations.models import Authority, Enterprise, Level
+from organizations.notifications import notify
+from organizations.permissions import require
+from organizations.selectors import membership_of
+from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
+
+from . import signals
+from .models import (
+    Attachment,
+    AttachmentKind,
+    FlowLine,
+    IdempotencyRecord,
+    InputLine,
+    InventoryLine,
+    MonthlyReport,
+    PeriodCertification,
+    ProductionLine,
+    ReportStatus,
+)
+from .selectors import (
+    expected_enterprises,
+    period_due_at,
+    period_has_ended,
+    report_diff,
+)
+from .validation import balance_problems, clean_content, plausibility_warnings, previous_accepted_closing
+
+# --- helpers -----------------------------------------------------------------------------------------
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _snapshot(report: MonthlyReport) -> dict:
+    return {"status": report.status, "version": report.version, "nil": report.nil, "late": report.late}
+
+
+def _require_filer(actor, enterprise: Enterprise) -> None:
+    require(actor, "reporting.file")
+    m = membership_of(actor)
+    if m is None or m.enterprise_id != enterprise.pk:
+        raise NotPermitted(_("Only the enterprise's own staff can file its reports."))
+
+
+def _require_reviewer(actor, report: MonthlyReport) -> None:
+    require(actor, "reporting.review")
+    m = membership_of(actor)
+    if m is None or m.authority_id != report.enterprise.county_id:
+        raise NotPermitted(_("Only a reviewer of the enterprise's county can review its reports."))
+
+
+def _lock(report: MonthlyReport) -> MonthlyReport:
+    return MonthlyReport.objects.select_for_update().select_related("enterprise__county").get(pk=report.pk)
+
+
+def _county_certification(report: MonthlyReport) -> PeriodCertification | None:
+    return PeriodCertification.objects.filter(authority_id=report.enterprise.county_id, year=report.year,
+                                              month=report.month, certified=True).first()
+
+
+def _write_lines(report: MonthlyReport, content) -> None:
+    report.production_lines.all().delete()
+    report.input_lines.all().delete()
+    report.flow_lines.all().delete()
+    report.inventory_lines.all().delete()
+    ProductionLine.objects.bulk_create(ProductionLine(report=report, **row) for row in content.production)
+    InputLine.objects.bulk_create(InputLine(report=report, **row) for row in content.inputs)
+    FlowLine.objects.bulk_create(FlowLine(report=report, **row) for row in content.shipments)
+    InventoryLine.objects.bulk_create(InventoryLine(report=report, **row) for row in content.inventory)
+
+
+def _nil_inventory(report: MonthlyReport) -> list[dict]:
+    """A nil month carries last month's closing stock over unchanged."""
+    from .models import Product
+
+    prev = previous_accepted_closing(report) or {}
+    products = Product.objects.in_bulk(list(prev))
+    return [{"product": products[code], "opening": qty, "closing": qty} for code, qty in sorted(prev.items()) if qty > 0]
+
+
+def _clean_or_raise(*, enterprise: Enterprise, year: int, month: int, data: dict[str, Any]):
+    content = clean_content(enterprise=enterprise, year=year, month=month, data=data)
+    if content.errors:
+        raise DomainValidationError(errors=dict(content.errors))
+    return content
+
+
+def _check_period(year: Any, month: Any, now: dt.datetime) -> tuple[int, int]:
+    errors: dict[str, list[str]] = {}
+    try:
+        year, month = int(year), int(month)
+    except (TypeError, ValueError):
+        raise DomainValidationError(errors={"month": [_("Give the period as a year and a month number.")]})
+    if not 1 <= month <= 12:
+        errors["month"] = [_("The month must be between 1 and 12.")]
+    if not 2000 <= year <= 2100:
+        errors["year"] = [_("The year is out of range.")]
+    if not errors and not period_has_ended(year, month, now):
+        errors["month"] = [_("%(year)s-%(month)02d has not ended yet; a report covers a past month.")
+                           % {"year": year, "month": month}]
+    if errors:
+        raise DomainValidationError(errors=errors)
+    return year, month
+
+
+# --- filing ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
+                  now: dt.datetime | None = None) -> MonthlyReport:
+    """Open the draft report of a period (one per enterprise and period) with its lines."""
+    _require_filer(actor, enterprise)
+    now = _now(now)
+    year, month = _check_period(year, month, now)
+    data = dict(data or {})
+    content = _clean_or_raise(enterprise=enterprise, year=year, month=month, data=data)
+    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()  # serialise filings of one enterprise
+    existing = MonthlyReport.objects.filter(enterprise=enterprise, year=year, month=month, is_current=True).first()
+    if existing is not None:
+        raise DomainValidationError(errors={"month": [
+            _("There is already a report for %(period)s (version %(version)s, %(status)s); edit or amend it.")
+            % {"period": existing.period, "version": existing.version, "status": existing.get_status_display()}]})
+    if PeriodCertification.objects.filter(authority_id=enterprise.county_id, year=year, month=month,
+                                          certified=True).exists():
+        raise Conflict(_("The county has certified this month; ask it to re-open the month first."))
+    report = MonthlyReport(enterprise=enterprise, year=year, month=month, nil=content.nil, comment=content.comment,
+                           due_at=period_due_at(year, month), created_by=actor, created_at=now, updated_at=now)
+    try:
+        with transaction.atomic():
+            report.save()
+    except IntegrityError:
+        raise DomainValidationError(errors={"month": [_("There is already a report for this period.")]})
+    if content.nil:
+        content.inventory = _nil_inventory(report)
+    _write_lines(report, content)
+    audit_record(actor=actor, action="report.create", obj=report, org=enterprise, after=_snapshot(report))
+    return report
+
+
+@transaction.atomic
+def report_update(*, actor, report: MonthlyReport, data: dict[str, Any], now: dt.datetime | None = None) -> MonthlyReport:
+    """Change a draft: ``nil``/``comment`` if given, and every line section given (replaced as a whole)."""
+    report = _lock(report)
+    _require_filer(actor, report.enterprise)
+    if report.status != ReportStatus.DRAFT:
+        raise InvalidTransition(_("A submitted report cannot be changed; amend it to open a new version."))
+    merged: dict[str, Any] = {"nil": data.get("nil", report.nil), "comment": data.get("comment", report.comment)}
+    current = report_payload(report)
+    for section in ("production", "inputs", "shipments", "inventory"):
+        merged[section] = data[section] if section in data else current[section]
+    if merged["nil"] and not report.nil and "inventory" not in data:
+        merged["inventory"] = []
+    content = _clean_or_raise(enterprise=report.enterprise, year=report.year, month=report.month, data=merged)
+    report.nil, report.comment, report.updated_at = content.nil, content.comment, _now(now)
+    report.save(update_fields=["nil", "comment", "updated_at"])
+    if content.nil:
+        content.inventory = _nil_inventory(report)
+    _write_lines(report, content)
+    audit_record(actor=actor, action="report.update", obj=report, org=report.enterprise, after=_snapshot(report))
+    return report
+
+
+def report_payload(report: MonthlyReport) -> dict[str, Any]:
+    """The report's content in the API's input shape (strings for quantities)."""
+    return {
+        "nil": report.nil,
+        "comment": report.comment,
+        "production": [{"indicator_type": x.indicator_type, "product": x.product_id, "tonnes": str(x.tonnes)}
+                       for x in report.production_lines.order_by("id")],
+        "inputs": [{"source": x.source, "country": x.country, "product": x.product_id, "tonnes": str(x.tonnes)}
+                   for x in report.input_lines.order_by("id")],
+        "shipments": [{"direction": x.direction, "counterparty_credit_code": x.counterparty_credit_code,
+                       "counterparty_name": x.counterparty_name, "counterparty_country": x.counterparty_country,
+                       "product": x.product_id, "tonnes": str(x.tonnes), "date": x.date.isoformat(),
+                       "document_no": x.document_no} for x in report.flow_lines.order_by("id")],
+        "inventory": [{"product": x.product_id, "opening": str(x.opening), "closing": str(x.closing)}
+                      for x in report.inventory_lines.order_by("id")],
+    }
+
+
+# --- submission ----------------------------------------------------------------------------------------
+
+
+def report_check(report: MonthlyReport) -> dict[str, Any]:
+    """What submission would say, without writing: errors, balance problems and plausibility warnings."""
+    errors, balance = balance_problems(report)
+    return {"errors": dict(errors), "balance": balance, "warnings": plausibility_warnings(report)}
+
+
+@transaction.atomic
+def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
+                  now: dt.datetime | None = None) -> MonthlyReport:
+    """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline."""
+    report = _lock(report)
+    _require_filer(actor, report.enterprise)
+    if report.status != ReportStatus.DRAFT:
+        raise InvalidTransition(_("Only a draft can be submitted; this report is %(status)s.")
+                                % {"status": report.get_status_display()})
+    now = _now(now)
+    check = report_check(report)
+    errors: dict[str, list[str]] = dict(check["errors"])
+    balance_explained = False
+    if check["balance"]:
+        if report.comment.strip():
+            balance_explained = True
+        else:
+            for problem in check["balance"]:
+                errors.setdefault(problem["path"], []).append(problem["message"])
+    if errors:
+        raise DomainValidationError(_("The report cannot be submitted yet."), errors=errors)
+    warnings = check["warnings"]
+    explanation = (warnings_explanation or "").strip()
+    if warnings and not (confirm_warnings and explanation):
+        raise DomainValidationError(
+            _("Some figures are outside the plausible range: confirm them with an explanation before submitting."),
+            errors={"warnings_explanation": [w["message"] for w in warnings]}, code="warnings_unconfirmed")
+    if balance_explained:
+        warnings = warnings + [{"kind": "balance", "path": p["path"], "message": p["message"]} for p in check["balance"]]
+    first = report
+    while first.previous_version_id:
+        first = MonthlyReport.objects.get(pk=first.previous_version_id)
+    first_submitted = first.submitted_at if first.pk != report.pk else None
+    report.status = ReportStatus.SUBMITTED
+    report.submitted_at = now
+    report.submitted_by = actor
+    report.late = (first_submitted or now) > report.due_at
+    report.warnings = warnings
+    report.warnings_explanation = explanation if warnings else ""
+    report.balance_explained = balance_explained
+    accepted_before = last_accepted_version(report)
+    report.changes_count = len(report_diff(accepted_before, report)) if accepted_before else 0
+    report.updated_at = now
+    report.save()
+    audit_record(actor=actor, action="report.submit", obj=report, org=report.enterprise,
+                 before={"status": ReportStatus.DRAFT}, after={**_snapshot(report), "submitted_at": now,
+                                                               "warnings": len(warnings)})
+    notify(kind="report_submitted", orgs=[report.enterprise.county],
+           subject=_("%(enterprise)s filed its report for %(period)s") % {"enterprise": report.enterprise,
+                                                                            "period": report.period},
+           url=f"/reports/{report.pk}/", email=False)
+    transaction.on_commit(lambda: signals.report_submitted.send(sender=MonthlyReport, report=report))
+    return report
+
+
+def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
+    """The latest earlier version of the chain that was accepted (now accepted or superseded)."""
+    prev_id = report.previous_version_id
+    while prev_id:
+        prev = MonthlyReport.objects.get(pk=prev_id)
+        if prev.status in (ReportStatus.ACCEPTED, ReportStatus.SUPERSEDED) and prev.reviewed_at:
+            return prev
+        prev_id = prev.previous_version_id
+    return None
+
+
+@transaction.atomic
+def report_file_nil(*, actor, enterprise: Enterprise, year: int, month: int, comment: str = "",
+                    now: dt.datetime | None = None) -> MonthlyReport:
+    """One click: file and submit a nil report (no production, no inputs, no flows) for the period."""
+    now = _now(now)
+    report = MonthlyReport.objects.filter(enterprise=enterprise, year=year, month=month, is_current=True).first()
+    if report is None:
+        report = report_create(actor=actor, enterprise=enterprise, year=year, month=month,
+                               data={"nil": True, "comment": comment}, now=now)
+    else:
+        report = report_update(actor=actor, report=report, data={"nil": True, "comment": comment or report.comment,
+                                                                  "production": [], "inputs": [], "shipments": []},
+                               now=now)
+    return report_submit(actor=actor, report=report, now=now)
+
+
+# --- review --------------------------------------------------------------------------------------------
+
+
+def usage_recompute(*, enterprise_id: int, year: int, extra_types=()) -> dict[str, Decimal]:
+    """Year-to-date accepted production per indicator type → allocations usage (one aggregate query)."""
+    from allocations.services import quota_usage_set
+
+    totals = {
+        row["indicator_type"]: row["total"]
+        for row in ProductionLine.objects.filter(report__enterprise_id=enterprise_id, report__year=year,
+                                                 report__status=ReportStatus.ACCEPTED)
+        .values("indicator_type").annotate(total=Sum("tonnes"))
+    }
+    for itype in set(totals) | set(extra_types):
+        quota_usage_set(enterprise_id=enterprise_id, year=year, indicator_type=itype,
+                        used=totals.get(itype) or Decimal("0"))
+    return totals
+
+
+@transaction.atomic
+def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.datetime | None = None) -> MonthlyReport:
+    """Accept a submitted version: it now counts toward the enterprise's quota usage."""
+    report = _lock(report)
+    _require_reviewer(actor, report)
+    if report.status != ReportStatus.SUBMITTED:
+        raise InvalidTransition(_("Only a submitted report can be accepted; this one is %(status)s.")
+                                % {"status": report.get_status_display()})
+    now = _now(now)
+    older = list(MonthlyReport.objects.select_for_update().filter(
+        enterprise_id=report.enterprise_id, year=report.year, month=report.month, status=ReportStatus.ACCEPTED,
+    ).exclude(pk=report.pk).order_by("pk"))
+    old_types = set(ProductionLine.objects.filter(report__in=older).values_list("indicator_type", flat=True))
+    for old in older:
+        old.status = ReportStatus.SUPERSEDED
+        old.save(update_fields=["status"])
+    report.status = ReportStatus.ACCEPTED
+    report.reviewed_by, report.reviewed_at, report.review_comment = actor, now, (comment or "").strip()
+    report.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+    usage_recompute(enterprise_id=report.enterprise_id, year=report.year, extra_types=old_types)
+    audit_record(actor=actor, action="report.accept", obj=report, org=report.enterprise,
+                 before={"status": ReportStatus.SUBMITTED}, after={**_snapshot(report), "comment": comment,
+                                                                   "superseded": [o.pk for o in older]})
+    notify(kind="report_accepted", orgs=[report.enterprise],
+           subject=_("Your report for %(period)s was accepted") % {"period": report.period},
+           url=f"/reports/{report.pk}/", email=False)
+    transaction.on_commit(lambda: signals.report_accepted.send(sender=MonthlyReport, report=report))
+    return report
+
+
+@transaction.atomic
+def report_return(*, actor, report: MonthlyReport, comment: str, now: dt.datetime | None = None) -> MonthlyReport:
+    """Send a submitted version back to the enterprise with the reviewer's comment."""
+    report = _lock(report)
+    _require_reviewer(actor, report)
+    if not (comment or "").strip():
+        raise DomainValidationError(errors={"comment": [_("Say what the enterprise must correct.")]})
+    if report.status != ReportStatus.SUBMITTED:
+        raise InvalidTransition(_("Only a submitted report can be returned; this one is %(status)s.")
+                                % {"status": report.get_status_display()})
+    report.status = ReportStatus.RETURNED
+    report.reviewed_by, report.reviewed_at, report.review_comment = actor, _now(now), comment.strip()
+    report.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_comment"])
+    audit_record(actor=actor, action="report.return", obj=report, org=report.enterprise,
+                 before={"status": ReportStatus.SUBMITTED}, after={**_snapshot(report), "comment": comment})
+    notify(kind="report_returned", orgs=[report.enterprise],
+           subject=_("Your report for %(period)s was returned") % {"period": report.period}, body=comment,
+           url=f"/reports/{report.pk}/", email=False)
+    return report
+
+
+@transaction.atomic
+def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None) -> MonthlyReport:
+    """Open a new draft version of an accepted or returned report, with a copy of its lines and attachments.
+
+    Amending a report of a certified month re-opens the month (county and the levels above) and says so:
+    the returned report carries ``reopened`` (the authorities re-opened)."""
+    report = _lock(report)
+    _require_filer(actor, report.enterprise)
+    if report.status not in (ReportStatus.ACCEPTED, ReportStatus.RETURNED) or not report.is_current:
+        raise InvalidTransition(_("Only the current accepted or returned version can be amended; this one is "
+                                  "%(status)s.") % {"status": report.get_status_display()})
+    now = _now(now)
+    reopened = []
+    cert = _county_certification(report)
+    if cert is not None:
+        reopened = _reopen(actor=None, certification=cert, now=now, reason=_(
+            "Automatically re-opened: %(enterprise)s amended its report for %(period)s.")
+            % {"enterprise": report.enterprise, "period": report.period})
+    report.is_current = False
+    report.save(update_fields=["is_current"])
+    new = MonthlyReport.objects.create(
+        enterprise=report.enterprise, year=report.year, month=report.month, version=report.version + 1,
+        previous_version=report, nil=report.nil, comment=report.comment, due_at=report.due_at,
+        late=report.late, created_by=actor, created_at=now, updated_at=now,
+    )
+    ProductionLine.objects.bulk_create(
+        ProductionLine(report=new, indicator_type=x.indicator_type, product_id=x.product_id, tonnes=x.tonnes)
+        for x in report.production_lines.order_by("id"))
+    InputLine.objects.bulk_create(
+        InputLine(report=new, source=x.source, country=x.country, product_id=x.product_id, tonnes=x.tonnes)
+        for x in report.input_lines.order_by("id"))
+    InventoryLine.objects.bulk_create(
+        InventoryLine(report=new, product_id=x.product_id, opening=x.opening, closing=x.closing)
+        for x in report.inventory_lines.order_by("id"))
+    flow_map = {}
+    for x in report.flow_lines.order_by("id"):
+        old_pk = x.pk
+        x.pk = None
+        x.report = new
+        x.save()
+        flow_map[old_pk] = x
+    for a in report.attachments.order_by("id"):
+        Attachment.objects.create(report=new, flow_line=flow_map.get(a.flow_line_id), kind=a.kind,
+                                  filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256,
+                                  content=a.content, uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at)
+    audit_record(actor=actor, action="report.amend", obj=new, org=report.enterprise,
+                 before=_snapshot(report), after={**_snapshot(new), "previous_version": report.pk,
+                                                  "reopened": [c.authority.code for c in reopened]})
+    new.reopened = reopened  # type: ignore[attr-defined]
+    return new
+
+
+# --- attachments ---------------------------------------------------------------------------------------
+
+MAGIC_TYPES = [
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+]
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def sniff_content_type(content: bytes) -> str | None:
+    """The type of a file judged by its content (never by its name): PDF, PNG, JPEG or XLSX, else None."""
+    for magic, ctype in MAGIC_TYPES:
+        if content.startswith(magic):
+            return ctype
+    if content.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(io.BytesIO(content)) as zf:
+                names = set(zf.namelist())
+        except zipfile.BadZipFile:
+            return None
+        if "[Content_Types].xml" in names and any(n.startswith("xl/") for n in names):
+            return XLSX_TYPE
+    return None
+
+
+@transaction.atomic
+def attachment_add(*, actor, report: MonthlyReport, filename: str, content: bytes, kind: str = AttachmentKind.OTHER,
+                   flow_line: FlowLine | None = None) -> Attachment:
+    """Attach an invoice, customs declaration or weighing slip to a draft report or one of its flow lines."""
+    report = _lock(report)
+    _require_filer(actor, report.enterprise)
+    if report.status != ReportStatus.DRAFT:
+        raise InvalidTransition(_("A submitted report cannot be changed; amend it to add documents."))
+    errors: dict[str, list[str]] = {}
+    if kind not in AttachmentKind.values:
+        errors["kind"] = [_("Choose invoice, customs, weighing or other.")]
+    if flow_line is not None and flow_line.report_id != report.pk:
+        errors["flow_line"] = [_("This flow record belongs to another report.")]
+    size = len(content or b"")
+    if size == 0:
+        errors["file"] = [_("The file is empty.")]
+    elif size > settings.ATTACHMENT_MAX_BYTES:
+        errors["file"] = [_("The file is %(size)s bytes; the limit is %(limit)s bytes.")
+                          % {"size": size, "limit": settings.ATTACHMENT_MAX_BYTES}]
+    ctype = sniff_content_type(content) if size else None
+    if size and "file" not in errors and ctype is None:
+        errors["file"] = [_("Only PDF, JPEG, PNG and Excel (.xlsx) files are accepted; this file's content is none "
+                            "of these.")]
+    if errors:
+        raise DomainValidationError(errors=errors)
+    att = Attachment.objects.create(report=report, flow_line=flow_line, kind=kind, filename=(filename or "file")[:200],
+                                    content_type=ctype, size=size, sha256=hashlib.sha256(content).hexdigest(),
+                                    content=content, uploaded_by=actor)
+    audit_record(actor=actor, action="report.attach", obj=report, org=report.enterprise,
+                 after={"attachment": att.pk, "filename": att.filename, "size": size, "sha256": att.sha256,
+                        "flow_line": flow_line.pk if flow_line else None})
+    return att
+
+
+# --- certification -------------------------------------------------------------------------------------
+
+
+def _require_certifier(actor, authority: Authority) -> None:
+    require(actor, "reporting.certify")
+    m = membership_of(actor)
+    if m is None or m.authority_id != authority.pk:
+        raise NotPermitted(_("Only the authority itself can certify its month."))
+    if authority.level not in (Level.COUNTY, Level.CITY, Level.PROVINCE):
+        raise NotPermitted(_("Counties, cities and provinces certify months."))
+
+
+@transaction.atomic
+def period_certify(*, actor, authority: Authority, year: int, month: int,
+                   now: dt.datetime | None = None) -> PeriodCertification:
+    """Certify a month: a county once every report of its enterprises is accepted; a city or province once each
+    of its lower authorities with reporting enterprises has certified. Certified data are locked."""
+    _require_certifier(actor, authority)
+    now = _now(now)
+    year, month = _check_period(year, month, now)
+    cert = PeriodCertification.objects.select_for_update().filter(authority=authority, year=year, month=month).first()
+    if cert is not None and cert.certified:
+        raise InvalidTransition(_("%(period)s is already certified.") % {"period": f"{year}-{month:02d}"})
+    if authority.level == Level.COUNTY:
+        ents = list(expected_enterprises(year, month).filter(county=authority).order_by("pk"))
+        Enterprise.objects.select_for_update().filter(pk__in=[e.pk for e in ents]).order_by("pk").first()
+        accepted = set(MonthlyReport.objects.filter(enterprise__in=ents, year=year, month=month, is_current=True,
+                                                    status=ReportStatus.ACCEPTED)
+                       .values_list("enterprise_id", flat=True))
+        open_ = [e.name for e in ents if e.pk not in accepted]
+        if open_:
+            raise Conflict(_("Not every report of %(period)s is accepted yet: %(names)s.")
+                           % {"period": f"{year}-{month:02d}", "names": ", ".join(open_)}, code="reports_open")
+    else:
+        child_level = Level.CITY if authority.level == Level.PROVINCE else Level.COUNTY
+        depth = len(authority.path) + 7
+        paths = {p[:depth] for p in expected_enterprises(year, month)
+                 .filter(county__path__startswith=authority.path).values_list("county__path", flat=True)}
+        children = list(Authority.objects.filter(level=child_level, path__in=paths).order_by("code"))
+        done = set(PeriodCertification.objects.filter(authority__in=children, year=year, month=month, certified=True)
+                   .values_list("authority_id", flat=True))
+        missing = [c.name for c in children if c.pk not in done]
+        if missing:
+            raise Conflict(_("Not every lower authority has certified %(period)s yet: %(names)s.")
+                           % {"period": f"{year}-{month:02d}", "names": ", ".join(missing)}, code="not_certified_below")
+    if cert is None:
+        cert = PeriodCertification(authority=authority, year=year, month=month)
+    cert.certified, cert.certified_at, cert.certified_by = True, now, actor
+    cert.save()
+    audit_record(actor=actor, action="period.certify", obj=cert, org=authority,
+                 after={"year": year, "month": month, "certified": True})
+    return cert
+
+
+def _reopen(*, actor, certification: PeriodCertification, now: dt.datetime, reason: str) -> list[PeriodCertification]:
+    """Re-open a certification and every certification above it for the same month (audited each)."""
+    codes = certification.authority.path.strip("/").split("/")
+    certs = list(PeriodCertification.objects.select_for_update().select_related("authority")
+                 .filter(authority__code__in=codes, year=certification.year, month=certification.month, certified=True)
+                 .order_by("pk"))
+    for cert in certs:
+        cert.certified, cert.reopened_at, cert.reopened_by, cert.reopen_reason = False, now, actor, reason
+        cert.save(update_fields=["certified", "reopened_at", "reopened_by", "reopen_reason"])
+        audit_record(actor=actor, action="period.reopen", obj=cert, org=cert.authority,
+                     before={"certified": True}, after={"certified": False, "reason": reason})
+        transaction.on_commit(lambda c=cert: signals.period_reopened.send(sender=PeriodCertification,
+                                                                          certification=c, reason=reason))
+    return certs
+
+
+@transaction.atomic
+def period_reopen(*, actor, authority: Authority, year: int, month: int, reason: str,
+                  now: dt.datetime | None = None) -> list[PeriodCertification]:
+    """Re-open a certified month (with a reason, audited); the levels above re-open with it."""
+    require(actor, "reporting.certify")
+    m = membership_of(actor)
+    if m is None or m.authority is None or not authority.path.startswith(m.authority.path):
+        raise NotPermitted(_("Only the authority or one above it can re-open its month."))
+    if not (reason or "").strip():
+        raise DomainValidationError(errors={"reason": [_("Give the reason for re-opening the month.")]})
+    cert = PeriodCertification.objects.filter(authority=authority, year=year, month=month, certified=True).first()
+    if cert is None:
+        raise InvalidTransition(_("This month is not certified."))
+    return _reopen(actor=actor, certification=cert, now=_now(now), reason=reason.strip())
+
+
+# --- idempotency ----------------------------------------------------------------------------------------
+
+
+def idempotent_call(*, user, key: str | None, scope: str, call: Callable[[], tuple[int, dict, Any]]) -> tuple[int, dict]:
+    """Run ``call`` once per (user, Idempotency-Key): store its response and replay it on any retry.
+
+    A concurrent retry waits on the key's unique index until the first request commits, then replays.
+    A failed request stores nothing, so it can be retried."""
+    if not key:
+        status, body, _obj = call()
+        return status, body
+    key = key.strip()[:128]
+    done = IdempotencyRecord.objects.filter(user=user, key=key).first()
+    if done is not None:
+        return _replay(done, scope)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                record = IdempotencyRecord.objects.create(user=user, key=key, scope=scope)
+        except IntegrityError:
+            record = None
+        if record is None:
+            # A concurrent request with this key committed first (the insert waited for it): replay it.
+            return _replay(IdempotencyRecord.objects.get(user=user, key=key), scope)
+        status, body, obj = call()
+        record.status_code, record.response = status, body
+        record.report = obj if isinstance(obj, MonthlyReport) else None
+        record.save(update_fields=["status_code", "response", "report"])
+    return status, body
+
+
+def _replay(record: IdempotencyRecord, scope: str) -> tuple[int, dict]:
+    if record.scope != scope:
+        raise Conflict(_("This Idempotency-Key was already used for another request."), code="idempotency_key_reused")
+    return record.status_code or 200, record.response or {}

@@ -1,0 +1,375 @@
+"""Validation of a monthly report's content. Pure checks that collect every problem with its field path
+(e.g. ``shipments[2].tonnes``) so that one answer lists them all; services raise them as a 400."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import pycountry
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db.models import Q, Sum
+from django.utils.translation import gettext as _
+
+from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
+from organizations.validators import normalize_credit_code, validate_credit_code
+
+from .models import (
+    FlowDirection,
+    InputSource,
+    InventoryLine,
+    MonthlyReport,
+    PlausibilityRule,
+    Product,
+    ProductionLine,
+    ReportStatus,
+    RuleKind,
+)
+from .selectors import period_bounds, previous_period
+
+MAX_TONNES = Decimal("99999999999.999")
+SECTIONS = ("production", "inputs", "shipments", "inventory")
+
+
+class Errors(dict):
+    def add(self, path: str, message) -> None:
+        self.setdefault(path, []).append(str(message))
+
+
+def country_valid(code: str) -> bool:
+    return bool(code) and len(code) == 2 and pycountry.countries.get(alpha_2=code.upper()) is not None
+
+
+def parse_quantity(value: Any, path: str, errors: Errors) -> Decimal | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        errors.add(path, _("Enter a quantity in tonnes."))
+        return None
+    if isinstance(value, bool):
+        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
+        return None
+    try:
+        d = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
+        return None
+    if not d.is_finite():
+        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
+        return None
+    if d < 0:
+        errors.add(path, _("A quantity cannot be negative."))
+        return None
+    if d.as_tuple().exponent < -3 and d != d.quantize(Decimal("0.001")):
+        errors.add(path, _("At most 3 decimals (tonnes to the kilogram)."))
+        return None
+    if d > MAX_TONNES:
+        errors.add(path, _("This quantity is too large."))
+        return None
+    return d.quantize(Decimal("0.001"))
+
+
+def parse_date(value: Any, path: str, errors: Errors) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        errors.add(path, _("Enter a date as YYYY-MM-DD."))
+        return None
+
+
+@dataclass
+class CleanContent:
+    nil: bool
+    comment: str
+    production: list[dict] = field(default_factory=list)
+    inputs: list[dict] = field(default_factory=list)
+    shipments: list[dict] = field(default_factory=list)
+    inventory: list[dict] = field(default_factory=list)
+
+
+def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[str]:
+    first, last = period_bounds(year, month)
+    return set(
+        Licence.objects.filter(enterprise=enterprise, status=LicenceStatus.DESIGNATED, valid_from__lte=last,
+                               valid_to__gte=first).values_list("activity", flat=True)
+    )
+
+
+def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[str, Any]) -> CleanContent:
+    """Check a report's content; raise ``Errors`` (as a dict) via the caller when anything is wrong.
+
+    Returns the cleaned lines; ``errors`` is filled in place and returned on the object as ``.errors``."""
+    errors = Errors()
+    products = {p.code: p for p in Product.objects.all()}
+    first, last = period_bounds(year, month)
+    nil = bool(data.get("nil", False))
+    comment = str(data.get("comment") or "")
+    out = CleanContent(nil=nil, comment=comment)
+    sections = {}
+    for name in SECTIONS:
+        rows = data.get(name) or []
+        if not isinstance(rows, list):
+            errors.add(name, _("A list of lines is expected."))
+            rows = []
+        sections[name] = rows
+    if nil:
+        for name in ("production", "inputs", "shipments"):
+            if sections[name]:
+                errors.add(name, _("A nil report has no production, inputs or flows; remove these lines or untick “nil”."))
+
+    def product_of(row, path):
+        code = str(row.get("product") or "").strip().upper()
+        if not code:
+            errors.add(path, _("Choose a product."))
+            return None
+        p = products.get(code)
+        if p is None:
+            errors.add(path, _("Unknown product code “%(code)s”.") % {"code": code})
+        return p
+
+    def as_row(row, path):
+        if not isinstance(row, dict):
+            errors.add(path, _("A line must be an object."))
+            return None
+        return row
+
+    activities = licensed_activities(enterprise, year, month) if sections["production"] else set()
+    seen = set()
+    for i, row in enumerate(sections["production"]):
+        p = f"production[{i}]"
+        if as_row(row, p) is None:
+            continue
+        itype = str(row.get("indicator_type") or "").strip()
+        product = product_of(row, f"{p}.product")
+        tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
+        if itype not in IndicatorType.values:
+            errors.add(f"{p}.indicator_type", _("Choose an indicator type (mining_rock, mining_ion or smelting_separation)."))
+        elif ACTIVITY_OF_INDICATOR[IndicatorType(itype)] not in activities:
+            errors.add(f"{p}.indicator_type", _("The enterprise holds no designated licence for %(activity)s in this period.")
+                       % {"activity": IndicatorType(itype).label})
+        elif product and product.indicator_type != itype:
+            errors.add(f"{p}.product", _("%(product)s is not a product of %(type)s.")
+                       % {"product": product.code, "type": IndicatorType(itype).label})
+        if product and itype and (itype, product.code) in seen:
+            errors.add(f"{p}.product", _("This product is already on another production line."))
+        if product:
+            seen.add((itype, product.code))
+        out.production.append({"indicator_type": itype, "product": product, "tonnes": tonnes})
+
+    for i, row in enumerate(sections["inputs"]):
+        p = f"inputs[{i}]"
+        if as_row(row, p) is None:
+            continue
+        source = str(row.get("source") or "").strip()
+        country = str(row.get("country") or "").strip().upper()
+        if source not in InputSource.values:
+            errors.add(f"{p}.source", _("Choose a source (domestic_mined, imported_ore, independent_mineral or secondary)."))
+        if source == InputSource.IMPORTED_ORE and not country:
+            errors.add(f"{p}.country", _("Imported ore needs its country of origin (ISO 3166 code, e.g. MM)."))
+        elif country and not country_valid(country):
+            errors.add(f"{p}.country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
+        product = product_of(row, f"{p}.product")
+        tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
+        out.inputs.append({"source": source, "country": country, "product": product, "tonnes": tonnes})
+
+    codes = set()
+    for row in sections["shipments"]:
+        if isinstance(row, dict) and row.get("counterparty_credit_code"):
+            codes.add(normalize_credit_code(str(row["counterparty_credit_code"])))
+    known = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
+    for i, row in enumerate(sections["shipments"]):
+        p = f"shipments[{i}]"
+        if as_row(row, p) is None:
+            continue
+        direction = str(row.get("direction") or "").strip()
+        if direction not in FlowDirection.values:
+            errors.add(f"{p}.direction", _("Choose “in” (received) or “out” (shipped)."))
+        code = normalize_credit_code(str(row.get("counterparty_credit_code") or ""))
+        name = str(row.get("counterparty_name") or "").strip()
+        country = str(row.get("counterparty_country") or "").strip().upper()
+        counterparty = None
+        if code:
+            try:
+                validate_credit_code(code)
+            except ValidationError as exc:
+                errors.add(f"{p}.counterparty_credit_code", exc.messages[0])
+            else:
+                counterparty = known.get(code)
+                if counterparty is not None and counterparty.pk == enterprise.pk:
+                    errors.add(f"{p}.counterparty_credit_code", _("The counterparty cannot be the enterprise itself."))
+            if not country:
+                country = "CN"
+        else:
+            if not name:
+                errors.add(f"{p}.counterparty_name", _("Give the counterparty's credit code, or its name and country."))
+            if not country:
+                errors.add(f"{p}.counterparty_country", _("Give the counterparty's country (ISO 3166 code)."))
+        if country and not country_valid(country):
+            errors.add(f"{p}.counterparty_country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
+        if not name and counterparty is not None:
+            name = counterparty.name
+        product = product_of(row, f"{p}.product")
+        tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
+        date = parse_date(row.get("date"), f"{p}.date", errors)
+        if date and not (first <= date <= last):
+            errors.add(f"{p}.date", _("The date must lie within the reporting month (%(first)s – %(last)s).")
+                       % {"first": first, "last": last})
+        doc = str(row.get("document_no") or "").strip()
+        if not doc:
+            errors.add(f"{p}.document_no", _("Enter the invoice or customs document number."))
+        elif len(doc) > 64:
+            errors.add(f"{p}.document_no", _("At most 64 characters."))
+        out.shipments.append({
+            "direction": direction, "counterparty_enterprise": counterparty, "counterparty_credit_code": code,
+            "counterparty_name": name[:160], "counterparty_country": country, "product": product, "tonnes": tonnes,
+            "date": date, "document_no": doc,
+        })
+
+    seen_inv = set()
+    for i, row in enumerate(sections["inventory"]):
+        p = f"inventory[{i}]"
+        if as_row(row, p) is None:
+            continue
+        product = product_of(row, f"{p}.product")
+        opening = parse_quantity(row.get("opening"), f"{p}.opening", errors)
+        closing = parse_quantity(row.get("closing"), f"{p}.closing", errors)
+        if product and product.code in seen_inv:
+            errors.add(f"{p}.product", _("This product already has an inventory line."))
+        if product:
+            seen_inv.add(product.code)
+        out.inventory.append({"product": product, "opening": opening, "closing": closing})
+    out.errors = errors  # type: ignore[attr-defined]
+    return out
+
+
+# --- Checks at submission ------------------------------------------------------------------------------
+
+
+def previous_accepted_closing(report: MonthlyReport) -> dict[str, Decimal] | None:
+    """Closing stock per product of last month's accepted report; None when there is none."""
+    py, pm = previous_period(report.year, report.month)
+    prev = MonthlyReport.objects.filter(enterprise_id=report.enterprise_id, year=py, month=pm,
+                                        status=ReportStatus.ACCEPTED).first()
+    if prev is None:
+        return None
+    return dict(InventoryLine.objects.filter(report=prev).values_list("product_id", "closing"))
+
+
+def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
+    """Opening-stock continuity (errors) and per-product balance (errors, listed as problems as well)."""
+    errors = Errors()
+    tol = settings.BALANCE_TOLERANCE_T
+    inventory = list(report.inventory_lines.order_by("id"))
+    prev = previous_accepted_closing(report)
+    if prev is not None:
+        present = set()
+        for i, line in enumerate(inventory):
+            present.add(line.product_id)
+            expected = prev.get(line.product_id, Decimal("0"))
+            if abs(line.opening - expected) > tol:
+                errors.add(f"inventory[{i}].opening", _("Opening stock must equal last month's accepted closing stock "
+                                                        "(%(expected)s t).") % {"expected": expected})
+        for code, closing in sorted(prev.items()):
+            if code not in present and closing > tol:
+                errors.add("inventory", _("%(product)s closed last month with %(closing)s t; add its inventory line.")
+                           % {"product": code, "closing": closing})
+    flows = defaultdict(lambda: {"produced": Decimal(0), "received": Decimal(0), "shipped": Decimal(0),
+                                 "consumed": Decimal(0)})
+    for line in report.production_lines.all():
+        flows[line.product_id]["produced"] += line.tonnes
+    for line in report.input_lines.all():
+        flows[line.product_id]["consumed"] += line.tonnes
+    for line in report.flow_lines.all():
+        flows[line.product_id]["received" if line.direction == FlowDirection.IN else "shipped"] += line.tonnes
+    problems = []
+    by_product = {line.product_id: (i, line) for i, line in enumerate(inventory)}
+    for code in sorted(set(flows) | set(by_product)):
+        f = flows[code]
+        i, line = by_product.get(code, (None, None))
+        opening = line.opening if line else Decimal(0)
+        closing = line.closing if line else Decimal(0)
+        expected = opening + f["produced"] + f["received"] - f["shipped"] - f["consumed"]
+        if abs(expected - closing) > tol:
+            path = f"inventory[{i}].closing" if line else "inventory"
+            message = _("%(product)s does not balance: opening %(opening)s + produced %(produced)s + received "
+                        "%(received)s − shipped %(shipped)s − consumed %(consumed)s = %(expected)s t, but closing "
+                        "stock is %(closing)s t. Correct the figures or explain the difference in the comment.") % {
+                "product": code, "opening": opening, "closing": closing, "expected": expected, **f}
+            problems.append({"path": path, "product": code, "message": message,
+                             "difference": str(closing - expected)})
+    return errors, problems
+
+
+def _rules_for(first: dt.date) -> list[PlausibilityRule]:
+    return list(PlausibilityRule.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=first),
+                                                valid_from__lte=first))
+
+
+def plausibility_warnings(report: MonthlyReport) -> list[dict]:
+    """Figures outside the configurable ranges in force for the report's month (warnings, not errors)."""
+    first, _last = period_bounds(report.year, report.month)
+    warnings: list[dict] = []
+    rules = _rules_for(first)
+    if not rules:
+        return warnings
+    produced = defaultdict(Decimal)
+    for line in report.production_lines.all():
+        produced[line.indicator_type] += line.tonnes
+    flows = list(report.flow_lines.order_by("id"))
+    for rule in rules:
+        if rule.kind == RuleKind.PRODUCTION_VS_TRAILING and rule.factor and produced:
+            periods = []
+            y, m = report.year, report.month
+            for _i in range(rule.months):
+                y, m = previous_period(y, m)
+                periods.append(Q(report__year=y, report__month=m))
+            q = periods[0]
+            for extra in periods[1:]:
+                q |= extra
+            trailing = {
+                row["indicator_type"]: row
+                for row in ProductionLine.objects.filter(q, report__enterprise_id=report.enterprise_id,
+                                                         report__status=ReportStatus.ACCEPTED)
+                .values("indicator_type").annotate(total=Sum("tonnes"))
+            }
+            n_months = MonthlyReport.objects.filter(
+                _period_q(report.year, report.month, rule.months), enterprise_id=report.enterprise_id,
+                status=ReportStatus.ACCEPTED,
+            ).count()
+            for itype, total in produced.items():
+                if rule.indicator_type and rule.indicator_type != itype:
+                    continue
+                if not n_months or itype not in trailing:
+                    continue
+                avg = trailing[itype]["total"] / n_months
+                if total > rule.factor * avg:
+                    warnings.append({
+                        "rule": rule.pk, "kind": rule.kind, "path": "production",
+                        "message": _("%(type)s production of %(total)s t is more than %(factor)s× the trailing "
+                                     "%(months)s-month average (%(avg)s t).") % {
+                            "type": IndicatorType(itype).label, "total": total, "factor": rule.factor.normalize(),
+                            "months": rule.months, "avg": avg.quantize(Decimal("0.001"))},
+                    })
+        elif rule.kind == RuleKind.SHIPMENT_CEILING and rule.ceiling_t is not None:
+            for i, line in enumerate(flows):
+                if line.tonnes > rule.ceiling_t:
+                    warnings.append({
+                        "rule": rule.pk, "kind": rule.kind, "path": f"shipments[{i}].tonnes",
+                        "message": _("A single shipment of %(tonnes)s t is above the ceiling of %(ceiling)s t.")
+                        % {"tonnes": line.tonnes, "ceiling": rule.ceiling_t},
+                    })
+    return [{k: str(v) if k == "message" else v for k, v in w.items()} for w in warnings]
+
+
+def _period_q(year: int, month: int, months: int) -> Q:
+    q = Q(pk__in=[])
+    for _i in range(months):
+        year, month = previous_period(year, month)
+        q |= Q(year=year, month=month)
+    return q

@@ -1,0 +1,71 @@
+"""Helpers for reporting tests: valid report payloads for the demo enterprises, built through the services."""
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.contrib.auth import get_user_model
+
+BJ = ZoneInfo("Asia/Shanghai")
+
+
+def huamei_payload(demo_orgs, year=2025, month=3, *, opening_bast="0.000", opening_prnd="0.000", produced="10.000"):
+    """A balanced smelter month: receives concentrate from the Bayan Obo mine, ships oxide to Hefa."""
+    ents = demo_orgs["enterprises"]
+    prnd_close = f"{float(opening_prnd) + float(produced) - 6:.3f}"
+    return {
+        "nil": False,
+        "comment": "",
+        "production": [{"indicator_type": "smelting_separation", "product": "PRND_OXIDE", "tonnes": produced}],
+        "inputs": [{"source": "domestic_mined", "country": "", "product": "BAST_CONC", "tonnes": "12.000"}],
+        "shipments": [
+            {"direction": "in", "counterparty_credit_code": ents["bymine"].credit_code, "counterparty_name": "",
+             "counterparty_country": "CN", "product": "BAST_CONC", "tonnes": "20.000",
+             "date": f"{year}-{month:02d}-05", "document_no": "FP-001"},
+            {"direction": "out", "counterparty_credit_code": ents["hefa"].credit_code, "counterparty_name": "",
+             "counterparty_country": "CN", "product": "PRND_OXIDE", "tonnes": "6.000",
+             "date": f"{year}-{month:02d}-20", "document_no": "FP-002"},
+        ],
+        "inventory": [
+            {"product": "BAST_CONC", "opening": opening_bast, "closing": f"{float(opening_bast) + 8:.3f}"},
+            {"product": "PRND_OXIDE", "opening": opening_prnd, "closing": prnd_close},
+        ],
+    }
+
+
+@pytest.fixture
+def users(demo_orgs):
+    U = get_user_model()
+    return {u.username: u for u in U.objects.all()}
+
+
+@pytest.fixture
+def filed(demo_orgs, users):
+    """file(enterprise_key, year, month, submit=True, accept=False, payload=None, now=None) → report."""
+    from organizations.services import user_with_membership_upsert
+    from reporting import services
+
+    def make(key="huamei", year=2025, month=3, *, submit=True, accept=False, payload=None, now=None):
+        ent = demo_orgs["enterprises"][key]
+        filer = get_user_model().objects.filter(membership__enterprise=ent, membership__role="enterprise_filer").first()
+        if filer is None:
+            filer = user_with_membership_upsert(username=f"{key}_filer", password=None, role="enterprise_filer",
+                                                enterprise=ent)
+        data = payload if payload is not None else huamei_payload(demo_orgs, year, month)
+        report = services.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=now)
+        if submit:
+            report = services.report_submit(actor=filer, report=report, now=now)
+        if accept:
+            reviewer = get_user_model().objects.filter(membership__authority=ent.county,
+                                                       membership__role="authority_reviewer").first()
+            if reviewer is None:
+                reviewer = user_with_membership_upsert(username=f"rev_{ent.county.code}", password=None,
+                                                       role="authority_reviewer", authority=ent.county)
+            report = services.report_accept(actor=reviewer, report=report)
+        return report
+
+    return make
+
+
+def bj(*args):
+    return dt.datetime(*args, tzinfo=BJ)
