@@ -205,6 +205,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "PlanStatusEnum": "allocations.models.PlanStatus",
+        "BatchStatusEnum": "allocations.models.BatchStatus",
+    },
 }
 
 # --- Celery -------------------------------------------------------------------------------------
