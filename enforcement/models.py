@@ -1,1 +1,350 @@
+"""Flags, violation cases, penalties with the right to state one's case, next-year deductions, penalty rules
+and job runs.
 
+Flags carry a natural unique key (kind, enterprise, year, month, indicator type, subject) with non-null
+defaults (month 0 = a yearly flag, "" = no indicator type / subject) so that every job can insert with
+ON CONFLICT DO NOTHING: a job run twice, or twice at once, never duplicates a flag, and a resolved flag
+stays resolved when the same evidence is found again.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Enterprise, IndicatorType
+
+
+def _tonnes(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=3, **kwargs)
+
+
+def _cny(verbose_name, **kwargs):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
+class FlagKind(models.TextChoices):
+    MISSING = "missing", _("Report missing")
+    LATE = "late", _("Report late")
+    USAGE_WARNING = "usage_warning", _("Usage warning")
+    OVERRUN = "overrun", _("Quota overrun")
+    BALANCE = "balance", _("Stock balance does not close")
+    FLOW_MISMATCH = "flow_mismatch", _("Flow mismatch")
+    UNLICENSED_COUNTERPARTY = "unlicensed_counterparty", _("Non-designated counterparty")
+    PRODUCTION_WITHOUT_INDICATOR = "production_without_indicator", _("Production without indicator")
+
+
+class FlagStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class Flag(models.Model):
+    kind = models.CharField(_("kind"), max_length=32, choices=FlagKind.choices)
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="flags")
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"), default=0, help_text=_("0 for a yearly flag"))
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices,
+                                      blank=True, default="")
+    # What inside the period the flag is about (a product code, "out:<buyer>:<product>", ...); "" if nothing.
+    subject = models.CharField(_("subject"), max_length=120, blank=True, default="")
+    status = models.CharField(_("status"), max_length=10, choices=FlagStatus.choices, default=FlagStatus.OPEN)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    raised_at = models.DateTimeField(_("raised"), default=timezone.now, db_index=True)
+    resolved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    resolution = models.TextField(_("resolution comment"), blank=True)
+
+    class Meta:
+        verbose_name = _("flag")
+        verbose_name_plural = _("flags")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "enterprise", "year", "month", "indicator_type", "subject"],
+                                    name="flag_natural_key"),
+            models.CheckConstraint(condition=Q(month__gte=0) & Q(month__lte=12), name="flag_month_range"),
+            models.CheckConstraint(condition=Q(status="open") | Q(resolved_at__isnull=False),
+                                   name="flag_resolved_has_time"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "kind"], name="flag_status_kind_idx"),
+            models.Index(fields=["enterprise", "year", "month"], name="flag_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        period = f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+        return f"{self.get_kind_display()} · {self.enterprise} · {period}"
+
+    @property
+    def period_label(self) -> str:
+        return f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+
+
+class CaseOrigin(models.TextChoices):
+    FLAGS = "flags", _("Flags")
+    INSPECTION = "inspection", _("Inspection")
+    INSPECTION_REFUSED = "inspection_refused", _("Inspection refused")
+    INSPECTION_OBSTRUCTED = "inspection_obstructed", _("Inspection obstructed")
+
+
+class CaseStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CORRECTION_ORDERED = "correction_ordered", _("Correction ordered")
+    CORRECTED = "corrected", _("Correction recorded")
+    PENALTY_PROPOSED = "penalty_proposed", _("Penalty proposed")
+    PENALIZED = "penalized", _("Penalised")
+    CLOSED = "closed", _("Closed")
+
+
+class Case(models.Model):
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="cases")
+    origin = models.CharField(_("origin"), max_length=24, choices=CaseOrigin.choices, default=CaseOrigin.FLAGS)
+    title = models.CharField(_("title"), max_length=200)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.OPEN)
+    flags = models.ManyToManyField(Flag, verbose_name=_("flags"), blank=True, related_name="cases")
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    opened_at = models.DateTimeField(_("opened"), default=timezone.now)
+    correction_order = models.TextField(_("correction ordered"), blank=True)
+    correction_deadline = models.DateField(_("correct by"), null=True, blank=True)
+    correction_note = models.TextField(_("correction made"), blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        ordering = ["-opened_at", "-id"]
+        indexes = [models.Index(fields=["status"], name="case_status_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.title}"
+
+
+class CaseEvent(models.Model):
+    """The case timeline: one row per step (opened, correction ordered, statement received, ...)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    kind = models.CharField(max_length=40)
+    text = models.TextField(blank=True)
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+
+class ViolationType(models.TextChoices):
+    FLOW_RECORDS = "flow_records", _("Failing to record or enter flow information")
+    ILLEGAL_PRODUCTION = "illegal_production", _("Production without or above indicator, illegal mining or smelting")
+    ILLEGAL_TRADING = "illegal_trading", _("Buying or selling illegal rare-earth products")
+    INSPECTION_REFUSED = "inspection_refused", _("Refusing or obstructing inspection")
+
+
+class DeductionBasis(models.TextChoices):
+    NONE = "none", _("No default deduction")
+    EXCESS = "excess", _("Tonnes produced above the indicator × factor")
+    FIXED = "fixed", _("Fixed tonnes")
+
+
+class PenaltyRule(models.Model):
+    """Versioned, dated penalty configuration: the rule in force on the violation date applies."""
+
+    violation_type = models.CharField(_("violation type"), max_length=24, choices=ViolationType.choices)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    legal_basis = models.TextField(_("legal basis"))
+    fine_min_cny = _cny(_("minimum fine (CNY)"), null=True, blank=True)
+    fine_max_cny = _cny(_("maximum fine (CNY)"), null=True, blank=True)
+    income_multiple_min = models.DecimalField(_("minimum multiple of illegal income"), max_digits=5,
+                                              decimal_places=2, null=True, blank=True)
+    income_multiple_max = models.DecimalField(_("maximum multiple of illegal income"), max_digits=5,
+                                              decimal_places=2, null=True, blank=True)
+    deduction_basis = models.CharField(_("default deduction"), max_length=10, choices=DeductionBasis.choices,
+                                       default=DeductionBasis.NONE)
+    deduction_factor = models.DecimalField(_("deduction factor"), max_digits=6, decimal_places=3, default=1)
+    deduction_fixed_t = _tonnes(_("fixed deduction (t REO)"), default=0)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("penalty rule")
+        verbose_name_plural = _("penalty rules")
+        ordering = ["violation_type", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["violation_type", "valid_from"], name="penalty_rule_unique_version"),
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=F("valid_from")),
+                                   name="penalty_rule_valid_range"),
+            models.CheckConstraint(
+                condition=Q(fine_min_cny__isnull=True) | Q(fine_max_cny__isnull=True)
+                | Q(fine_max_cny__gte=F("fine_min_cny")),
+                name="penalty_rule_fine_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_violation_type_display()} ({self.valid_from}–{self.valid_to or ''})"
+
+
+class PenaltyStatus(models.TextChoices):
+    NOTIFIED = "notified", _("Notice issued, awaiting statement")
+    DECIDED = "decided", _("Decided, awaiting approval")
+    APPROVED = "approved", _("Approved (in effect)")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Penalty(models.Model):
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="penalties")
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="penalties")
+    violation_type = models.CharField(_("violation type"), max_length=24, choices=ViolationType.choices)
+    violation_date = models.DateField(_("violation date"))
+    rule = models.ForeignKey(PenaltyRule, verbose_name=_("rule applied"), null=True, blank=True,
+                             on_delete=models.PROTECT, related_name="+")
+    legal_basis = models.TextField(_("legal basis"))
+    facts = models.TextField(_("facts"), blank=True)
+    fine_cny = _cny(_("fine (CNY)"), default=0)
+    illegal_income_cny = _cny(_("illegal income (CNY)"), null=True, blank=True)
+    # The "next year" whose indicator is reduced (by default the year after the violation).
+    deduction_year = models.PositiveSmallIntegerField(_("deduction year"))
+    fine_warnings = models.JSONField(_("warnings"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=PenaltyStatus.choices,
+                              default=PenaltyStatus.NOTIFIED)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    notice_issued_at = models.DateTimeField(_("notice issued"), default=timezone.now)
+    statement_due_at = models.DateTimeField(_("statement due"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    consideration = models.TextField(_("how the statement was considered"), blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+
+    class Meta:
+        verbose_name = _("penalty")
+        verbose_name_plural = _("penalties")
+        ordering = ["-notice_issued_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(fine_cny__gte=0), name="penalty_fine_not_negative"),
+            models.UniqueConstraint(fields=["case"], condition=~Q(status="rejected"),
+                                    name="penalty_one_live_per_case"),
+            models.CheckConstraint(condition=~Q(status="approved") | Q(approved_by__isnull=False),
+                                   name="penalty_approved_has_approver"),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True)
+                | (~Q(approved_by=F("decided_by")) & ~Q(approved_by=F("proposed_by"))),
+                name="penalty_four_eyes",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_violation_type_display()} · {self.enterprise}"
+
+
+
+class DeductionStatus(models.TextChoices):
+    PLANNED = "planned", _("Planned (penalty not approved)")
+    WAITING = "waiting", _("Waiting for next year's indicator")
+    APPLIED = "applied", _("Applied")
+
+
+class PenaltyDeduction(models.Model):
+    """Next-year deduction ordered by a penalty, per indicator type; applied once through allocations."""
+
+    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="deductions")
+    enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
+    tonnes = _tonnes(_("tonnes REO"))
+    status = models.CharField(_("status"), max_length=10, choices=DeductionStatus.choices,
+                              default=DeductionStatus.PLANNED)
+    applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("penalty deduction")
+        verbose_name_plural = _("penalty deductions")
+        ordering = ["penalty_id", "indicator_type"]
+        constraints = [
+            models.UniqueConstraint(fields=["penalty", "year", "indicator_type"], name="penalty_deduction_once"),
+            models.CheckConstraint(condition=Q(tonnes__gt=0), name="penalty_deduction_positive"),
+        ]
+        indexes = [models.Index(fields=["status", "year"], name="penalty_deduction_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.indicator_type} {self.tonnes} t"
+
+
+class Statement(models.Model):
+    """The enterprise's statement and defence (陈述、申辩) on a notice of intended penalty."""
+
+    penalty = models.OneToOneField(Penalty, on_delete=models.PROTECT, related_name="statement")
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"), default=timezone.now)
+    text = models.TextField(_("statement and defence"), blank=True)
+    waived = models.BooleanField(_("waives the right to be heard"), default=False)
+
+    class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
+
+    def __str__(self) -> str:
+        return f"{self.penalty_id} {self.submitted_at:%Y-%m-%d}"
+
+
+class StatementAttachment(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="attachments")
+    file = models.FileField(_("file"), upload_to="enforcement/statements/%Y/%m/")
+    name = models.CharField(_("name"), max_length=200)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class JobRun(models.Model):
+    """Progress of one run of a scheduled job, shown as a progress bar."""
+
+    job = models.CharField(_("job"), max_length=60)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    task_id = models.CharField(max_length=120, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    created = models.PositiveIntegerField(_("created"), default=0)
+    message = models.TextField(_("message"), blank=True)
+    started_at = models.DateTimeField(_("started"), default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("job run")
+        verbose_name_plural = _("job runs")
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.DONE:
+            return 100
+        return int(self.done * 100 / self.total) if self.total else 0

@@ -1,0 +1,309 @@
+"""Pages: flags (filters, inline resolve), cases (timeline and workflow forms), penalty rules, job progress."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from organizations.models import Authority, IndicatorType, Level
+from organizations.outbox import enqueue
+from organizations.selectors import authority_list, enterprise_list
+from quota_portal.errors import DomainError, apply_to_form
+
+from . import selectors, services
+from .forms import (
+    CaseOpenForm,
+    CloseForm,
+    DecideForm,
+    NoteForm,
+    OrderCorrectionForm,
+    PenaltyForm,
+    RejectForm,
+    ResolveForm,
+    StatementForm,
+)
+from .models import Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus
+
+PAGE_SIZE = 25
+JOBS = {
+    "flag_late_reports": "enforcement.tasks.flag_late_reports",
+    "scan_quota_usage": "enforcement.tasks.scan_quota_usage",
+    "reconcile_flows": "enforcement.tasks.reconcile_flows",
+    "apply_deductions": "enforcement.tasks.apply_deductions",
+    "send_deadline_reminders": "enforcement.tasks.send_deadline_reminders",
+}
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- flags ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def flag_list_view(request):
+    if not request.user.has_perm("enforcement.view_flags"):
+        raise Http404
+    f = {
+        "kind": request.GET.get("kind", ""),
+        "status": request.GET.get("status", "open"),
+        "region": request.GET.get("region", "").strip(),
+        "year": _int(request.GET.get("year")),
+        "month": _int(request.GET.get("month")),
+        "enterprise": _int(request.GET.get("enterprise")),
+    }
+    if f["status"] == "all":
+        f["status"] = ""
+    qs = selectors.flag_list(user=request.user, **f)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    regions = authority_list(user=request.user).exclude(level=Level.MINISTRY).exclude(level=Level.COUNTY) \
+        if request.user.has_perm("enforcement.view_jobs") else Authority.objects.none()
+    extra = "&".join(f"{k}={v}" for k, v in request.GET.items() if k != "page" and v)
+    return render(request, "enforcement/flag_list.html", {
+        "page": page, "f": f, "status_param": request.GET.get("status", "open"), "kinds": FlagKind.choices,
+        "regions": regions, "extra_qs": extra + "&" if extra else "",
+        "can_resolve": request.user.has_perm("enforcement.resolve_flag"),
+        "can_open_case": request.user.has_perm("enforcement.open_case"),
+    })
+
+
+@login_required
+@require_POST
+def flag_resolve_view(request, pk: int):
+    try:
+        flag = selectors.flag_get(user=request.user, pk=pk)
+    except Flag.DoesNotExist:
+        raise Http404
+    form = ResolveForm(request.POST)
+    error = ""
+    if form.is_valid():
+        try:
+            flag = services.flag_resolve(actor=request.user, flag=flag, comment=form.cleaned_data["comment"])
+        except DomainError as exc:
+            error = str(exc.errors.get("comment", [exc.message])[0]) if exc.errors else str(exc.message)
+    else:
+        error = _("Say how the flag was resolved.")
+    if request.htmx:
+        flag = selectors.flag_get(user=request.user, pk=pk)
+        return render(request, "enforcement/_flag_row.html", {
+            "flag": flag, "error": error, "can_resolve": True,
+            "can_open_case": request.user.has_perm("enforcement.open_case")})
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, _("Flag resolved."))
+    return redirect("enforcement:flag-list")
+
+
+# --- cases ---------------------------------------------------------------------------------------------
+
+
+@login_required
+def case_list_view(request):
+    if not request.user.has_perm("enforcement.view_cases"):
+        raise Http404
+    status = request.GET.get("status", "")
+    qs = selectors.case_list(user=request.user, status=status)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "enforcement/case_list.html", {
+        "page": page, "status": status, "statuses": CaseStatus.choices,
+        "extra_qs": f"status={status}&" if status else "",
+        "can_open_case": request.user.has_perm("enforcement.open_case")})
+
+
+@login_required
+def case_new_view(request):
+    if not request.user.has_perm("enforcement.open_case"):
+        raise Http404
+    enterprises = enterprise_list(user=request.user).order_by("name")
+    flag_ids = [i for i in (_int(x) for x in request.GET.getlist("flag")) if i]
+    flags = selectors.flag_list(user=request.user).filter(status=FlagStatus.OPEN)
+    if request.method == "POST":
+        form = CaseOpenForm(request.POST, enterprises=enterprises, flags=flags)
+        if form.is_valid():
+            d = form.cleaned_data
+            ent = enterprise_list(user=request.user).filter(pk=d["enterprise"]).first() if d["enterprise"] else None
+            try:
+                case = services.case_open(actor=request.user, enterprise=ent, flag_ids=d["flag_ids"],
+                                          origin=d["origin"], title=d["title"], description=d["description"])
+            except DomainError as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, _("Case opened."))
+                return redirect("enforcement:case-detail", pk=case.pk)
+    else:
+        selected = list(flags.filter(pk__in=flag_ids))
+        initial = {"flag_ids": [f.pk for f in selected], "origin": "flags" if selected else "inspection"}
+        if selected:
+            initial["enterprise"] = selected[0].enterprise_id
+        form = CaseOpenForm(initial=initial, enterprises=enterprises,
+                            flags=flags.filter(enterprise_id=selected[0].enterprise_id) if selected else flags[:200])
+    return render(request, "enforcement/case_new.html", {"form": form})
+
+
+def _case_context(request, case: Case, forms: dict | None = None) -> dict:
+    user = request.user
+    penalty = next((p for p in case.penalties.all() if p.status != PenaltyStatus.REJECTED), None)
+    rejected = [p for p in case.penalties.all() if p.status == PenaltyStatus.REJECTED]
+    now = timezone.now()
+    statement = getattr(penalty, "statement", None) if penalty else None
+    can_manage = user.has_perm("enforcement.manage_case")
+    can_decide = bool(penalty and penalty.status == PenaltyStatus.NOTIFIED and user.has_perm(
+        "enforcement.decide_penalty") and (statement is not None or now > penalty.statement_due_at))
+    forms = forms or {}
+    live = case.status not in (CaseStatus.CLOSED, CaseStatus.PENALIZED, CaseStatus.PENALTY_PROPOSED)
+    return {
+        "case": case, "penalty": penalty, "rejected": rejected, "statement": statement, "now": now,
+        "can_manage": can_manage and live,
+        "can_order": can_manage and case.status in (CaseStatus.OPEN, CaseStatus.CORRECTION_ORDERED),
+        "can_record": can_manage and case.status == CaseStatus.CORRECTION_ORDERED,
+        "can_propose": user.has_perm("enforcement.propose_penalty") and live,
+        "can_state": bool(penalty and penalty.status == PenaltyStatus.NOTIFIED and statement is None
+                          and now <= penalty.statement_due_at and user.has_perm("enforcement.submit_statement")),
+        "can_decide": can_decide,
+        "decide_waiting": bool(penalty and penalty.status == PenaltyStatus.NOTIFIED and not can_decide
+                               and user.has_perm("enforcement.decide_penalty")),
+        "can_approve": bool(penalty and penalty.status == PenaltyStatus.DECIDED
+                            and user.has_perm("enforcement.approve_penalty")
+                            and user.pk not in (penalty.proposed_by_id, penalty.decided_by_id)),
+        "order_form": forms.get("order") or OrderCorrectionForm(),
+        "note_form": forms.get("record") or NoteForm(),
+        "close_form": forms.get("close") or CloseForm(),
+        "penalty_form": forms.get("penalize") or PenaltyForm(initial={"violation_date": timezone.localdate()}),
+        "statement_form": forms.get("statement") or StatementForm(),
+        "decide_form": forms.get("decide") or DecideForm(),
+        "reject_form": forms.get("reject") or RejectForm(),
+        "indicator_types": IndicatorType.choices,
+        "statement_days": settings.STATEMENT_PERIOD_DAYS,
+    }
+
+
+def _get_case(request, pk: int) -> Case:
+    if not request.user.has_perm("enforcement.view_cases"):
+        raise Http404
+    try:
+        return selectors.case_get(user=request.user, pk=pk)
+    except Case.DoesNotExist:
+        raise Http404
+
+
+@login_required
+def case_detail_view(request, pk: int):
+    case = _get_case(request, pk)
+    return render(request, "enforcement/case_detail.html", _case_context(request, case))
+
+
+ACTIONS = {
+    "order": OrderCorrectionForm,
+    "record": NoteForm,
+    "close": CloseForm,
+    "penalize": PenaltyForm,
+    "statement": StatementForm,
+    "decide": DecideForm,
+    "approve": None,
+    "reject": RejectForm,
+}
+
+
+@login_required
+@require_POST
+def case_action_view(request, pk: int, action: str):
+    if action not in ACTIONS:
+        raise Http404
+    case = _get_case(request, pk)
+    form_class = ACTIONS[action]
+    form = form_class(request.POST, request.FILES) if form_class else None
+    if form is None or form.is_valid():
+        d = form.cleaned_data if form else {}
+        penalty = next((p for p in case.penalties.all() if p.status != PenaltyStatus.REJECTED), None)
+        try:
+            if action == "order":
+                services.case_order_correction(actor=request.user, case=case, **d)
+            elif action == "record":
+                services.case_record_correction(actor=request.user, case=case, **d)
+            elif action == "close":
+                services.case_close(actor=request.user, case=case, **d)
+            elif action == "penalize":
+                deductions = None if d["use_default_deductions"] else [
+                    {"indicator_type": t.value, "tonnes": d[f"deduct_{t.value}"]}
+                    for t in IndicatorType if d.get(f"deduct_{t.value}")]
+                p = services.penalty_propose(
+                    actor=request.user, case=case, violation_type=d["violation_type"],
+                    violation_date=d["violation_date"], legal_basis=d["legal_basis"], facts=d["facts"],
+                    fine_cny=d["fine_cny"], illegal_income_cny=d["illegal_income_cny"], deductions=deductions)
+                for w in p.fine_warnings:
+                    messages.warning(request, w)
+            elif penalty is None:
+                raise Http404
+            elif action == "statement":
+                files = request.FILES.getlist("files")
+                services.statement_submit(actor=request.user, penalty=penalty, text=d["text"], waived=d["waived"],
+                                          files=files)
+            elif action == "decide":
+                services.penalty_decide(actor=request.user, penalty=penalty, **d)
+            elif action == "approve":
+                services.penalty_approve(actor=request.user, penalty=penalty)
+            elif action == "reject":
+                services.penalty_reject(actor=request.user, penalty=penalty, **d)
+        except DomainError as exc:
+            if form is None:
+                messages.error(request, str(exc.message))
+                return redirect("enforcement:case-detail", pk=case.pk)
+            apply_to_form(form, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("enforcement:case-detail", pk=case.pk)
+    case = _get_case(request, pk)
+    return render(request, "enforcement/case_detail.html", _case_context(request, case, {action: form}), status=400)
+
+
+# --- configuration and jobs ------------------------------------------------------------------------------
+
+
+@login_required
+def rule_list_view(request):
+    return render(request, "enforcement/rule_list.html", {"rules": selectors.penalty_rule_list()})
+
+
+@login_required
+def job_list_view(request):
+    if not request.user.has_perm("enforcement.view_jobs"):
+        raise Http404
+    page = Paginator(selectors.job_run_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "enforcement/job_list.html", {
+        "page": page, "jobs": list(JOBS), "can_run": request.user.has_perm("enforcement.run_jobs")})
+
+
+@login_required
+def job_progress_view(request, pk: int):
+    if not request.user.has_perm("enforcement.view_jobs"):
+        raise Http404
+    run = JobRun.objects.filter(pk=pk).first()
+    if run is None:
+        raise Http404
+    return render(request, "enforcement/_job_progress.html", {"run": run})
+
+
+@login_required
+@require_POST
+def job_run_view(request):
+    if not request.user.has_perm("enforcement.run_jobs"):
+        raise Http404
+    job = request.POST.get("job", "")
+    if job not in JOBS:
+        return HttpResponse(status=400)
+    enqueue(JOBS[job], {}, dedup_key=f"manual:{job}")
+    messages.success(request, _("The job has been queued; its progress appears below."))
+    return redirect(reverse("enforcement:job-list"))
