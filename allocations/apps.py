@@ -5,3 +5,29 @@ from django.utils.translation import gettext_lazy as _
 class AllocationsConfig(AppConfig):
     name = "allocations"
     verbose_name = _("Allocations")
+    dashboard_sections = [
+        ("ministry", "allocations/_dash_ministry.html"),
+        ("group", "allocations/_dash_group.html"),
+        ("enterprise", "allocations/_dash_enterprise.html"),
+    ]
+
+    def dashboard_context(self, request, kind):
+        from django.utils import timezone
+
+        from . import selectors
+        from .models import BatchStatus, IssuanceBatch, NationalPlan, PlanStatus
+
+        year = timezone.localdate().year
+        if kind == "ministry":
+            return {
+                "alloc_year": year,
+                "alloc_balance": selectors.national_balance(year=year),
+                "alloc_pending_batches": IssuanceBatch.objects.filter(status=BatchStatus.SUBMITTED).count(),
+                "alloc_draft_plans": NationalPlan.objects.filter(status=PlanStatus.DRAFT).count(),
+                "alloc_overdue": selectors.group_lines(user=request.user).filter(overdue=True).count(),
+            }
+        if kind == "group":
+            return {"alloc_group_pending": [ln for ln in selectors.group_lines(user=request.user) if not ln.filed]}
+        if kind == "enterprise":
+            return {"alloc_year": year, "alloc_quotas": selectors.quota_list(user=request.user, year=year)}
+        return None

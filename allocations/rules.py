@@ -1,13 +1,17 @@
-"""Role verbs of the allocations app (checked by services with organizations.permissions.require)."""
+"""Role verbs of the allocations app (checked by services with organizations.permissions.require).
+
+Both ministry roles may draft; only an approver approves, and never what they drafted themselves (four eyes,
+checked in the services).
+"""
 
 import rules
 
-from organizations.rules import is_ministry, is_ministry_approver, is_ministry_official
+from organizations.rules import is_ministry, is_ministry_approver
 
-rules.add_perm("allocations.draft_plan", is_ministry_official)
+rules.add_perm("allocations.draft_plan", is_ministry)
 rules.add_perm("allocations.approve_plan", is_ministry_approver)
-rules.add_perm("allocations.draft_batch", is_ministry_official)
-rules.add_perm("allocations.submit_batch", is_ministry_official)
+rules.add_perm("allocations.draft_batch", is_ministry)
+rules.add_perm("allocations.submit_batch", is_ministry)
 rules.add_perm("allocations.approve_batch", is_ministry_approver)
 rules.add_perm("allocations.propose_adjustment", is_ministry)
 rules.add_perm("allocations.approve_adjustment", is_ministry_approver)

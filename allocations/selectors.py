@@ -7,10 +7,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
+from django.utils import timezone
 
-from organizations.models import Enterprise, IndicatorType
-from organizations.selectors import enterprise_q
+from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType, Level
+from organizations.selectors import NOTHING, enterprise_q, is_ministry, membership_of, scope_queryset
 
 from .models import (
     Adjustment,
@@ -21,6 +22,8 @@ from .models import (
     Deduction,
     GroupBreakdown,
     IssuanceBatch,
+    NationalPlan,
+    PlanStatus,
     QuotaUsage,
 )
 
@@ -163,3 +166,203 @@ def quota_get(*, enterprise: Enterprise, year: int, indicator_type: str) -> Quot
     if rows:
         return rows[0]
     return QuotaRow(enterprise=enterprise, year=year, indicator_type=indicator_type)
+
+
+# --- Plans -------------------------------------------------------------------------------------------
+
+
+def plan_list(*, user, year: int | None = None, indicator_type: str | None = None) -> QuerySet[NationalPlan]:
+    """The ministry sees every plan including drafts; everyone else only approved (and superseded) plans."""
+    m = membership_of(user)
+    if m is None:
+        return NationalPlan.objects.none()
+    qs = NationalPlan.objects.select_related("drafted_by", "approved_by", "previous")
+    if m.role not in MINISTRY_ROLES:
+        qs = qs.exclude(status=PlanStatus.DRAFT)
+    if year:
+        qs = qs.filter(year=year)
+    if indicator_type:
+        qs = qs.filter(indicator_type=indicator_type)
+    return qs.order_by("-year", "indicator_type", "-revision")
+
+
+def plan_history(*, user, plan: NationalPlan) -> QuerySet[NationalPlan]:
+    return plan_list(user=user, year=plan.year, indicator_type=plan.indicator_type)
+
+
+# --- Batches and lines -------------------------------------------------------------------------------
+
+
+def line_q(user, prefix: str = "") -> Q:
+    """Allocation lines a user may see: all (ministry); lines to enterprises in scope; a group its own lines and
+    its subsidiaries'; a province also the lines of groups with a subsidiary in its region (it is notified)."""
+    p = prefix
+    m = membership_of(user)
+    if m is None:
+        return NOTHING
+    if m.role in MINISTRY_ROLES:
+        return Q()
+    if m.enterprise_id:
+        return Q(**{f"{p}enterprise_id": m.enterprise_id})
+    if m.group_id:
+        return Q(**{f"{p}group_id": m.group_id}) | Q(**{f"{p}enterprise__group_id": m.group_id})
+    if m.authority_id:
+        q = Q(**{f"{p}enterprise__county__path__startswith": m.authority.path})
+        if m.authority.level == Level.PROVINCE:
+            q |= Q(Exists(Enterprise.objects.filter(group_id=OuterRef(f"{p}group_id"),
+                                                    county__path__startswith=m.authority.path)))
+        return q
+    return NOTHING
+
+
+def batch_list(*, user, year: int | None = None, status: str | None = None) -> QuerySet[IssuanceBatch]:
+    """Ministry: every batch. Others: issued batches with at least one line they may see."""
+    qs = IssuanceBatch.objects.select_related("created_by", "approved_by")
+    if not is_ministry(user):
+        visible = AllocationLine.objects.filter(line_q(user), batch_id=OuterRef("pk"))
+        qs = qs.filter(status=BatchStatus.ISSUED).filter(Exists(visible))
+    if year:
+        qs = qs.filter(year=year)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.annotate(
+        n_lines=Count("lines", distinct=True),
+    ).order_by("-year", "-sequence")
+
+
+def batch_get(*, user, pk) -> IssuanceBatch:
+    """The batch if the user may see it (IssuanceBatch.DoesNotExist → 404)."""
+    return batch_list(user=user).get(pk=pk)
+
+
+def batch_lines(*, user, batch: IssuanceBatch) -> QuerySet[AllocationLine]:
+    """A batch's lines the user may see, with the recipient and any filed breakdown."""
+    return (AllocationLine.objects.filter(batch=batch).filter(line_q(user))
+            .select_related("enterprise__county", "group", "breakdown").order_by("indicator_type", "id"))
+
+
+def batch_totals(lines) -> list[tuple[str, str, Decimal]]:
+    """Totals per indicator type of already-fetched lines: (type, label, tonnes)."""
+    totals: dict[str, Decimal] = {}
+    for ln in lines:
+        totals[ln.indicator_type] = totals.get(ln.indicator_type, ZERO) + ln.tonnes
+    return [(t, str(IndicatorType(t).label), totals[t]) for t in sorted(totals, key=lambda t: TYPE_ORDER[t])]
+
+
+# --- Group breakdowns --------------------------------------------------------------------------------
+
+
+def breakdown_list(*, user) -> QuerySet[GroupBreakdown]:
+    """Filed breakdowns: the ministry all, a group its own, others those with a share to an enterprise in scope."""
+    m = membership_of(user)
+    qs = GroupBreakdown.objects.select_related("line__batch", "line__group", "filed_by")
+    if m is None:
+        return qs.none()
+    if m.role in MINISTRY_ROLES:
+        return qs
+    if m.group_id:
+        return qs.filter(line__group_id=m.group_id)
+    shares = BreakdownShare.objects.filter(enterprise_q(user, "enterprise"), breakdown_id=OuterRef("pk"))
+    return qs.filter(Exists(shares))
+
+
+def breakdown_shares(*, user, breakdown: GroupBreakdown) -> QuerySet[BreakdownShare]:
+    m = membership_of(user)
+    qs = breakdown.shares.select_related("enterprise__county").order_by("enterprise__name")
+    if m is not None and (m.role in MINISTRY_ROLES or m.group_id == breakdown.line.group_id):
+        return qs
+    return qs.filter(enterprise_q(user, "enterprise"))
+
+
+def group_lines(*, user, year: int | None = None) -> QuerySet[AllocationLine]:
+    """Issued lines to groups the user may see, with their breakdown state; ``overdue`` when the deadline has
+    passed without a filed breakdown."""
+    today = timezone.localdate()
+    qs = (AllocationLine.objects.filter(line_q(user), group__isnull=False, batch__status=BatchStatus.ISSUED)
+          .select_related("batch", "group", "breakdown"))
+    if year:
+        qs = qs.filter(batch__year=year)
+    return qs.annotate(
+        filed=Exists(GroupBreakdown.objects.filter(line_id=OuterRef("pk"))),
+    ).annotate(
+        overdue=Case(When(Q(filed=False) & Q(batch__breakdown_due__lt=today), then=Value(True)),
+                     default=Value(False), output_field=BooleanField()),
+    ).order_by("-batch__year", "-batch__sequence", "indicator_type")
+
+
+def group_line_get(*, user, pk) -> AllocationLine:
+    return group_lines(user=user).get(pk=pk)
+
+
+def breakdown_candidates(*, line: AllocationLine) -> list[Enterprise]:
+    """The group's subsidiaries holding a licence for the line's activity (eligible or not: the form says why)."""
+    return list(Enterprise.objects.filter(group_id=line.group_id).select_related("county").order_by("name"))
+
+
+# --- National balance --------------------------------------------------------------------------------
+
+
+@dataclass
+class BalanceRow:
+    indicator_type: str
+    plan: NationalPlan | None
+    issued: Decimal
+    adjustments: Decimal
+    pending: Decimal
+
+    @property
+    def label(self) -> str:
+        return str(IndicatorType(self.indicator_type).label)
+
+    @property
+    def approved(self) -> Decimal:
+        return self.plan.total_t if self.plan else ZERO
+
+    @property
+    def reserve(self) -> Decimal:
+        return self.plan.reserve_t if self.plan else ZERO
+
+    @property
+    def committed(self) -> Decimal:
+        return self.issued + self.adjustments
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.approved - self.reserve - self.committed
+
+    @property
+    def percent(self) -> int:
+        cap = self.approved - self.reserve
+        return int(min(self.committed / cap * 100, Decimal(100))) if cap > 0 else 0
+
+
+def national_balance(*, year: int) -> list[BalanceRow]:
+    """Per indicator type: approved total, reserve, issued, net adjustments, pending (submitted) and remaining."""
+    plans = {p.indicator_type: p for p in NationalPlan.objects.filter(year=year, status=PlanStatus.APPROVED)}
+    sums = (AllocationLine.objects.filter(batch__year=year, batch__status__in=[BatchStatus.ISSUED, BatchStatus.SUBMITTED])
+            .values_list("indicator_type", "batch__status").annotate(s=Sum("tonnes")).order_by())
+    issued: dict[str, Decimal] = {}
+    pending: dict[str, Decimal] = {}
+    for itype, status, s in sums:
+        (issued if status == BatchStatus.ISSUED else pending)[itype] = _dec(s)
+    adjustments = dict(Adjustment.objects.filter(year=year, status=AdjustmentStatus.APPROVED)
+                       .values_list("indicator_type").annotate(s=Sum("tonnes")).order_by())
+    return [BalanceRow(indicator_type=t.value, plan=plans.get(t.value), issued=issued.get(t.value, ZERO),
+                       adjustments=_dec(adjustments.get(t.value)), pending=pending.get(t.value, ZERO))
+            for t in IndicatorType]
+
+
+def adjustment_list(*, user, year: int | None = None) -> QuerySet[Adjustment]:
+    qs = scope_queryset(user, Adjustment.objects.select_related("enterprise", "created_by", "approved_by"))
+    if not is_ministry(user):
+        qs = qs.filter(status=AdjustmentStatus.APPROVED)
+    if year:
+        qs = qs.filter(year=year)
+    return qs
+
+
+def deduction_list(*, user, year: int | None = None) -> QuerySet[Deduction]:
+    qs = scope_queryset(user, Deduction.objects.select_related("enterprise"))
+    if year:
+        qs = qs.filter(year=year)
+    return qs

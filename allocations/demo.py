@@ -1,0 +1,104 @@
+"""Demo allocations: the real national totals 2021–2024 and the real 2024 first batch by group (DOMAIN.md), broken
+down to the demo subsidiaries; plus a 2026 plan and batches so the demo enterprises have quotas this year.
+
+Built through the services, acting as the demo users (miit_official drafts, miit_approver approves, the group
+managers file the breakdowns). Idempotent: every step is skipped when its natural key already exists.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.contrib.auth import get_user_model
+
+from .models import AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan, PlanStatus
+from .services import batch_approve, batch_create, batch_submit, breakdown_file, plan_approve, plan_create
+
+TZ = ZoneInfo("Asia/Shanghai")
+D = Decimal
+
+_SPLIT_NOTE = ("Rock/ion split not published for this year; the ion-adsorption figure of 2021 (19,150 t) is assumed "
+               "and the rest of the mining total counted as rock-type.")
+
+# year → (mining_rock, mining_ion, smelting_separation, basis)
+PLANS = {
+    2021: (D("148850"), D("19150"), D("162000"), "Published 2021 totals: mining 168,000 t (rock 148,850 / ion 19,150), "
+                                                 "smelting separation 162,000 t; one batch."),
+    2022: (D("190850"), D("19150"), D("202000"), "Published 2022 totals: mining 210,000 t, smelting separation "
+                                                 "202,000 t; two batches. " + _SPLIT_NOTE),
+    2023: (D("235850"), D("19150"), D("243850"), "Published 2023 totals: mining 255,000 t, smelting separation "
+                                                 "243,850 t; three batches. " + _SPLIT_NOTE),
+    2024: (D("250850"), D("19150"), D("254000"), "Published 2024 totals: mining 270,000 t, smelting separation "
+                                                 "254,000 t; two batches. " + _SPLIT_NOTE),
+    2026: (D("250850"), D("19150"), D("254000"), "Demo figures: 2025 and 2026 totals are not published; the 2024 "
+                                                 "totals are reused."),
+}
+
+# Batches: (year, sequence key, title, document no, issued at (Asia/Shanghai) or None = leave submitted,
+#           lines [(group key, type, tonnes)], breakdowns {(group, type): [(enterprise key, tonnes)]})
+BATCHES = [
+    (2024, "2024年第一批稀土开采、冶炼分离总量控制指标", "工信部联原〔2024〕25号", dt.datetime(2024, 2, 6, 10, 0),
+     [("north", "mining_rock", D("94580")), ("north", "smelting_separation", D("88010")),
+      ("crg", "mining_rock", D("30280")), ("crg", "mining_ion", D("10140")), ("crg", "smelting_separation", D("38990"))],
+     {("north", "mining_rock"): [("bymine", D("94580"))],
+      ("north", "smelting_separation"): [("huamei", D("40000")), ("hefa", D("28010")), ("tianhe", D("20000"))],
+      ("crg", "mining_rock"): [("mnmine", D("30280"))],
+      ("crg", "mining_ion"): [("lnmine", D("6140")), ("hnmine", D("4000"))],
+      ("crg", "smelting_separation"): [("dnsep", D("18990")), ("lssep", D("12000")), ("gxsep", D("8000"))]}),
+    (2026, "2026年第一批稀土开采、冶炼分离总量控制指标（演示）", "工信部联原〔2026〕9号", dt.datetime(2026, 2, 6, 10, 0),
+     [("north", "mining_rock", D("94580")), ("north", "smelting_separation", D("88010")),
+      ("crg", "mining_rock", D("30280")), ("crg", "mining_ion", D("10140")), ("crg", "smelting_separation", D("38990"))],
+     {("north", "mining_rock"): [("bymine", D("94580"))],
+      ("north", "smelting_separation"): [("huamei", D("40000")), ("hefa", D("28010")), ("tianhe", D("20000"))],
+      ("crg", "mining_rock"): [("mnmine", D("30280"))],
+      ("crg", "mining_ion"): [("lnmine", D("6140")), ("hnmine", D("4000"))],
+      ("crg", "smelting_separation"): [("dnsep", D("18990")), ("lssep", D("12000")), ("gxsep", D("8000"))]}),
+    # Issued a few days ago: the north group still has to break it down (shows on its dashboard).
+    (2026, "2026年第二批稀土冶炼分离总量控制指标（演示）", "工信部联原〔2026〕88号", dt.datetime(2026, 11, 20, 10, 0),
+     [("north", "smelting_separation", D("5000"))], {}),
+    # Submitted, awaiting the approver.
+    (2026, "2026年第三批稀土开采总量控制指标（演示）", "工信部联原〔2026〕95号", None,
+     [("crg", "mining_ion", D("2000"))], {}),
+]
+
+
+def seed(context: dict) -> dict:
+    User = get_user_model()
+    official = User.objects.get(username="miit_official")
+    approver = User.objects.get(username="miit_approver")
+    managers = {"north": User.objects.get(username="north_manager"), "crg": User.objects.get(username="crg_manager")}
+    groups, enterprises = context["groups"], context["enterprises"]
+
+    plans = {}
+    for year, (rock, ion, smelting, basis) in PLANS.items():
+        for itype, total in (("mining_rock", rock), ("mining_ion", ion), ("smelting_separation", smelting)):
+            plan = NationalPlan.objects.filter(year=year, indicator_type=itype).exclude(
+                status=PlanStatus.SUPERSEDED).first()
+            if plan is None:
+                plan = plan_create(actor=official, year=year, indicator_type=itype, total_t=total, basis=basis)
+            if plan.status == PlanStatus.DRAFT:
+                plan = plan_approve(actor=approver, plan=plan)
+            plans[(year, itype)] = plan
+
+    batches = {}
+    for year, title, doc_no, issued_at, lines, breakdowns in BATCHES:
+        batch = IssuanceBatch.objects.filter(document_no=doc_no).first()
+        if batch is None:
+            batch = batch_create(actor=official, year=year, title=title, document_no=doc_no, lines=[
+                {"group": groups[g], "indicator_type": t, "tonnes": tonnes} for g, t, tonnes in lines])
+        if batch.status == BatchStatus.DRAFT:
+            batch = batch_submit(actor=official, batch=batch)
+        if batch.status == BatchStatus.SUBMITTED and issued_at is not None:
+            batch = batch_approve(actor=approver, batch=batch, issued_at=issued_at.replace(tzinfo=TZ))
+        batches[doc_no] = batch
+        for (gkey, itype), shares in breakdowns.items():
+            line = AllocationLine.objects.get(batch=batch, group=groups[gkey], indicator_type=itype)
+            if GroupBreakdown.objects.filter(line=line).exists():
+                continue
+            filed = (issued_at + dt.timedelta(days=3)).replace(tzinfo=TZ)
+            breakdown_file(actor=managers[gkey], line=line, filed_at=filed,
+                           note="Provincial departments consulted (demo).",
+                           shares=[{"enterprise": enterprises[e], "tonnes": t} for e, t in shares])
+    return {"plans": plans, "batches": batches}

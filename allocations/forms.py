@@ -1,0 +1,61 @@
+from decimal import Decimal
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from organizations.models import Enterprise, EnterpriseGroup, IndicatorType
+
+TONNES = {"max_digits": 14, "decimal_places": 3}
+
+
+class PlanForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    indicator_type = forms.ChoiceField(label=_("Indicator type"), choices=IndicatorType.choices)
+    total_t = forms.DecimalField(label=_("National total (t REO)"), min_value=Decimal(0), **TONNES)
+    reserve_t = forms.DecimalField(label=_("Reserve held back (t REO)"), min_value=Decimal(0), initial=0, **TONNES)
+    basis = forms.CharField(label=_("Basis notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class PlanRevisionForm(forms.Form):
+    total_t = forms.DecimalField(label=_("Revised national total (t REO)"), min_value=Decimal(0), **TONNES)
+    reserve_t = forms.DecimalField(label=_("Reserve held back (t REO)"), min_value=Decimal(0), initial=0, **TONNES)
+    basis = forms.CharField(label=_("Basis notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+
+class BatchForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    document_no = forms.CharField(label=_("Document number"), max_length=80, required=False,
+                                  help_text=_("e.g. 工信部联原〔2024〕25号"))
+
+
+class BatchEditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    document_no = forms.CharField(label=_("Document number"), max_length=80, required=False)
+
+
+class LineForm(forms.Form):
+    recipient = forms.ChoiceField(label=_("Recipient"))
+    indicator_type = forms.ChoiceField(label=_("Indicator type"), choices=IndicatorType.choices)
+    tonnes = forms.DecimalField(label=_("Tonnes REO"), min_value=Decimal("0.001"), **TONNES)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups = [(f"g{g.pk}", g.name) for g in EnterpriseGroup.objects.order_by("name")]
+        ents = [(f"e{e.pk}", e.name) for e in Enterprise.objects.order_by("name")]
+        self.fields["recipient"].choices = [("", "—"), (_("Enterprise groups"), groups), (_("Enterprises"), ents)]
+
+    def recipient_kwargs(self) -> dict:
+        value = self.cleaned_data["recipient"]
+        pk = int(value[1:])
+        if value.startswith("g"):
+            return {"group": EnterpriseGroup.objects.get(pk=pk)}
+        return {"enterprise": Enterprise.objects.get(pk=pk)}
+
+
+class AdjustmentForm(forms.Form):
+    enterprise = forms.ModelChoiceField(label=_("Enterprise"), queryset=Enterprise.objects.order_by("name"))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    indicator_type = forms.ChoiceField(label=_("Indicator type"), choices=IndicatorType.choices)
+    tonnes = forms.DecimalField(label=_("Tonnes REO (+ adds, − reduces)"), **TONNES)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,393 @@
+"""Pages of the allocations app: thin views over the same services and selectors as the API."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from organizations.models import IndicatorType
+from organizations.selectors import is_ministry, membership_of
+from quota_portal.errors import DomainError, apply_to_form
+
+from . import selectors, services
+from .forms import AdjustmentForm, BatchEditForm, BatchForm, LineForm, PlanForm, PlanRevisionForm
+from .models import Adjustment, AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan
+from .notice import notice_context
+
+PAGE_SIZE = 25
+
+
+def _year(request) -> int:
+    try:
+        year = int(request.GET.get("year") or timezone.localdate().year)
+    except ValueError:
+        year = timezone.localdate().year
+    return year if 2000 <= year <= 2100 else timezone.localdate().year
+
+
+def _require_ministry(request):
+    if not is_ministry(request.user):
+        raise Http404
+
+
+# --- Plans -------------------------------------------------------------------------------------------
+
+
+@login_required
+def plan_list_view(request):
+    year = request.GET.get("year", "")
+    qs = selectors.plan_list(user=request.user, year=int(year) if year.isdigit() else None)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    form = PlanForm(initial={"year": timezone.localdate().year, "reserve_t": 0}) if is_ministry(request.user) else None
+    return render(request, "allocations/plan_list.html", {"page": page, "form": form, "year": year,
+                                                          "extra_qs": f"year={year}&amp;" if year else ""})
+
+
+@login_required
+@require_POST
+def plan_create_view(request):
+    _require_ministry(request)
+    form = PlanForm(request.POST)
+    if form.is_valid():
+        try:
+            plan = services.plan_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_to_form(form, exc)
+        else:
+            messages.success(request, _("Plan drafted. Another approver must approve it."))
+            return redirect("allocations:plan-detail", plan.pk)
+    page = Paginator(selectors.plan_list(user=request.user), PAGE_SIZE).get_page(1)
+    return render(request, "allocations/plan_list.html", {"page": page, "form": form}, status=400)
+
+
+def _plan_or_404(request, pk) -> NationalPlan:
+    try:
+        return selectors.plan_list(user=request.user).get(pk=pk)
+    except NationalPlan.DoesNotExist:
+        raise Http404
+
+
+@login_required
+def plan_detail_view(request, pk: int):
+    plan = _plan_or_404(request, pk)
+    revise_form = None
+    if request.method == "POST":
+        _require_ministry(request)
+        action = request.POST.get("action")
+        try:
+            if action == "approve":
+                services.plan_approve(actor=request.user, plan=plan)
+                messages.success(request, _("Plan approved."))
+                return redirect("allocations:plan-detail", plan.pk)
+            if action == "revise":
+                revise_form = PlanRevisionForm(request.POST)
+                if revise_form.is_valid():
+                    revision = services.plan_revise(actor=request.user, plan=plan, **revise_form.cleaned_data)
+                    messages.success(request, _("Revision drafted; the approved plan stays in force until it is "
+                                                "approved."))
+                    return redirect("allocations:plan-detail", revision.pk)
+        except DomainError as exc:
+            if revise_form is not None:
+                apply_to_form(revise_form, exc)
+            else:
+                messages.error(request, str(exc.message))
+    if revise_form is None and plan.status == "approved" and is_ministry(request.user):
+        revise_form = PlanRevisionForm(initial={"total_t": plan.total_t, "reserve_t": plan.reserve_t,
+                                                "basis": plan.basis})
+    history = selectors.plan_history(user=request.user, plan=plan)
+    return render(request, "allocations/plan_detail.html", {"plan": plan, "history": history,
+                                                            "revise_form": revise_form})
+
+
+# --- Batches -----------------------------------------------------------------------------------------
+
+
+@login_required
+def batch_list_view(request):
+    year = request.GET.get("year", "")
+    status = request.GET.get("status", "")
+    qs = selectors.batch_list(user=request.user, year=int(year) if year.isdigit() else None, status=status or None)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "allocations/batch_list.html", {
+        "page": page, "year": year, "status": status, "statuses": BatchStatus.choices,
+        "extra_qs": f"year={year}&amp;status={status}&amp;"})
+
+
+@login_required
+def batch_create_view(request):
+    _require_ministry(request)
+    form = BatchForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.batch_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            apply_to_form(form, exc)
+        else:
+            messages.success(request, _("Batch drafted. Add its lines below."))
+            return redirect("allocations:batch-detail", batch.pk)
+    return render(request, "allocations/batch_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+def _batch_or_404(request, pk) -> IssuanceBatch:
+    try:
+        return selectors.batch_get(user=request.user, pk=pk)
+    except IssuanceBatch.DoesNotExist:
+        raise Http404
+
+
+def _lines_context(request, batch, line_form=None):
+    lines = list(selectors.batch_lines(user=request.user, batch=batch))
+    return {"batch": batch, "lines": lines, "totals": selectors.batch_totals(lines),
+            "line_form": line_form if line_form is not None else (LineForm() if batch.status == "draft" else None),
+            "editable": batch.status == BatchStatus.DRAFT and is_ministry(request.user)}
+
+
+@login_required
+def batch_detail_view(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    edit_form = None
+    if request.method == "POST":
+        _require_ministry(request)
+        action = request.POST.get("action")
+        try:
+            if action == "submit":
+                services.batch_submit(actor=request.user, batch=batch)
+                messages.success(request, _("Batch submitted for approval."))
+            elif action == "approve":
+                services.batch_approve(actor=request.user, batch=batch)
+                messages.success(request, _("Batch approved and issued; recipients have been notified."))
+            elif action == "return":
+                services.batch_return(actor=request.user, batch=batch, comment=request.POST.get("comment", ""))
+                messages.success(request, _("Batch returned to draft."))
+            elif action == "edit":
+                edit_form = BatchEditForm(request.POST)
+                if edit_form.is_valid():
+                    services.batch_update(actor=request.user, batch=batch, **edit_form.cleaned_data)
+                    messages.success(request, _("Batch saved."))
+                    edit_form = None
+            if edit_form is None:
+                return redirect("allocations:batch-detail", batch.pk)
+        except DomainError as exc:
+            if edit_form is not None:
+                apply_to_form(edit_form, exc)
+            else:
+                messages.error(request, str(exc.message))
+                for field, msgs in exc.errors.items():
+                    for m in msgs:
+                        if m != str(exc.message):
+                            messages.error(request, f"{field}: {m}")
+            batch = _batch_or_404(request, pk)
+    if edit_form is None and batch.status == BatchStatus.DRAFT and is_ministry(request.user):
+        edit_form = BatchEditForm(initial={"title": batch.title, "document_no": batch.document_no})
+    ctx = _lines_context(request, batch)
+    ctx.update({"edit_form": edit_form, "balance": selectors.national_balance(year=batch.year)
+                if is_ministry(request.user) else None,
+                "group_lines": [ln for ln in ctx["lines"] if ln.group_id], "today_date": timezone.localdate()})
+    return render(request, "allocations/batch_detail.html", ctx)
+
+
+@login_required
+@require_POST
+def batch_line_add_view(request, pk: int):
+    """htmx: add a line, answer with the refreshed line editor (with the error on the form if refused)."""
+    _require_ministry(request)
+    batch = _batch_or_404(request, pk)
+    form = LineForm(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            services.batch_line_add(actor=request.user, batch=batch, indicator_type=form.cleaned_data["indicator_type"],
+                                    tonnes=form.cleaned_data["tonnes"], **form.recipient_kwargs())
+            form = LineForm()
+        except DomainError as exc:
+            exc.errors = {("recipient" if k in ("enterprise", "group") else k): v for k, v in exc.errors.items()}
+            apply_to_form(form, exc)
+            status = 400 if not request.htmx else 200
+    elif not request.htmx:
+        status = 400
+    if not request.htmx:
+        if status == 200:
+            return redirect("allocations:batch-detail", batch.pk)
+    return render(request, "allocations/_batch_lines.html", _lines_context(request, batch, form), status=status)
+
+
+@login_required
+@require_POST
+def batch_line_remove_view(request, pk: int, line_pk: int):
+    _require_ministry(request)
+    batch = _batch_or_404(request, pk)
+    try:
+        line = batch.lines.get(pk=line_pk)
+    except AllocationLine.DoesNotExist:
+        raise Http404
+    try:
+        services.batch_line_remove(actor=request.user, line=line)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    if request.htmx:
+        return render(request, "allocations/_batch_lines.html", _lines_context(request, batch))
+    return redirect("allocations:batch-detail", batch.pk)
+
+
+@login_required
+def batch_notice_view(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    return render(request, "allocations/notice.html", notice_context(request.user, batch))
+
+
+@login_required
+def batch_notice_pdf_view(request, pk: int):
+    batch = _batch_or_404(request, pk)
+    from weasyprint import HTML
+
+    html = render_to_string("allocations/notice.html", {**notice_context(request.user, batch), "pdf": True},
+                            request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="notice-{batch.year}-{batch.sequence}.pdf"'
+    return response
+
+
+@login_required
+def balance_view(request):
+    _require_ministry(request)
+    year = _year(request)
+    return render(request, "allocations/balance.html", {
+        "year": year, "rows": selectors.national_balance(year=year),
+        "overdue": [ln for ln in selectors.group_lines(user=request.user, year=year) if ln.overdue]})
+
+
+# --- Group breakdowns --------------------------------------------------------------------------------
+
+
+@login_required
+def breakdown_list_view(request):
+    m = membership_of(request.user)
+    if m is None:
+        raise Http404
+    lines = selectors.group_lines(user=request.user)
+    filed = selectors.breakdown_list(user=request.user).order_by("-filed_at")
+    page = Paginator(filed, PAGE_SIZE).get_page(request.GET.get("page"))
+    pending = [ln for ln in lines if not ln.filed]
+    return render(request, "allocations/breakdown_list.html", {"pending": pending, "page": page,
+                                                               "is_group": bool(m.group_id)})
+
+
+@login_required
+def breakdown_file_view(request, line_pk: int):
+    m = membership_of(request.user)
+    try:
+        line = selectors.group_line_get(user=request.user, pk=line_pk)
+    except AllocationLine.DoesNotExist:
+        raise Http404
+    if m is None or m.group_id != line.group_id:
+        raise Http404
+    if line.filed:
+        return redirect("allocations:breakdown-detail", line.breakdown.pk)
+    candidates = selectors.breakdown_candidates(line=line)
+    failures = services.eligibility_failures([(e, line.indicator_type) for e in candidates])
+    errors: dict[str, list[str]] = {}
+    general: list[str] = []
+    values: dict[int, str] = {}
+    note = ""
+    if request.method == "POST":
+        note = request.POST.get("note", "")
+        shares = []
+        for e in candidates:
+            raw = (request.POST.get(f"share_{e.pk}") or "").strip()
+            values[e.pk] = raw
+            if not raw:
+                continue
+            try:
+                tonnes = Decimal(raw)
+            except InvalidOperation:
+                errors[f"share_{e.pk}"] = [_("Enter a number of tonnes.")]
+                continue
+            if tonnes != 0:
+                shares.append({"enterprise": e.pk, "tonnes": tonnes})
+        if not errors:
+            try:
+                bd = services.breakdown_file(actor=request.user, line=line, shares=shares, note=note)
+            except DomainError as exc:
+                general.append(str(exc.message))
+                for key, msgs in exc.errors.items():
+                    if key.startswith("shares[") and "]" in key:
+                        idx = int(key[7:key.index("]")])
+                        errors[f"share_{shares[idx]['enterprise']}"] = msgs
+                    elif key != "shares":
+                        general.extend(msgs)
+            else:
+                messages.success(request, _("Breakdown filed."))
+                return redirect("allocations:breakdown-detail", bd.pk)
+    rows = [{"enterprise": e, "value": values.get(e.pk, ""), "ineligible": failures.get((e.pk, line.indicator_type)),
+             "errors": errors.get(f"share_{e.pk}", [])} for e in candidates]
+    return render(request, "allocations/breakdown_form.html", {
+        "line": line, "rows": rows, "general": general, "note": note}, status=400 if (errors or general) else 200)
+
+
+@login_required
+def breakdown_detail_view(request, pk: int):
+    try:
+        bd = selectors.breakdown_list(user=request.user).get(pk=pk)
+    except GroupBreakdown.DoesNotExist:
+        raise Http404
+    shares = list(selectors.breakdown_shares(user=request.user, breakdown=bd))
+    return render(request, "allocations/breakdown_detail.html", {
+        "bd": bd, "shares": shares, "total": sum((s.tonnes for s in shares), Decimal(0))})
+
+
+# --- Quotas, adjustments -----------------------------------------------------------------------------
+
+
+@login_required
+def quota_list_view(request):
+    year = _year(request)
+    q = request.GET.get("q", "").strip()
+    itype = request.GET.get("type", "")
+    if itype not in IndicatorType.values:
+        itype = ""
+    rows = selectors.quota_list(user=request.user, year=year, indicator_type=itype or None, search=q)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "allocations/quota_list.html", {
+        "page": page, "year": year, "q": q, "type": itype, "types": IndicatorType.choices,
+        "extra_qs": f"year={year}&amp;type={itype}&amp;"})
+
+
+@login_required
+def adjustment_list_view(request):
+    _require_ministry(request)
+    form = AdjustmentForm(request.POST or None, initial={"year": timezone.localdate().year})
+    if request.method == "POST":
+        action = request.POST.get("action", "propose")
+        if action == "approve":
+            try:
+                adj = Adjustment.objects.get(pk=request.POST.get("adjustment"))
+                services.adjustment_approve(actor=request.user, adjustment=adj)
+                messages.success(request, _("Adjustment approved."))
+            except (Adjustment.DoesNotExist, ValueError):
+                raise Http404
+            except DomainError as exc:
+                messages.error(request, str(exc.message))
+            return redirect("allocations:adjustment-list")
+        if form.is_valid():
+            try:
+                services.adjustment_propose(actor=request.user, **form.cleaned_data)
+            except DomainError as exc:
+                apply_to_form(form, exc)
+            else:
+                messages.success(request, _("Adjustment proposed. Another approver must approve it."))
+                return redirect("allocations:adjustment-list")
+    page = Paginator(selectors.adjustment_list(user=request.user).order_by("-created_at", "-id"),
+                     PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "allocations/adjustment_list.html", {"page": page, "form": form},
+                  status=400 if form.errors else 200)
+
