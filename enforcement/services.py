@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -98,7 +98,10 @@ def _run_job(job: str, params: dict, task_id: str, body) -> int:
     try:
         created = body(progress)
     except Exception as exc:
-        progress.fail(repr(exc))
+        try:
+            progress.fail(repr(exc))
+        except DatabaseError:  # the caller's transaction is broken; the exception below says why
+            pass
         raise
     progress.finish(_("%(n)s new flag(s) or item(s).") % {"n": created})
     return created
@@ -324,7 +327,7 @@ def _flow_mismatch_rows(year: int, month: int | None) -> list[dict]:
     product, both reports accepted; outside FLOW_MATCH_TOLERANCE both parties get a flag."""
     rm = _reporting_models()
     r, f, e = rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table
-    month_sql = " AND r.month = %s" if month else ""
+    month_sql = " AND month = %s" if month else ""
     sql = f"""
         WITH acc AS (SELECT id, enterprise_id, year, month FROM {r}
                      WHERE status = 'accepted' AND year = %s{month_sql}),
