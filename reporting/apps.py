@@ -5,3 +5,30 @@ from django.utils.translation import gettext_lazy as _
 class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Monthly reporting")
+    dashboard_sections = [
+        ("enterprise", "reporting/_dash_enterprise.html"),
+        ("authority", "reporting/_dash_authority.html"),
+        ("ministry", "reporting/_dash_ministry.html"),
+    ]
+
+    def dashboard_context(self, request, kind):
+        from django.db.models import Count, Q
+        from django.utils import timezone
+
+        from organizations.selectors import membership_of
+
+        from .selectors import enterprise_report_status, report_list
+
+        if kind == "enterprise":
+            m = membership_of(request.user)
+            if m and m.enterprise_id:
+                return {"report_due": enterprise_report_status(enterprise=m.enterprise, now=timezone.now())}
+        if kind == "authority":
+            year = timezone.localtime().year
+            counts = report_list(user=request.user).order_by().aggregate(
+                submitted=Count("pk", filter=Q(status="submitted")),
+                returned=Count("pk", filter=Q(status="returned")),
+                late=Count("pk", filter=Q(late=True, year=year) & ~Q(status="draft")),
+            )
+            return {"review_counts": counts}
+        return {}

@@ -69,3 +69,16 @@ def filed(demo_orgs, users):
 
 def bj(*args):
     return dt.datetime(*args, tzinfo=BJ)
+
+
+@pytest.fixture
+def page_en(page):
+    """Like ``page`` but the pages are rendered in English (the default language is Simplified Chinese)."""
+    from django.conf import settings
+
+    def make(username=None):
+        c = page(username)
+        c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+        return c
+
+    return make
