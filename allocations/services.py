@@ -159,8 +159,11 @@ def eligibility_failures(pairs: list[tuple[Enterprise, str]], *, on: dt.date | N
                                valid_to__gte=on).values_list("enterprise_id", "activity")
     )
     minimum = Decimal(settings.SMELTER_MIN_CAPACITY_T)
+    # Fresh rows: an order or a capacity correction may have arrived since the caller loaded the enterprise.
+    fresh = Enterprise.objects.in_bulk(ent_ids)
     failures: dict[tuple[int, str], list[str]] = {}
-    for ent, itype in pairs:
+    for stale, itype in pairs:
+        ent = fresh.get(stale.pk, stale)
         activity = ACTIVITY_OF_INDICATOR[IndicatorType(itype)]
         msgs = []
         if (ent.pk, activity) not in licensed:
