@@ -1,7 +1,212 @@
-"""Context for the role dashboards (organizations.views.home calls PortalConfig.dashboard_context)."""
+"""Context for the role dashboards (organizations.views.home calls PortalConfig.dashboard_context).
+
+Everything is under the ``portal`` key. Every chart is built with ``charts.chart`` so that its accessible
+table shows exactly the numbers the canvas draws. A fixed number of queries per dashboard.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from organizations.models import AUTHORITY_ROLES, IndicatorType, Role
+from organizations.selectors import membership_of, scope_queryset
+
+from . import selectors as s
+from .charts import chart
+
+
+def _month_labels():
+    from django.utils.dates import MONTHS_3
+
+    return [str(MONTHS_3[m]) for m in range(1, 13)]
+
+
+def _year(request, now) -> int:
+    default = s.dashboard_year(now=now)
+    try:
+        year = int(request.GET.get("year", default))
+    except (TypeError, ValueError):
+        return default
+    return year if 2000 <= year <= 2100 else default
+
+
+def _quota_chart(by_type, *, id: str, title):
+    return chart(
+        id=id, title=title, kind="bar", stacked=True, label_heading=_("Indicator type"),
+        labels=[t["label"] for t in by_type],
+        series=[
+            {"label": _("Used"), "values": [t["used"] - t["over"] for t in by_type], "color": "#1f5fa8"},
+            {"label": _("Remaining"), "values": [t["remaining"] for t in by_type], "color": "#9ec5ea"},
+            {"label": _("Above the indicator"), "values": [t["over"] for t in by_type], "color": "#b3261e"},
+        ],
+    )
+
+
+def _trend_chart(trend, *, id: str):
+    return chart(
+        id=id, title=_("Accepted production by month (t REO)"), kind="line", label_heading=_("Month"),
+        labels=_month_labels(),
+        series=[{"label": IndicatorType(t).label, "values": trend[t]} for t in s.TYPES],
+    )
+
+
+def _common(request, kind):
+    now = timezone.now()
+    year = _year(request, now)
+    return now, year
+
+
+def ministry_context(request) -> dict:
+    user = request.user
+    now, year = _common(request, "ministry")
+    rows = s.quota_rows(user=user, year=year)
+    by_type = s.usage_by_type(rows)
+    monthly = s.monthly_production(user=user, year=year)
+    trend = s.production_trend(monthly)
+    groups, provinces = s.usage_by_group_and_province(rows)
+    projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
+    period = s.last_due_period(now=now, year=year)
+    compliance = s.compliance_counts(user=user, year=period[0], month=period[1]) if period else None
+    flags = _open_flags_by_kind(user)
+    ctx = {
+        "kind": "ministry", "year": year, "years": _years(year, now),
+        "by_type": by_type,
+        "quota_chart": _quota_chart(by_type, id="dash-quota", title=_("National effective quota and usage by indicator type (t REO)")),
+        "trend_chart": _trend_chart(trend, id="dash-trend"),
+        "groups": groups, "provinces": provinces,
+        "group_chart": chart(
+            id="dash-groups", title=_("Usage by enterprise group (t REO)"), kind="bar", horizontal=True,
+            label_heading=_("Group"), labels=[g["name"] or _("No group") for g in groups],
+            series=[{"label": _("Effective quota"), "values": [g["effective"] for g in groups], "color": "#9ec5ea"},
+                    {"label": _("Used"), "values": [g["used"] for g in groups], "color": "#1f5fa8"}]),
+        "province_chart": chart(
+            id="dash-provinces", title=_("Usage by province (t REO)"), kind="bar", label_heading=_("Province"),
+            labels=[p["name"] for p in provinces],
+            series=[{"label": _("Effective quota"), "values": [p["effective"] for p in provinces], "color": "#9ec5ea"},
+                    {"label": _("Used"), "values": [p["used"] for p in provinces], "color": "#1f5fa8"}]),
+        "flags_chart": chart(
+            id="dash-flags", title=_("Open flags by kind"), kind="bar", unit="n", label_heading=_("Kind"),
+            labels=[label for label, _k, _n in flags], series=[{"label": _("Open flags"), "values": [n for _l, _k, n in flags], "color": "#b26a00"}]),
+        "compliance": compliance,
+        "compliance_chart": _compliance_chart(compliance, id="dash-compliance") if compliance else None,
+        "at_risk": s.at_risk(projection)[:15],
+    }
+    return ctx
+
+
+def _compliance_chart(c, *, id: str):
+    return chart(
+        id=id, kind="bar", unit="n", label_heading=_("Reports"),
+        title=_("Reporting compliance for %(year)s-%(month)02d") % {"year": c["year"], "month": c["month"]},
+        labels=[_("On time"), _("Late"), _("Missing")],
+        series=[{"label": _("Enterprises"), "values": [c["on_time"], c["late"], c["missing"]], "color": "#1f5fa8"}],
+    )
+
+
+def _open_flags_by_kind(user) -> list[tuple]:
+    try:
+        from enforcement.models import Flag, FlagKind, FlagStatus
+    except ImportError:  # pragma: no cover - enforcement is installed in this project
+        return []
+    counts = dict(scope_queryset(user, Flag.objects.filter(status=FlagStatus.OPEN))
+                  .values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    return [(label, k, counts.get(k, 0)) for k, label in FlagKind.choices]
+
+
+def _open_cases(user, limit: int = 8) -> tuple[int, list]:
+    try:
+        from enforcement.models import Case, CaseStatus
+    except ImportError:  # pragma: no cover
+        return 0, []
+    qs = scope_queryset(user, Case.objects.exclude(status=CaseStatus.CLOSED))
+    return qs.count(), list(qs.select_related("enterprise").order_by("-opened_at", "-id")[:limit])
+
+
+def _years(year: int, now) -> list[int]:
+    this_year = now.year
+    return list(range(max(this_year, year) + 1, min(this_year, year) - 5, -1))
+
+
+def authority_context(request) -> dict:
+    from reporting.models import MonthlyReport, ReportStatus
+
+    user = request.user
+    m = membership_of(user)
+    now, year = _common(request, "authority")
+    rows = s.quota_rows(user=user, year=year)
+    monthly = s.monthly_production(user=user, year=year)
+    projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
+    queue = scope_queryset(user, MonthlyReport.objects.filter(is_current=True, status=ReportStatus.SUBMITTED)).count()
+    cases_count, cases = _open_cases(user)
+    period = s.last_due_period(now=now, year=year)
+    compliance = s.compliance_counts(user=user, year=period[0], month=period[1]) if period else None
+    by_type = s.usage_by_type(rows)
+    return {
+        "kind": "authority", "year": year, "years": _years(year, now),
+        "is_reviewer": bool(m and m.role == Role.AUTHORITY_REVIEWER), "is_authority": bool(m and m.role in AUTHORITY_ROLES),
+        "queue": queue,
+        "grid": s.compliance_grid(user=user, year=year, now=now),
+        "nearing": s.at_risk(projection)[:20],
+        "warning_ratio": settings.USAGE_WARNING_RATIO,
+        "cases_count": cases_count, "cases": cases,
+        "compliance": compliance,
+        "by_type": by_type,
+        "quota_chart": _quota_chart(by_type, id="dash-quota", title=_("Effective quota and usage in your area (t REO)")),
+    }
+
+
+def enterprise_context(request) -> dict:
+    from organizations.notifications import notification_list
+    from reporting.selectors import enterprise_report_status
+
+    user = request.user
+    m = membership_of(user)
+    now, year = _common(request, "enterprise")
+    rows = s.quota_rows(user=user, year=year)
+    monthly = s.monthly_production(user=user, year=year)
+    projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
+    status = enterprise_report_status(enterprise=m.enterprise, now=now) if m and m.enterprise_id else None
+    inbox = notification_list(user=user).order_by("-created_at", "-id")
+    by_type = [r for r in s.usage_by_type(rows) if r["effective"] or r["used"]]
+    deadline_day = (status["due_at"] - dt.timedelta(seconds=1)).astimezone(s.BEIJING).date() if status else None
+    return {
+        "kind": "enterprise", "year": year, "years": _years(year, now),
+        "rows": rows, "projection": projection,
+        "quota_chart": _quota_chart(by_type, id="dash-quota", title=_("Your indicators: used and remaining (t REO)")),
+        "report": status, "deadline_day": deadline_day,
+        "inbox": list(inbox[:5]),
+        "inbox_unread": inbox.filter(read_at__isnull=True).count(),
+    }
+
+
+def group_context(request) -> dict:
+    user = request.user
+    now, year = _common(request, "group")
+    rows = s.quota_rows(user=user, year=year)
+    monthly = s.monthly_production(user=user, year=year)
+    projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
+    by_type = s.usage_by_type(rows)
+    return {
+        "kind": "group", "year": year, "years": _years(year, now),
+        "rows": rows, "projection": projection, "at_risk": s.at_risk(projection),
+        "quota_chart": _quota_chart(by_type, id="dash-quota", title=_("Group indicators: used and remaining (t REO)")),
+        "trend_chart": _trend_chart(s.production_trend(monthly), id="dash-trend"),
+    }
+
+
+BUILDERS = {"ministry": ministry_context, "authority": authority_context, "enterprise": enterprise_context,
+            "group": group_context}
+
 
 def dashboard_context(*, request, kind: str) -> dict:
-    return {}
+    builder = BUILDERS.get(kind)
+    if builder is None:
+        return {}
+    ctx = builder(request)
+    ctx.setdefault("warning_ratio", settings.USAGE_WARNING_RATIO)
+    return {"portal": ctx}

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
 from organizations.models import Activity, Authority, IndicatorType, Level, Licence, LicenceStatus
 
 ZERO = Decimal("0.000")
+BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 # --- public pages ------------------------------------------------------------------------------------
@@ -83,3 +85,246 @@ def public_penalty_list(*, search: str = ""):
     if fn is None:
         return []
     return fn(search=search)
+
+
+# --- dashboards --------------------------------------------------------------------------------------
+
+TYPES = [t.value for t in IndicatorType]
+
+
+def dashboard_year(*, now: dt.datetime) -> int:
+    """The year a dashboard shows by default: this (Beijing) year if indicators were issued for it, otherwise
+    the latest earlier year with issued indicators (so January shows last year until the first batch)."""
+    from django.db.models import Max
+
+    from allocations.models import BatchStatus, IssuanceBatch
+
+    this_year = now.astimezone(BEIJING).year
+    latest = IssuanceBatch.objects.filter(status=BatchStatus.ISSUED, year__lte=this_year).aggregate(y=Max("year"))["y"]
+    return latest or this_year
+
+
+def last_due_period(*, now: dt.datetime, year: int) -> tuple[int, int] | None:
+    """The latest period of ``year`` whose reporting deadline has passed at ``now`` (None if none has)."""
+    from reporting.selectors import due_period, period_due_at, previous_period
+
+    y, m = due_period(now)
+    if now <= period_due_at(y, m):
+        y, m = previous_period(y, m)
+    if y > year:
+        return year, 12
+    if y < year:
+        return None
+    return y, m
+
+
+def quota_rows(*, user, year: int):
+    """Effective / used / remaining per (enterprise, indicator type) in the user's scope (allocations selector)."""
+    from allocations.selectors import quota_list
+
+    return quota_list(user=user, year=year)
+
+
+def usage_by_type(rows) -> list[dict]:
+    """Sum effective / used / remaining per indicator type over quota rows."""
+    out = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO} for t in TYPES}
+    for r in rows:
+        o = out[r.indicator_type]
+        o["effective"] += r.effective
+        o["used"] += r.used
+    result = []
+    for o in out.values():
+        o["remaining"] = max(o["effective"] - o["used"], ZERO)
+        o["over"] = max(o["used"] - o["effective"], ZERO)
+        o["ratio"] = (o["used"] / o["effective"]) if o["effective"] > 0 else None
+        result.append(o)
+    return result
+
+
+def _province_names(codes) -> dict[str, str]:
+    return dict(Authority.objects.filter(level=Level.PROVINCE, code__in=set(codes)).values_list("code", "name"))
+
+
+def usage_by_group_and_province(rows) -> tuple[list[dict], list[dict]]:
+    """Effective and used summed per enterprise group and per province (one query for the province names)."""
+    groups: dict = {}
+    provinces: dict = {}
+    for r in rows:
+        ent = r.enterprise
+        gkey = ent.group_id or 0
+        g = groups.setdefault(gkey, {"name": (ent.group.short_name or ent.group.name) if ent.group_id else None,
+                                     "effective": ZERO, "used": ZERO})
+        g["effective"] += r.effective
+        g["used"] += r.used
+        parts = ent.county.path.split("/")
+        pcode = parts[1] if len(parts) > 2 else ""
+        p = provinces.setdefault(pcode, {"code": pcode, "effective": ZERO, "used": ZERO})
+        p["effective"] += r.effective
+        p["used"] += r.used
+    names = _province_names(provinces)
+    for p in provinces.values():
+        p["name"] = names.get(p["code"], p["code"])
+    for d in list(groups.values()) + list(provinces.values()):
+        d["ratio"] = (d["used"] / d["effective"]) if d["effective"] > 0 else None
+    return (sorted(groups.values(), key=lambda g: (g["name"] is None, -g["effective"])),
+            sorted(provinces.values(), key=lambda p: p["code"]))
+
+
+def monthly_production(*, user, year: int) -> dict[tuple[int, str, int], Decimal]:
+    """Accepted production per (enterprise id, indicator type, month) of ``year`` in the user's scope. One query."""
+    from django.db.models import Sum
+
+    from organizations.selectors import enterprise_q
+    from reporting.models import ProductionLine, ReportStatus
+
+    qs = (ProductionLine.objects.filter(enterprise_q(user, "report__enterprise"), report__year=year,
+                                        report__status=ReportStatus.ACCEPTED)
+          .values("report__enterprise_id", "indicator_type", "report__month").annotate(t=Sum("tonnes")))
+    return {(r["report__enterprise_id"], r["indicator_type"], r["report__month"]): r["t"] for r in qs}
+
+
+def production_trend(monthly: dict) -> dict[str, list[Decimal]]:
+    """Monthly totals per indicator type (12 values each) from ``monthly_production``."""
+    out = {t: [ZERO] * 12 for t in TYPES}
+    for (_ent, itype, month), t in monthly.items():
+        out[itype][month - 1] += t
+    return out
+
+
+def year_end_projection(*, rows, monthly: dict, year: int, now: dt.datetime) -> list[dict]:
+    """Per (enterprise, indicator type): projected year-end usage at the year-to-date monthly run rate and the
+    month in which cumulative usage crosses (or crossed) 100 % of the effective quota.
+
+    The run rate divides year-to-date accepted production by the months elapsed: the months whose reporting
+    deadline has passed, or later if the enterprise already reported a later month. Past years count 12.
+    """
+    due = last_due_period(now=now, year=year)
+    base_months = due[1] if due else 0
+    last_month: dict[tuple[int, str], int] = {}
+    for (ent, itype, month) in monthly:
+        key = (ent, itype)
+        last_month[key] = max(last_month.get(key, 0), month)
+    out = []
+    for r in rows:
+        key = (r.enterprise.pk, r.indicator_type)
+        elapsed = min(12, max(base_months, last_month.get(key, 0)))
+        ytd = r.used
+        if elapsed == 0:
+            rate = None
+            projected = None
+        else:
+            rate = ytd / elapsed
+            projected = (rate * 12).quantize(Decimal("0.001"))
+        cross_month = None
+        already = False
+        if r.effective > 0:
+            cumulative = ZERO
+            for m in range(1, elapsed + 1):
+                cumulative += monthly.get((r.enterprise.pk, r.indicator_type, m), ZERO)
+                if cumulative > r.effective:
+                    cross_month, already = m, True
+                    break
+            if cross_month is None and ytd > r.effective:
+                cross_month, already = elapsed, True
+            if cross_month is None and rate and rate > 0:
+                cumulative = ytd
+                for m in range(elapsed + 1, 13):
+                    cumulative += rate
+                    if cumulative > r.effective:
+                        cross_month = m
+                        break
+        elif ytd > 0:
+            cross_month, already = (min(last_month.get(key, 1), 12) or 1), True
+        out.append({
+            "enterprise": r.enterprise, "indicator_type": r.indicator_type,
+            "indicator_label": IndicatorType(r.indicator_type).label,
+            "effective": r.effective, "used": ytd, "months": elapsed, "run_rate": rate,
+            "projected": projected,
+            "projected_ratio": (projected / r.effective) if (projected is not None and r.effective > 0) else None,
+            "used_ratio": r.usage_ratio,
+            "cross_month": cross_month, "already_crossed": already,
+        })
+    return out
+
+
+def at_risk(projection: list[dict]) -> list[dict]:
+    """Projection rows that reach the warning ratio now or by year-end, worst first."""
+    from django.conf import settings
+
+    warn = settings.USAGE_WARNING_RATIO
+    risky = [p for p in projection
+             if p["cross_month"] is not None
+             or (p["used_ratio"] is not None and p["used_ratio"] >= warn)
+             or (p["projected_ratio"] is not None and p["projected_ratio"] >= warn)]
+    return sorted(risky, key=lambda p: (p["cross_month"] or 13, -(p["projected_ratio"] or p["used_ratio"] or 0),
+                                        p["enterprise"].name))
+
+
+def compliance_counts(*, user, year: int, month: int) -> dict:
+    """Expected / on time / late / missing reports for one period in the user's scope. Two queries."""
+    from django.db.models import Count
+
+    from organizations.selectors import enterprise_q
+    from reporting.models import MonthlyReport, ReportStatus
+    from reporting.selectors import expected_enterprises
+
+    expected_qs = expected_enterprises(year, month).filter(enterprise_q(user))
+    expected = expected_qs.count()
+    filed = ~Q(status=ReportStatus.DRAFT) | Q(version__gt=1)
+    agg = MonthlyReport.objects.filter(year=year, month=month, is_current=True, enterprise__in=expected_qs).aggregate(
+        submitted=Count("pk", filter=filed),
+        late=Count("pk", filter=filed & Q(late=True)),
+    )
+    submitted = agg["submitted"] or 0
+    late = agg["late"] or 0
+    return {"year": year, "month": month, "expected": expected, "on_time": submitted - late, "late": late,
+            "missing": max(expected - submitted, 0)}
+
+
+def compliance_grid(*, user, year: int, now: dt.datetime) -> dict:
+    """Enterprise × month status for ``year`` in the user's scope: accepted / submitted / returned / draft /
+    missing (deadline passed, nothing filed) / none (not due yet). Two queries."""
+    from organizations.selectors import enterprise_q
+    from reporting.models import MonthlyReport
+    from reporting.selectors import period_due_at
+
+    first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    licensed = Licence.objects.filter(status=LicenceStatus.DESIGNATED, valid_from__lte=last, valid_to__gte=first)
+    licences = list(licensed.filter(enterprise_q(user, "enterprise"))
+                    .values("enterprise_id", "enterprise__name", "valid_from", "valid_to")
+                    .order_by("enterprise__name", "enterprise_id"))
+    ents: dict[int, dict] = {}
+    for lic in licences:
+        e = ents.setdefault(lic["enterprise_id"], {"id": lic["enterprise_id"], "name": lic["enterprise__name"],
+                                                   "spans": []})
+        e["spans"].append((lic["valid_from"], lic["valid_to"]))
+    reports = {
+        (r["enterprise_id"], r["month"]): r
+        for r in MonthlyReport.objects.filter(year=year, is_current=True, enterprise_id__in=list(ents))
+        .values("enterprise_id", "month", "status", "late", "version", "pk")
+    }
+    due = [period_due_at(year, m) for m in range(1, 13)]
+    rows = []
+    for e in ents.values():
+        cells = []
+        for m in range(1, 13):
+            start = dt.date(year, m, 1)
+            end = (dt.date(year + (m == 12), m % 12 + 1, 1) - dt.timedelta(days=1))
+            owes = any(a <= end and b >= start for a, b in e["spans"])
+            r = reports.get((e["id"], m))
+            if r is not None and (r["status"] != "draft" or r["version"] > 1):
+                status = r["status"]
+                if status == "superseded":
+                    status = "accepted"
+            elif not owes:
+                status = "none"
+            elif now > due[m - 1]:
+                status = "missing"
+            elif r is not None:
+                status = "draft"
+            else:
+                status = "none"
+            cells.append({"month": m, "status": status, "late": bool(r and r["late"]),
+                          "report_id": r["pk"] if r else None})
+        rows.append({"enterprise_id": e["id"], "name": e["name"], "cells": cells})
+    return {"year": year, "months": list(range(1, 13)), "rows": rows}

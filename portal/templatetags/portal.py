@@ -49,6 +49,15 @@ def pct_width(value) -> str:
 
 
 @register.filter
+def percent_int(value) -> int:
+    """A ratio as a whole percentage clamped to 0–100 (for aria-valuenow)."""
+    d = _decimal(value)
+    if d is None:
+        return 0
+    return int(max(Decimal(0), min(Decimal(100), d * 100)))
+
+
+@register.filter
 def usage_level(value) -> str:
     """CSS modifier for a usage ratio: '' below the warning ratio, 'warn' from it, 'bad' above 100 %."""
     from django.conf import settings
@@ -61,3 +70,19 @@ def usage_level(value) -> str:
     if d >= settings.USAGE_WARNING_RATIO:
         return "warn"
     return ""
+
+
+@register.filter
+def timeleft(value) -> str:
+    """A timedelta as "3 days 4 h 5 min left" in the active language (the page's countdown keeps it live)."""
+    from django.utils.translation import gettext
+
+    if value is None:
+        return DASH
+    seconds = int(value.total_seconds())
+    if seconds <= 0:
+        return gettext("Deadline passed")
+    minutes = seconds // 60
+    return (gettext("{d} days {h} h {m} min left")
+            .replace("{d}", str(minutes // 1440)).replace("{h}", str((minutes % 1440) // 60))
+            .replace("{m}", str(minutes % 60)))
