@@ -76,13 +76,16 @@ def payload(*, production=(), inputs=(), shipments=(), inventory=(), comment="",
     }
 
 
-def smelter_month(produced, *, product="PRND_OXIDE", consumed_product="BAST_CONC"):
-    """A balanced smelter month: consumes its concentrate stock, produces oxide that stays in stock."""
+def smelter_month(produced, *, year=2025, month=3, prnd_opening=0, product="PRND_OXIDE",
+                  feed="BAST_CONC"):
+    """A balanced smelter month: imports its feedstock, consumes it, and keeps the oxide in stock."""
     produced = Decimal(str(produced))
+    opening = Decimal(str(prnd_opening))
     return payload(
         production=[("smelting_separation", product, produced)],
-        inputs=[("imported_ore", "MM", consumed_product, produced)],
-        inventory=[(consumed_product, produced, 0), (product, 0, produced)],
+        inputs=[("imported_ore", "MM", feed, produced)],
+        shipments=[("in", "", "Myanmar Mining Ltd", "MM", feed, produced, dt.date(year, month, 2))],
+        inventory=[(feed, 0, 0), (product, opening, opening + produced)],
     )
 
 
