@@ -838,6 +838,7 @@ def penalty_approve(*, actor, penalty: Penalty) -> Penalty:
     case = Case.objects.select_for_update().get(pk=penalty.case_id)
     case.status = CaseStatus.PENALIZED
     case.save(update_fields=["status"])
+    penalty.case = case
     _event(case, actor, "penalty_approved", "", penalty=penalty.pk)
     audit_record(actor=actor, action="penalty.approve", obj=penalty, org=penalty.enterprise,
                  before={"status": PenaltyStatus.DECIDED}, after={"status": penalty.status})
