@@ -18,13 +18,13 @@ from django.utils.translation import gettext as _
 from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
 from organizations.validators import normalize_credit_code, validate_credit_code
 
+from .catalogue import product_map
 from .models import (
     FlowDirection,
     InputSource,
     InventoryLine,
     MonthlyReport,
     PlausibilityRule,
-    Product,
     ProductionLine,
     ReportStatus,
     RuleKind,
@@ -106,7 +106,7 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
 
     Returns the cleaned lines; ``errors`` is filled in place and returned on the object as ``.errors``."""
     errors = Errors()
-    products = {p.code: p for p in Product.objects.all()}
+    products = product_map()
     first, last = period_bounds(year, month)
     nil = bool(data.get("nil", False))
     comment = str(data.get("comment") or "")

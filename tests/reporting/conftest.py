@@ -82,3 +82,47 @@ def page_en(page):
         return c
 
     return make
+
+
+def mine_payload(demo_orgs, year=2025, month=3, tonnes="100.000", *, to="huamei", itype="mining_rock",
+                 product="BAST_CONC"):
+    """A balanced mine month without stock: everything produced is shipped to a group smelter."""
+    ent = demo_orgs["enterprises"][to]
+    return {
+        "nil": False, "comment": "",
+        "production": [{"indicator_type": itype, "product": product, "tonnes": tonnes}],
+        "inputs": [],
+        "shipments": [{"direction": "out", "counterparty_credit_code": ent.credit_code, "counterparty_name": "",
+                       "counterparty_country": "CN", "product": product, "tonnes": tonnes,
+                       "date": f"{year}-{month:02d}-12", "document_no": f"D{year}{month:02d}"}],
+        "inventory": [],
+    }
+
+
+def row_counts():
+    from reporting.models import Attachment, FlowLine, InputLine, InventoryLine, MonthlyReport, ProductionLine
+
+    return tuple(m.objects.count() for m in (MonthlyReport, ProductionLine, InputLine, FlowLine, InventoryLine,
+                                             Attachment))
+
+
+@pytest.fixture(autouse=True)
+def _catalogue(request):
+    """The product catalogue and default plausibility rules come from a data migration; a transactional test
+    elsewhere in the suite may have flushed them, so put them back when a database test needs them."""
+    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
+    if not uses_db:
+        return
+    import datetime
+    from decimal import Decimal
+
+    from reporting.catalogue import products_load
+    from reporting.models import PlausibilityRule, Product
+
+    if not Product.objects.exists():
+        products_load()
+    if not PlausibilityRule.objects.exists():
+        PlausibilityRule.objects.create(kind="production_vs_trailing", factor=Decimal("3"), months=6,
+                                        valid_from=datetime.date(2024, 1, 1))
+        PlausibilityRule.objects.create(kind="shipment_ceiling", ceiling_t=Decimal("2000"),
+                                        valid_from=datetime.date(2024, 1, 1))

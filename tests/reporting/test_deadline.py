@@ -1,0 +1,71 @@
+"""The deadline: end (24:00) of the 10th of the following month, Beijing time."""
+
+import datetime as dt
+
+import pytest
+
+from reporting import services
+from reporting.selectors import period_due_at
+
+from .conftest import bj, mine_payload
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+
+
+def test_due_at_is_end_of_the_tenth_in_beijing():
+    due = period_due_at(2025, 3)
+    assert due == bj(2025, 4, 11, 0, 0)
+    assert due.astimezone(UTC) == dt.datetime(2025, 4, 10, 16, 0, tzinfo=UTC)
+    assert period_due_at(2025, 12) == bj(2026, 1, 11)
+
+
+@pytest.mark.parametrize(
+    ("submitted", "late"),
+    [
+        (bj(2025, 4, 10, 23, 59), False),  # 23:59 on the 10th, Beijing: on time
+        (bj(2025, 4, 10, 23, 59, 59), False),
+        (bj(2025, 4, 11, 0, 0), False),  # exactly 24:00 on the 10th
+        (bj(2025, 4, 11, 0, 1), True),  # 00:01 on the 11th: late
+        # UTC date differs from the Beijing date: 10 April 16:30 UTC is 11 April 00:30 in Beijing → late
+        (dt.datetime(2025, 4, 10, 16, 30, tzinfo=UTC), True),
+        # 10 April 15:59 UTC is 23:59 on the 10th in Beijing → on time
+        (dt.datetime(2025, 4, 10, 15, 59, tzinfo=UTC), False),
+        # 9 April 17:00 UTC is already the 10th in Beijing (01:00) → on time
+        (dt.datetime(2025, 4, 9, 17, 0, tzinfo=UTC), False),
+    ],
+)
+def test_submission_late_flag_at_the_boundary(demo_orgs, users, submitted, late):
+    filer = users["bymine_filer"] if "bymine_filer" in users else None
+    from organizations.services import user_with_membership_upsert
+
+    filer = filer or user_with_membership_upsert(username="bymine_filer", password=None, role="enterprise_filer",
+                                                 enterprise=demo_orgs["enterprises"]["bymine"])
+    report = services.report_create(actor=filer, enterprise=demo_orgs["enterprises"]["bymine"], year=2025, month=3,
+                                    data=mine_payload(demo_orgs), now=bj(2025, 4, 2))
+    report = services.report_submit(actor=filer, report=report, now=submitted)
+    report.refresh_from_db()
+    assert report.due_at == bj(2025, 4, 11)
+    assert report.submitted_at == submitted
+    assert report.late is late
+
+
+def test_resubmission_after_return_keeps_the_first_filing_time(demo_orgs, users, filed):
+    report = filed("huamei", 2025, 3, now=bj(2025, 4, 9, 12))
+    assert report.late is False
+    services.report_return(actor=users["jiuyuan_reviewer"], report=report, comment="fix")
+    v2 = services.report_amend(actor=users["huamei_filer"], report=report, now=bj(2025, 4, 20))
+    v2 = services.report_submit(actor=users["huamei_filer"], report=v2, now=bj(2025, 4, 20))
+    assert v2.late is False and v2.submitted_at == bj(2025, 4, 20)
+
+
+def test_no_report_for_a_month_that_has_not_ended(demo_orgs, users):
+    from quota_portal.errors import DomainValidationError
+
+    with pytest.raises(DomainValidationError) as exc:
+        services.report_create(actor=users["huamei_filer"], enterprise=demo_orgs["enterprises"]["huamei"],
+                               year=2025, month=4, data={}, now=bj(2025, 4, 30, 23, 59))
+    assert "month" in exc.value.errors
+    # One minute later, in Beijing, April has ended.
+    services.report_create(actor=users["huamei_filer"], enterprise=demo_orgs["enterprises"]["huamei"],
+                           year=2025, month=4, data={}, now=bj(2025, 5, 1, 0, 0))
