@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from quota_portal.errors import DomainValidationError
+from quota_portal.errors import DomainValidationError, InvalidTransition
 from reporting import services
 from reporting.models import Attachment, MonthlyReport, PlausibilityRule, ReportStatus, RuleKind
 
@@ -89,7 +89,7 @@ def test_attachment_refused_by_type_and_size(demo_orgs, api, filed, settings):
     assert row_counts() == before
     # A submitted report takes no more documents.
     services.report_submit(actor=report.created_by, report=report)
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidTransition):
         services.attachment_add(actor=report.created_by, report=report, filename="a.pdf", content=PDF)
     assert Attachment.objects.count() == before[-1]
 
