@@ -126,3 +126,23 @@ def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {message}")
         time.sleep(interval)
+
+
+def drain_worker(timeout=30.0) -> None:
+    """Wait until the worker has run everything queued so far: it works FIFO with one slot, so once a sentinel
+    sent now has finished, every earlier task has too. The sentinel is a no-op deduction run for year 1900."""
+    from enforcement.models import JobRun
+    from enforcement.tasks import apply_deductions
+
+    before = JobRun.objects.filter(job="apply_deductions", params__year=1900).count()
+    apply_deductions.delay(year=1900)
+    wait_for(lambda: JobRun.objects.filter(job="apply_deductions", params__year=1900, status="done").count() > before,
+             timeout=timeout, message="the worker to drain its queue")
+
+
+@pytest.fixture(autouse=True)
+def _drain_after_test(request):
+    """Nothing a test queued may run after its data were flushed (it would leak rows into later tests)."""
+    yield
+    if "celery_worker" in request.fixturenames:
+        drain_worker()

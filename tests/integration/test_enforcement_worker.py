@@ -17,7 +17,7 @@ from enforcement import services
 from enforcement.models import DeductionStatus, Flag, FlagKind, PenaltyDeduction
 from tests.enforcement.helpers import U, file_report, issue, second_reviewer, smelter_month
 
-from .conftest import wait_for
+from .conftest import drain_worker, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 SMELT = "smelting_separation"
@@ -76,8 +76,7 @@ def test_approved_penalty_deducts_next_year_once(demo_orgs, celery_worker):
     hefa, penalty = _penalty(demo_orgs)
     wait_for(lambda: _effective(hefa) == Decimal("880.000"), message="effective quota 880 t")
     _run_concurrently()
-    wait_for(lambda: not any(r.status == "running" for r in __import__("enforcement.models", fromlist=["JobRun"])
-                             .JobRun.objects.filter(job="apply_deductions")), message="jobs finished")
+    drain_worker()
     assert _effective(hefa) == Decimal("880.000")
     assert Deduction.objects.filter(penalty_id=penalty.pk).count() == 1
 
@@ -85,8 +84,7 @@ def test_approved_penalty_deducts_next_year_once(demo_orgs, celery_worker):
 def test_waiting_deduction_applied_when_first_batch_issued(demo_orgs, celery_worker):
     hefa, penalty = _penalty(demo_orgs)
     # no 2026 indicator yet: the worker's run leaves the deduction waiting
-    wait_for(lambda: __import__("enforcement.models", fromlist=["JobRun"]).JobRun.objects.filter(
-        job="apply_deductions", status="done").exists(), message="the first apply_deductions run")
+    drain_worker()  # the approval's apply_deductions run has finished
     assert PenaltyDeduction.objects.get(penalty=penalty).status == DeductionStatus.WAITING
     issue(2026, [(hefa, SMELT, 1000)])  # batch_issued → apply_deductions on the worker
     _run_concurrently()
