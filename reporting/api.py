@@ -347,7 +347,7 @@ class SummaryViewSet(viewsets.ViewSet):
 
     @extend_schema(parameters=[OpenApiParameter("year", int, required=True), OpenApiParameter("month", int, required=True),
                                OpenApiParameter("level", str, enum=["ministry", "province", "city", "county"]),
-                               OpenApiParameter("format", str, enum=["json", "csv", "xlsx"])],
+                               OpenApiParameter("export", str, enum=["csv", "xlsx"])],
                    responses={200: SummaryRowOutput(many=True)})
     def list(self, request):
         if not request.user.has_perm("reporting.view_summaries"):
@@ -361,7 +361,7 @@ class SummaryViewSet(viewsets.ViewSet):
         if level not in levels:
             raise DomainValidationError(errors={"level": [str(_("Choose one of: %(levels)s.") % {"levels": ", ".join(levels)})]})
         rows = selectors.summary_rows(user=request.user, year=year, month=month, level=level)
-        fmt = request.query_params.get("format")
+        fmt = request.query_params.get("export")
         if fmt == "csv":
             resp = HttpResponse(excel.summary_csv(rows), content_type="text/csv; charset=utf-8")
             resp["Content-Disposition"] = f'attachment; filename="summary-{level}-{year}-{month:02d}.csv"'

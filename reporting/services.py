@@ -379,7 +379,7 @@ def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None
     reopened = []
     cert = _county_certification(report)
     if cert is not None:
-        reopened = _reopen(actor=None, certification=cert, now=now, reason=_(
+        reopened = _reopen(actor=actor, certification=cert, now=now, reason=_(
             "Automatically re-opened: %(enterprise)s amended its report for %(period)s.")
             % {"enterprise": report.enterprise, "period": report.period})
     report.is_current = False
