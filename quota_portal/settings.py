@@ -209,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "allocations.models.PlanStatus",
         "BatchStatusEnum": "allocations.models.BatchStatus",
+        "ReportStatusEnum": "reporting.models.ReportStatus",
     },
 }
 
