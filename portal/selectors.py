@@ -230,7 +230,7 @@ def year_end_projection(*, rows, monthly: dict, year: int, now: dt.datetime) -> 
                 cumulative = ytd
                 for m in range(elapsed + 1, 13):
                     cumulative += rate
-                    if cumulative > r.effective:
+                    if cumulative >= r.effective:
                         cross_month = m
                         break
         elif ytd > 0:

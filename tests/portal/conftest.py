@@ -1,8 +1,24 @@
 import pytest
 from django.core.management import call_command
+from django.db import transaction
+
+
+@pytest.fixture(scope="module")
+def demo_world(django_db_setup, django_db_blocker):
+    """The full demo data of every app (seed_demo, built through the apps' services), loaded once per module
+    inside a transaction that is rolled back when the module is done. Tests on top of it use ``db`` as usual
+    (their own savepoint), so they cannot leak into each other."""
+    with django_db_blocker.unblock():
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            call_command("seed_demo", stdout=open("/dev/null", "w"))
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
 
 
 @pytest.fixture
-def demo(db):
-    """The full demo data of every app (seed_demo), built through the apps' services."""
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+def demo(demo_world, db):
+    return None
