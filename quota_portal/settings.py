@@ -126,7 +126,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
-USE_THOUSAND_SEPARATOR = True
+# Quantities are grouped explicitly ({{ x|tonnes }}, intcomma): automatic grouping would also turn years and ids
+# in hidden inputs and query strings into "2,026" and break the forms that post them back.
+USE_THOUSAND_SEPARATOR = False
 FORMAT_MODULE_PATH = ["portal.formats"]  # zh_Hans: 2025年3月10日 and 1,234.567 (see portal/formats/)
 
 STATIC_URL = "static/"
