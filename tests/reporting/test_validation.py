@@ -89,10 +89,13 @@ def test_opening_stock_must_equal_last_accepted_closing(demo_orgs, users, filed)
     filed("huamei", 2025, 2, payload=huamei_payload(demo_orgs, 2025, 2), accept=True)  # closes BAST 8, PRND 4
     wrong = huamei_payload(demo_orgs, 2025, 3)  # opening 0 again
     report = filed("huamei", 2025, 3, payload=wrong, submit=False)
+    from organizations.models import AuditEntry
     from quota_portal.errors import DomainValidationError
 
+    before, audit_before = row_counts(), AuditEntry.objects.count()
     with pytest.raises(DomainValidationError) as exc:
         services.report_submit(actor=users["huamei_filer"], report=report)
+    assert row_counts() == before and AuditEntry.objects.count() == audit_before
     assert "inventory[0].opening" in exc.value.errors and "inventory[1].opening" in exc.value.errors
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT and report.submitted_at is None
