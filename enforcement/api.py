@@ -222,9 +222,10 @@ class FlagViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=ResolveInput, responses=FlagOutput)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
+        flag = self.get_object()
         data = ResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        flag = services.flag_resolve(actor=request.user, flag=self.get_object(), comment=data.validated_data["comment"])
+        flag = services.flag_resolve(actor=request.user, flag=flag, comment=data.validated_data["comment"])
         return Response(FlagOutput(flag).data)
 
 
@@ -281,53 +282,57 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=OrderCorrectionInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"], url_path="order-correction")
     def order_correction(self, request, pk=None):
+        case = self.get_object()
         data = OrderCorrectionInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_order_correction(actor=request.user, case=self.get_object(), **data.validated_data)
+        case = services.case_order_correction(actor=request.user, case=case, **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=NoteInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"], url_path="record-correction")
     def record_correction(self, request, pk=None):
+        case = self.get_object()
         data = NoteInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_record_correction(actor=request.user, case=self.get_object(), **data.validated_data)
+        case = services.case_record_correction(actor=request.user, case=case, **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=CommentInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def close(self, request, pk=None):
+        case = self.get_object()
         data = CommentInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_close(actor=request.user, case=self.get_object(), **data.validated_data)
+        case = services.case_close(actor=request.user, case=case, **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=PenalizeInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def penalize(self, request, pk=None):
+        case = self.get_object()
         data = PenalizeInput(data=request.data)
         data.is_valid(raise_exception=True)
         v = dict(data.validated_data)
         if v.get("deductions") is not None:
             v["deductions"] = [dict(d) for d in v["deductions"]]
-        penalty = services.penalty_propose(actor=request.user, case=self.get_object(), **v)
+        penalty = services.penalty_propose(actor=request.user, case=case, **v)
         return self._detail(penalty.case)
 
     @extend_schema(request=StatementInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def statement(self, request, pk=None):
+        case = self.get_object()
         data = StatementInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = self.get_object()
         services.statement_submit(actor=request.user, penalty=self._penalty(case), **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=DecideInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"], url_path="decide-penalty")
     def decide_penalty(self, request, pk=None):
+        case = self.get_object()
         data = DecideInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = self.get_object()
         services.penalty_decide(actor=request.user, penalty=self._penalty(case), **data.validated_data)
         return self._detail(case)
 
@@ -341,9 +346,9 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=RejectInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"], url_path="reject-penalty")
     def reject_penalty(self, request, pk=None):
+        case = self.get_object()
         data = RejectInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = self.get_object()
         services.penalty_reject(actor=request.user, penalty=self._penalty(case), **data.validated_data)
         return self._detail(case)
 
