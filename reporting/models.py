@@ -127,6 +127,12 @@ class MonthlyReport(models.Model):
         return f"{self.year}-{self.month:02d}"
 
     @property
+    def due_label(self) -> str:
+        from .selectors import due_label
+
+        return due_label(self.due_at)
+
+    @property
     def is_editable(self) -> bool:
         return self.status == ReportStatus.DRAFT
 

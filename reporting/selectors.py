@@ -26,6 +26,14 @@ from .models import (
 BEIJING = ZoneInfo("Asia/Shanghai")
 
 
+def due_label(due_at: dt.datetime) -> str:
+    """A deadline as people say it: "2025-04-10 24:00" (Beijing time) rather than "2025-04-11 00:00"."""
+    local = due_at.astimezone(BEIJING)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"{(local - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
 def next_period(year: int, month: int) -> tuple[int, int]:
     return (year + 1, 1) if month == 12 else (year, month + 1)
 
@@ -168,7 +176,7 @@ def enterprise_report_status(*, enterprise: Enterprise, now: dt.datetime) -> dic
     current = MonthlyReport.objects.filter(enterprise=enterprise, year=year, month=month, is_current=True).first()
     recent = list(MonthlyReport.objects.filter(enterprise=enterprise, is_current=True)
                   .order_by("-year", "-month")[:6])
-    return {"year": year, "month": month, "due_at": due, "time_left": due - now, "overdue": now > due,
+    return {"year": year, "month": month, "due_at": due, "due_label": due_label(due), "time_left": due - now, "overdue": now > due,
             "current": current, "recent": recent}
 
 

@@ -69,3 +69,11 @@ def test_no_report_for_a_month_that_has_not_ended(demo_orgs, users):
     # One minute later, in Beijing, April has ended.
     services.report_create(actor=users["huamei_filer"], enterprise=demo_orgs["enterprises"]["huamei"],
                            year=2025, month=4, data={}, now=bj(2025, 5, 1, 0, 0))
+
+
+def test_deadline_is_shown_as_24_00_on_the_tenth(demo_orgs, filed, page_en):
+    from reporting.selectors import due_label
+
+    assert due_label(period_due_at(2025, 3)) == "2025-04-10 24:00"
+    report = filed("huamei", 2025, 3)
+    assert "2025-04-10 24:00" in page_en("huamei_filer").get(f"/reports/{report.pk}/").content.decode()
