@@ -212,6 +212,11 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "allocations.models.PlanStatus",
         "BatchStatusEnum": "allocations.models.BatchStatus",
         "ReportStatusEnum": "reporting.models.ReportStatus",
+        "FlagStatusEnum": "enforcement.models.FlagStatus",
+        "CaseStatusEnum": "enforcement.models.CaseStatus",
+        "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
+        "DeductionStatusEnum": "enforcement.models.DeductionStatus",
+        "JobStatusEnum": "enforcement.models.JobStatus",
     },
 }
 
