@@ -310,6 +310,7 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
     # Natural key so a job that runs twice does not notify twice (e.g. "reminder:2025-03:ent12").
     dedup_key = models.CharField(max_length=120, blank=True)
 

@@ -13,8 +13,10 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mass_mail
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from .models import Authority, Enterprise, EnterpriseGroup, Membership, Notification
+from .outbox import enqueue
 
 
 def members_of(orgs: Iterable) -> list:
@@ -56,14 +58,39 @@ def notify(
     ]
     created = Notification.objects.bulk_create(new, ignore_conflicts=bool(dedup_key))
     if email:
-        messages = [
-            (str(subject), f"{body}\n\n{url}".strip(), settings.DEFAULT_FROM_EMAIL, [recipients[n.user_id].email])
-            for n in new
-            if recipients[n.user_id].email
-        ]
-        if messages:
-            transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=True))
+        with_address = [uid for uid in recipients if recipients[uid].email and uid not in existing]
+        if dedup_key:  # ignore_conflicts leaves the new rows without ids: find them by their key
+            ids = list(Notification.objects.filter(user_id__in=with_address, dedup_key=dedup_key,
+                                                   emailed_at__isnull=True).values_list("pk", flat=True))
+        else:
+            ids = [n.pk for n in created if n.user_id in with_address]
+        if ids:
+            # durable: the e-mail job is written with the notification and survives a broker outage
+            enqueue("organizations.tasks.send_notification_emails", {"ids": ids})
     return created
+
+
+def notification_emails_send(*, ids: list[int]) -> int:
+    """Send the e-mail copy of these notifications, each at most once (rows are claimed, then marked)."""
+    sent = 0
+    for start in range(0, len(ids), 200):
+        with transaction.atomic():
+            batch = list(
+                Notification.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("user")
+                .filter(pk__in=ids[start:start + 200], emailed_at__isnull=True)
+                .exclude(user__email="")
+            )
+            if not batch:
+                continue
+            send_mass_mail(
+                [(n.subject, f"{n.body}\n\n{n.url}".strip(), settings.DEFAULT_FROM_EMAIL, [n.user.email])
+                 for n in batch],
+                fail_silently=False,
+            )
+            Notification.objects.filter(pk__in=[n.pk for n in batch]).update(emailed_at=timezone.now())
+            sent += len(batch)
+    return sent
 
 
 def notification_list(*, user):
@@ -71,8 +98,6 @@ def notification_list(*, user):
 
 
 def notification_mark_read(*, user, pk: int | None = None) -> int:
-    from django.utils import timezone
-
     qs = Notification.objects.filter(user=user, read_at__isnull=True)
     if pk is not None:
         qs = qs.filter(pk=pk)

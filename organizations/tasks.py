@@ -1,8 +1,15 @@
 from celery import shared_task
 
 from . import outbox
+from .notifications import notification_emails_send
 
 
 @shared_task(name="organizations.tasks.outbox_sweep", ignore_result=True)
 def outbox_sweep() -> int:
     return outbox.sweep(older_than_seconds=10)
+
+
+@shared_task(name="organizations.tasks.send_notification_emails", bind=True, acks_late=True,
+             autoretry_for=(OSError,), retry_backoff=30, max_retries=10, ignore_result=True)
+def send_notification_emails(self, ids: list[int]) -> int:
+    return notification_emails_send(ids=ids)
