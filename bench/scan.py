@@ -1,0 +1,223 @@
+"""Time the real nightly scans against hand-written SQL over the same data (run bench/generate.py first).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/quota_bench python bench/scan.py
+
+For each scan:
+- ``cold``: the first run on fresh data — computes the evidence, inserts every flag and notifies the
+  enterprises and counties (what a night with many new findings costs);
+- ``warm``: the following runs (median of BENCH_SCAN_REPEAT, default 3) — same evidence, nothing new to insert
+  (the normal night);
+- ``raw``: one hand-written SQL statement computing the same result (median of the same number of runs),
+  the lower bound for any implementation. For the usage scan two bounds are shown: the year-to-date sums
+  computed from the report lines themselves (``raw_from_lines``, what the roll-up saves) and from the
+  QuotaUsage roll-up the service reads (``raw``, the strict bound).
+
+The raw statements are also checked to find exactly the flags the service stored. Targets: scan ≤ 1.5× raw,
+reconcile ≤ 2× raw (warm runs).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quota_portal.settings")
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
+
+YEAR = int(os.environ.get("BENCH_YEAR", "2025"))
+REPEAT = int(os.environ.get("BENCH_SCAN_REPEAT", "3"))
+
+# Year-to-date accepted production per (enterprise, type) from the lines, against the effective quota.
+RAW_USAGE_FROM_LINES = """
+WITH used AS (
+    SELECT r.enterprise_id, p.indicator_type, SUM(p.tonnes) AS used
+    FROM reporting_productionline p JOIN reporting_monthlyreport r ON r.id = p.report_id
+    WHERE r.status = 'accepted' AND r.year = %(year)s
+    GROUP BY r.enterprise_id, p.indicator_type
+), eff AS (
+    SELECT enterprise_id, indicator_type, SUM(t) AS effective FROM (
+        SELECT l.enterprise_id, l.indicator_type, l.tonnes AS t
+          FROM allocations_allocationline l JOIN allocations_issuancebatch b ON b.id = l.batch_id
+         WHERE b.status = 'issued' AND b.year = %(year)s AND l.enterprise_id IS NOT NULL
+        UNION ALL
+        SELECT s.enterprise_id, l.indicator_type, s.tonnes FROM allocations_breakdownshare s
+          JOIN allocations_groupbreakdown g ON g.id = s.breakdown_id
+          JOIN allocations_allocationline l ON l.id = g.line_id
+          JOIN allocations_issuancebatch b ON b.id = l.batch_id WHERE b.status = 'issued' AND b.year = %(year)s
+        UNION ALL
+        SELECT enterprise_id, indicator_type, tonnes FROM allocations_adjustment
+         WHERE status = 'approved' AND year = %(year)s
+        UNION ALL
+        SELECT enterprise_id, indicator_type, -tonnes FROM allocations_deduction WHERE year = %(year)s
+    ) x GROUP BY enterprise_id, indicator_type
+)
+SELECT u.enterprise_id, u.indicator_type, u.used, COALESCE(e.effective, 0),
+       CASE WHEN COALESCE(e.effective, 0) <= 0 THEN 'production_without_indicator'
+            WHEN u.used > e.effective THEN 'overrun' ELSE 'usage_warning' END
+FROM used u LEFT JOIN eff e USING (enterprise_id, indicator_type)
+WHERE u.used > 0 AND (COALESCE(e.effective, 0) <= 0 OR u.used >= e.effective * %(ratio)s)
+"""
+RAW_USAGE_FROM_ROLLUP = RAW_USAGE_FROM_LINES.replace(
+    """SELECT r.enterprise_id, p.indicator_type, SUM(p.tonnes) AS used
+    FROM reporting_productionline p JOIN reporting_monthlyreport r ON r.id = p.report_id
+    WHERE r.status = 'accepted' AND r.year = %(year)s
+    GROUP BY r.enterprise_id, p.indicator_type""",
+    """SELECT enterprise_id, indicator_type, used_t AS used FROM allocations_quotausage WHERE year = %(year)s""")
+
+# Mass balance per accepted report and product; shipments vs the buyer's receipts; mineral trade with
+# non-designated parties. Three statements, one pass each, the same rules as the service.
+RAW_BALANCE = """
+SELECT r.enterprise_id, r.month, k.product_id
+FROM reporting_monthlyreport r JOIN (
+    SELECT report_id, product_id, opening - closing AS d FROM reporting_inventoryline
+    UNION ALL SELECT report_id, product_id, tonnes FROM reporting_productionline
+    UNION ALL SELECT report_id, product_id, CASE WHEN direction = 'in' THEN tonnes ELSE -tonnes END
+              FROM reporting_flowline
+    UNION ALL SELECT report_id, product_id, -tonnes FROM reporting_inputline
+) k ON k.report_id = r.id
+WHERE r.status = 'accepted' AND r.year = %(year)s
+GROUP BY r.enterprise_id, r.month, k.product_id
+HAVING ABS(SUM(k.d)) > %(tol)s
+"""
+RAW_FLOWS = """
+WITH acc AS (SELECT id, enterprise_id, month FROM reporting_monthlyreport WHERE status = 'accepted' AND year = %(year)s),
+f AS (
+    SELECT CASE WHEN fl.direction = 'out' THEN a.enterprise_id ELSE fl.counterparty_enterprise_id END AS seller,
+           CASE WHEN fl.direction = 'out' THEN fl.counterparty_enterprise_id ELSE a.enterprise_id END AS buyer,
+           a.month, fl.product_id,
+           CASE WHEN fl.direction = 'out' THEN fl.tonnes ELSE 0 END AS shipped,
+           CASE WHEN fl.direction = 'in' THEN fl.tonnes ELSE 0 END AS received
+    FROM acc a JOIN reporting_flowline fl ON fl.report_id = a.id
+    WHERE fl.counterparty_enterprise_id IS NOT NULL AND fl.counterparty_enterprise_id <> a.enterprise_id
+), g AS (
+    SELECT seller, buyer, month, product_id, SUM(shipped) AS s, SUM(received) AS r FROM f
+    GROUP BY seller, buyer, month, product_id
+    HAVING ABS(SUM(shipped) - SUM(received)) > %(ftol)s * GREATEST(SUM(shipped), SUM(received))
+)
+SELECT g.* FROM g
+WHERE EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = g.seller AND acc.month = g.month)
+  AND EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = g.buyer AND acc.month = g.month)
+"""
+RAW_UNLICENSED = """
+SELECT r.enterprise_id, r.month, fl.direction, fl.product_id, SUM(fl.tonnes)
+FROM reporting_monthlyreport r JOIN reporting_flowline fl ON fl.report_id = r.id
+JOIN reporting_product pr ON pr.code = fl.product_id AND pr.stage = 'mineral'
+WHERE r.status = 'accepted' AND r.year = %(year)s AND fl.counterparty_country IN ('', 'CN')
+  AND NOT EXISTS (SELECT 1 FROM organizations_licence l
+                  WHERE l.enterprise_id = fl.counterparty_enterprise_id AND l.status = 'designated'
+                    AND l.valid_from <= fl.date AND l.valid_to >= fl.date
+                    AND l.activity = CASE WHEN fl.direction = 'in' THEN 'mining' ELSE 'smelting_separation' END)
+GROUP BY 1, 2, 3, 4, COALESCE(NULLIF(fl.counterparty_credit_code, ''), fl.counterparty_name)
+"""
+
+
+def _median_time(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def _sql(sql: str, params: dict):
+    from django.db import connection
+
+    def run():
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            return cur.fetchall()
+
+    return run
+
+
+def main() -> dict:
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+
+    from enforcement import services
+    from enforcement.models import Flag
+
+    params = {"year": YEAR, "ratio": settings.USAGE_WARNING_RATIO, "tol": settings.BALANCE_TOLERANCE_T,
+              "ftol": settings.FLOW_MATCH_TOLERANCE}
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM reporting_monthlyreport WHERE year = %s AND status = 'accepted'", [YEAR])
+        reports = cur.fetchone()[0]
+        cur.execute("SELECT (SELECT COUNT(*) FROM reporting_productionline) + (SELECT COUNT(*) FROM "
+                    "reporting_inputline) + (SELECT COUNT(*) FROM reporting_flowline) + "
+                    "(SELECT COUNT(*) FROM reporting_inventoryline)")
+        lines = cur.fetchone()[0]
+        cur.execute("SELECT COUNT(*) FROM enforcement_flag")
+        if cur.fetchone()[0]:
+            print("  (flags already present: the cold runs below are not cold)")
+    print(f"bench/scan.py: {reports:,} accepted reports, {lines:,} lines, year {YEAR}")
+    out: dict = {"year": YEAR, "reports": reports, "lines": lines, "repeat": REPEAT}
+
+    # --- scan_quota_usage ---
+    _sql(RAW_USAGE_FROM_LINES, params)()  # warm the cache for everybody
+    raw_lines_t, raw_rows = _median_time(_sql(RAW_USAGE_FROM_LINES, params), REPEAT)
+    raw_roll_t, raw_roll_rows = _median_time(_sql(RAW_USAGE_FROM_ROLLUP, params), REPEAT)
+    t0 = time.perf_counter()
+    created = services.flag_scan_quota_usage(year=YEAR)
+    cold = time.perf_counter() - t0
+    warm, created_again = _median_time(lambda: services.flag_scan_quota_usage(year=YEAR), REPEAT)
+    stored = set(Flag.objects.filter(year=YEAR, month=0, kind__in=["usage_warning", "overrun",
+                                                                     "production_without_indicator"])
+                 .values_list("enterprise_id", "indicator_type", "kind"))
+    expected = {(e, t, k) for e, t, _u, _eff, k in raw_rows}
+    out["scan_quota_usage"] = {
+        "service_cold_s": round(cold, 4), "service_warm_s": round(warm, 4), "raw_s": round(raw_roll_t, 4),
+        "raw_from_lines_s": round(raw_lines_t, 4), "flags_created": created, "created_on_rerun": created_again,
+        "flags_match_raw": stored == expected and len(raw_roll_rows) == len(raw_rows),
+        "ratio_warm_to_raw": round(warm / raw_roll_t, 2), "ratio_warm_to_raw_from_lines": round(warm / raw_lines_t, 2),
+        "ratio_cold_to_raw_from_lines": round(cold / raw_lines_t, 2), "target_ratio": 1.5,
+    }
+
+    # --- reconcile_flows ---
+    raw_parts = {}
+    raw_total = 0.0
+    raw_results = {}
+    for name, sql in (("balance", RAW_BALANCE), ("flow_mismatch", RAW_FLOWS), ("unlicensed", RAW_UNLICENSED)):
+        _sql(sql, params)()
+        t, rows = _median_time(_sql(sql, params), REPEAT)
+        raw_parts[name] = round(t, 4)
+        raw_total += t
+        raw_results[name] = rows
+    t0 = time.perf_counter()
+    created_r = services.flag_scan_flows(year=YEAR)
+    cold_r = time.perf_counter() - t0
+    warm_r, created_r_again = _median_time(lambda: services.flag_scan_flows(year=YEAR), REPEAT)
+    counts = {k: Flag.objects.filter(year=YEAR, kind=k).count()
+              for k in ("balance", "flow_mismatch", "unlicensed_counterparty")}
+    match = (counts["balance"] == len(raw_results["balance"])
+             and counts["flow_mismatch"] == 2 * len(raw_results["flow_mismatch"])
+             and counts["unlicensed_counterparty"] == len(raw_results["unlicensed"]))
+    out["reconcile_flows"] = {
+        "service_cold_s": round(cold_r, 4), "service_warm_s": round(warm_r, 4), "raw_s": round(raw_total, 4),
+        "raw_parts_s": raw_parts, "flags_created": created_r, "created_on_rerun": created_r_again,
+        "flags": counts, "raw_rows": {k: len(v) for k, v in raw_results.items()}, "flags_match_raw": match,
+        "ratio_warm_to_raw": round(warm_r / raw_total, 2), "ratio_cold_to_raw": round(cold_r / raw_total, 2),
+        "target_ratio": 2.0,
+    }
+    for name, r in (("scan_quota_usage", out["scan_quota_usage"]), ("reconcile_flows", out["reconcile_flows"])):
+        print(f"  {name:17s} service warm {r['service_warm_s'] * 1000:8.1f} ms, cold {r['service_cold_s'] * 1000:8.1f}"
+              f" ms ({r['flags_created']} flags) | raw SQL {r['raw_s'] * 1000:8.1f} ms | ratio warm {r['ratio_warm_to_raw']}"
+              f" (target ≤ {r['target_ratio']}) | results match raw: {r['flags_match_raw']}")
+    su = out["scan_quota_usage"]
+    print(f"  {'':17s} raw SQL from the lines (no roll-up) {su['raw_from_lines_s'] * 1000:.1f} ms: service warm is "
+          f"{su['ratio_warm_to_raw_from_lines']}× that")
+    print("  " + json.dumps(out["reconcile_flows"]["raw_rows"]) + " " + json.dumps(out["reconcile_flows"]["flags"]))
+    return out
+
+
+if __name__ == "__main__":
+    main()
