@@ -144,6 +144,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
 EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="quota-portal@example.gov.cn")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=str(BASE_DIR / "sent-mail"))  # for the file-based backend
 
 # --- Security (production sets DJANGO_SECURE=1) -------------------------------------------------
 SECURE = env.bool("DJANGO_SECURE", default=False)
@@ -241,6 +242,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A message a worker took but never acknowledged (the worker died) is handed out again after this long.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 
 # --- Domain settings (not hidden constants: each can be set per deployment) ------------------------
 REPORT_DUE_DAY = env.int("REPORT_DUE_DAY", default=10)
