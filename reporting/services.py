@@ -74,7 +74,7 @@ def _require_reviewer(actor, report: MonthlyReport) -> None:
 
 
 def _lock(report: MonthlyReport) -> MonthlyReport:
-    return MonthlyReport.objects.select_for_update().select_related("enterprise__county").get(pk=report.pk)
+    return MonthlyReport.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(pk=report.pk)
 
 
 def _county_certification(report: MonthlyReport) -> PeriodCertification | None:
@@ -315,7 +315,11 @@ def usage_recompute(*, enterprise_id: int, year: int, extra_types=()) -> dict[st
 
 @transaction.atomic
 def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.datetime | None = None) -> MonthlyReport:
-    """Accept a submitted version: it now counts toward the enterprise's quota usage."""
+    """Accept a submitted version: it now counts toward the enterprise's quota usage.
+
+    The enterprise row is locked first so that concurrent acceptances of its reports recompute the usage one
+    after the other, each seeing the other's result."""
+    Enterprise.objects.select_for_update().filter(pk=report.enterprise_id).first()
     report = _lock(report)
     _require_reviewer(actor, report)
     if report.status != ReportStatus.SUBMITTED:

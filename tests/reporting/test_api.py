@@ -1,10 +1,12 @@
 """The reports API: shape, lifecycle verbs, immutability, scoping, signals, Idempotency-Key."""
 
 import threading
+import time
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models.signals import pre_save
 
 from reporting import signals
 from reporting.models import IdempotencyRecord, MonthlyReport, ProductionLine, ReportStatus
@@ -164,3 +166,52 @@ def test_concurrent_retries_with_one_key_file_once(demo_orgs):
     assert {code for code, _ in results} == {201}
     assert len({rid for _, rid in results}) == 1
     assert MonthlyReport.objects.filter(year=2025, month=3).count() == 1
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_concurrent_acceptances_both_count_toward_usage(demo_orgs):
+    """Two reviewers' transactions accept two months of one enterprise at the same time: usage holds both."""
+    import importlib
+
+    from django.apps import apps
+
+    from allocations.selectors import quota_get
+    from reporting import services
+    from reporting.models import Product
+
+    if not Product.objects.exists():
+        importlib.import_module("reporting.migrations.0002_seed_products_rules").seed(apps, None)
+    User = get_user_model()
+    filer, reviewer = User.objects.get(username="huamei_filer"), User.objects.get(username="jiuyuan_reviewer")
+    ent = demo_orgs["enterprises"]["huamei"]
+    reports = []
+    for month, produced in ((2, "10.000"), (3, "15.000")):
+        r = services.report_create(actor=filer, enterprise=ent, year=2025, month=month,
+                                   data=huamei_payload(demo_orgs, 2025, month, produced=produced))
+        reports.append(services.report_submit(actor=filer, report=r))
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def widen_the_window(sender, instance, **kwargs):  # both transactions reach the recompute together
+        if instance.status == ReportStatus.ACCEPTED:
+            time.sleep(0.4)
+
+    pre_save.connect(widen_the_window, sender=MonthlyReport)
+
+    def accept(report):
+        try:
+            barrier.wait()
+            services.report_accept(actor=User.objects.get(pk=reviewer.pk), report=report)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=accept, args=(r,)) for r in reports]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    pre_save.disconnect(widen_the_window, sender=MonthlyReport)
+    assert errors == []
+    assert quota_get(enterprise=ent, year=2025, indicator_type="smelting_separation").used == 25
