@@ -198,7 +198,11 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "quota_portal.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
-    "DEFAULT_THROTTLE_RATES": {"token": env("THROTTLE_TOKEN", default="30/min")},
+    "DEFAULT_THROTTLE_CLASSES": ["quota_portal.throttling.WriteRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "token": env("THROTTLE_TOKEN", default="30/min"),
+        "writes": env("THROTTLE_WRITES", default="600/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Rare Earth Quota Portal API",
@@ -220,6 +224,10 @@ SPECTACULAR_SETTINGS = {
         "JobStatusEnum": "enforcement.models.JobStatus",
     },
 }
+
+# Throttle counters live in the cache: set CACHE_URL (e.g. redis://127.0.0.1:6379/1) when running several
+# web processes so that they share it.
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
 
 # --- Celery -------------------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="memory://")

@@ -10,6 +10,9 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Two-factor for ministry roles is tested in tests/organizations/test_two_factor.py; elsewhere it is off.
     settings.OTP_REQUIRED = False
+    from django.core.cache import cache
+
+    cache.clear()  # throttle counters must not leak from one test into another
 
 
 @pytest.fixture

@@ -44,3 +44,26 @@ def test_security_headers_on_pages(client):
 def test_sessions_expire_after_thirty_idle_minutes():
     assert settings.SESSION_COOKIE_AGE == 30 * 60
     assert settings.SESSION_SAVE_EVERY_REQUEST is True  # idle time, renewed by each request
+
+
+@pytest.mark.django_db
+def test_writes_are_throttled_per_user_reads_are_not(demo_orgs, api, monkeypatch):
+    from django.core.cache import cache
+
+    from quota_portal.throttling import WriteRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(WriteRateThrottle, "THROTTLE_RATES", {"writes": "3/min"})
+    client = api("huamei_filer")
+    codes = [client.post("/api/v1/reports/", {}, format="json").status_code for _ in range(4)]
+    assert codes[:3] == [400, 400, 400] and codes[3] == 429
+    assert client.get("/api/v1/enterprises/").status_code == 200  # reading goes on
+    assert api("hefa_filer").post("/api/v1/reports/", {}, format="json").status_code == 400  # others unaffected
+    cache.clear()
+
+
+def test_token_endpoint_is_throttled():
+    from organizations.api import ObtainTokenView
+
+    assert ObtainTokenView.throttle_scope == "token"
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
