@@ -86,8 +86,11 @@ class PenaltyOutput(serializers.ModelSerializer):
                   "consideration", "approved_by", "approved_at", "rejection_reason"]
 
     def get_statement(self, obj) -> dict | None:
-        st = Statement.objects.filter(penalty=obj).select_related("submitted_by").first()
-        return StatementOutput(st).data if st else None
+        try:
+            st = obj.statement  # prefetched by selectors.case_get
+        except Statement.DoesNotExist:
+            return None
+        return StatementOutput(st).data
 
 
 class EventOutput(serializers.ModelSerializer):
@@ -238,10 +241,11 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     parser_classes = [JSONParser, MultiPartParser, FormParser]
 
     def get_queryset(self):
-        qs = selectors.case_list(user=self.request.user)
+        qs = selectors.case_list(user=self.request.user).prefetch_related("flags")
         if self.action != "list":
-            qs = qs.prefetch_related("flags", "events__actor", "penalties__deductions",
-                                     "penalties__proposed_by", "penalties__decided_by", "penalties__approved_by")
+            qs = qs.prefetch_related("events__actor", "penalties__deductions", "penalties__proposed_by",
+                                     "penalties__decided_by", "penalties__approved_by",
+                                     "penalties__statement__submitted_by", "penalties__statement__attachments")
         return qs
 
     def get_serializer_class(self):

@@ -126,6 +126,20 @@ class Case(models.Model):
         return f"#{self.pk} {self.title}"
 
 
+EVENT_LABELS = {
+    "opened": _("Case opened"),
+    "correction_ordered": _("Correction ordered"),
+    "correction_recorded": _("Correction recorded"),
+    "closed": _("Case closed"),
+    "penalty_notice": _("Notice of intended penalty issued"),
+    "statement": _("Statement and defence received"),
+    "penalty_decided": _("Penalty decided"),
+    "penalty_approved": _("Penalty approved — in effect"),
+    "penalty_rejected": _("Penalty rejected by the second person"),
+    "deduction_applied": _("Next-year deduction applied"),
+}
+
+
 class CaseEvent(models.Model):
     """The case timeline: one row per step (opened, correction ordered, statement received, ...)."""
 
@@ -142,6 +156,10 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.kind}"
+
+    @property
+    def label(self) -> str:
+        return str(EVENT_LABELS.get(self.kind, self.kind))
 
 
 class ViolationType(models.TextChoices):

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from organizations.audit import audit_record
 from organizations.models import Authority, Enterprise, IndicatorType, Level, LicenceStatus
-from organizations.notifications import notify
+from organizations.notifications import notify, notify_many
 from organizations.outbox import enqueue
 from organizations.permissions import require
 from organizations.selectors import enterprise_q
@@ -136,12 +136,20 @@ def _insert_flags(rows: Sequence[dict]) -> list[int]:
 
 
 def _notify_new_flags(ids: Iterable[int]) -> None:
-    for flag in Flag.objects.filter(pk__in=list(ids)).select_related("enterprise__county").order_by("pk"):
+    """Tell the enterprise and its county about each new flag: one batch of queries for all of them (a night
+    with thousands of new flags must not cost thousands of round trips)."""
+    ids = list(ids)
+    if not ids:
+        return
+    base = reverse("enforcement:flag-list")
+    messages = []
+    for flag in Flag.objects.filter(pk__in=ids).select_related("enterprise__county").order_by("pk"):
         subject = _("New flag: %(kind)s — %(enterprise)s, %(period)s") % {
             "kind": flag.get_kind_display(), "enterprise": flag.enterprise.name, "period": flag.period_label}
-        notify(kind="flag_raised", subject=subject, body=_flag_summary(flag),
-               url=reverse("enforcement:flag-list") + f"?enterprise={flag.enterprise_id}",
-               orgs=[flag.enterprise, flag.enterprise.county], dedup_key=f"flag:{flag.pk}")
+        messages.append({"kind": "flag_raised", "subject": subject, "body": _flag_summary(flag),
+                         "url": base + f"?enterprise={flag.enterprise_id}",
+                         "orgs": [flag.enterprise, flag.enterprise.county], "dedup_key": f"flag:{flag.pk}"})
+    notify_many(messages)
 
 
 def _flag_summary(flag: Flag) -> str:
@@ -244,12 +252,23 @@ def flag_scan_late_reports(*, now: dt.datetime | None = None, lookback_months: i
 
 
 def _quota_rows(year: int, enterprise_ids: Iterable[int] | None):
-    from allocations.selectors import _quota_rows as rows_of
+    """(enterprise id, type, used, effective) per enterprise and type: the allocations sums as plain tuples (no
+    model instances — the national scan reads tens of thousands of rows)."""
+    from allocations.selectors import QuotaRow, _dec
+    from allocations.selectors import _quota_sums as sums_of
 
     qs = Enterprise.objects.all()
     if enterprise_ids is not None:
         qs = qs.filter(pk__in=list(enterprise_ids))
-    return rows_of(year=year, enterprise_qs=qs, indicator_type=None)
+    out = []
+    for ent_id, itype, issued, received, adj, ded, used in sums_of(year=year, enterprise_qs=qs, indicator_type=None):
+        used = _dec(used)
+        if used <= 0:
+            continue
+        row = QuotaRow(enterprise=None, year=year, indicator_type=itype, issued=_dec(issued),
+                       breakdown_received=_dec(received), adjustments=_dec(adj), deductions=_dec(ded), used=used)
+        out.append((ent_id, itype, row.used, row.effective))
+    return out
 
 
 def flag_scan_quota_usage(*, year: int, enterprise_ids: Iterable[int] | None = None, task_id: str = "") -> int:
@@ -263,19 +282,17 @@ def flag_scan_quota_usage(*, year: int, enterprise_ids: Iterable[int] | None = N
         progress.set_total(len(rows))
         ratio = Decimal(settings.USAGE_WARNING_RATIO)
         flags = []
-        for r in rows:
-            if r.used <= 0:
-                continue
-            details = {"used_t": str(r.used), "effective_t": str(r.effective)}
-            key = {"enterprise_id": r.enterprise.pk, "year": year, "month": 0, "indicator_type": r.indicator_type}
-            if r.effective <= 0:
+        for ent_id, itype, used, effective in rows:
+            details = {"used_t": str(used), "effective_t": str(effective)}
+            key = {"enterprise_id": ent_id, "year": year, "month": 0, "indicator_type": itype}
+            if effective <= 0:
                 flags.append({**key, "kind": FlagKind.PRODUCTION_WITHOUT_INDICATOR, "details": details})
-            elif r.used > r.effective:
-                details["over_t"] = str(r.used - r.effective)
-                details["percent"] = str((r.used * 100 / r.effective).quantize(Decimal("0.1")))
+            elif used > effective:
+                details["over_t"] = str(used - effective)
+                details["percent"] = str((used * 100 / effective).quantize(Decimal("0.1")))
                 flags.append({**key, "kind": FlagKind.OVERRUN, "details": details})
-            elif r.used >= r.effective * ratio:
-                details["percent"] = str((r.used * 100 / r.effective).quantize(Decimal("0.1")))
+            elif used >= effective * ratio:
+                details["percent"] = str((used * 100 / effective).quantize(Decimal("0.1")))
                 flags.append({**key, "kind": FlagKind.USAGE_WARNING, "details": details})
         created = _store_flags(flags)
         progress.step(len(rows), created)

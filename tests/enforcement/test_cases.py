@@ -202,3 +202,28 @@ def test_api_penalty_flow_and_errors(hefa, api):
     second_reviewer(hefa.county)
     r = api("jiuyuan_reviewer2").post(f"/api/v1/cases/{case_id}/approve-penalty/")
     assert r.status_code == 200 and r.json()["penalties"][0]["status"] == "approved"
+
+
+def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
+    """A retry of apply_deductions after the allocations deduction was already recorded (e.g. a redelivered
+    task) finds it by (penalty, year, type) and only marks the waiting deduction applied."""
+    from allocations.models import Deduction
+    from allocations.services import record_deduction
+
+    issue(2026, [(hefa, SMELT, 1000)])
+    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
+    record_deduction(actor=None, enterprise=hefa, year=2026, indicator_type=SMELT, tonnes=Decimal("50"),
+                     penalty_id=penalty.pk)
+    assert services.deduction_apply_waiting(year=2026) == 1
+    assert services.deduction_apply_waiting(year=2026) == 0
+    assert Deduction.objects.filter(penalty_id=penalty.pk).count() == 1
+    assert penalty.deductions.get().status == DeductionStatus.APPLIED
+    from allocations.selectors import quota_get
+
+    assert quota_get(enterprise=hefa, year=2026, indicator_type=SMELT).effective == Decimal("950.000")
+
+
+def test_deduction_waits_without_next_year_indicator(hefa):
+    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
+    assert services.deduction_apply_waiting(year=2026) == 0
+    assert penalty.deductions.get().status == DeductionStatus.WAITING

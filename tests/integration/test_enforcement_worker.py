@@ -91,3 +91,32 @@ def test_waiting_deduction_applied_when_first_batch_issued(demo_orgs, celery_wor
     wait_for(lambda: _effective(hefa) == Decimal("880.000"), message="effective quota 880 t")
     assert PenaltyDeduction.objects.get(penalty=penalty).status == DeductionStatus.APPLIED
     assert Deduction.objects.filter(penalty_id=penalty.pk).count() == 1
+
+
+def test_flag_job_twice_at_once_creates_no_duplicates(demo_orgs, celery_worker):
+    from enforcement.tasks import flag_late_reports
+    from tests.enforcement.helpers import bj
+
+    now = bj(2025, 4, 11, 0, 15)
+    flag_late_reports.delay(now=now.isoformat())  # on the worker …
+    barrier = threading.Barrier(3)
+
+    def in_process():  # … and twice more in this process, at the same moment
+        try:
+            barrier.wait()
+            services.flag_scan_late_reports(now=now)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=in_process) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    drain_worker()
+    # 14 demo enterprises × 3 looked-back months, each exactly once
+    assert Flag.objects.filter(kind=FlagKind.MISSING).count() == 14 * 3
+    from organizations.models import Notification
+
+    keys = list(Notification.objects.filter(user__username="huamei_filer").values_list("dedup_key", flat=True))
+    assert len(keys) == len(set(keys)) == 3
