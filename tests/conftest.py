@@ -15,6 +15,24 @@ def _fast_passwords(settings):
     cache.clear()  # throttle counters must not leak from one test into another
 
 
+@pytest.fixture(autouse=True)
+def _restore_reference_data(request, django_db_blocker):
+    """A transactional test ends with a flush that also empties what data migrations seeded (the product
+    catalogue, penalty rules, beat schedules). Put it back so that the tests after it see a normal database."""
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        f in request.fixturenames for f in ("transactional_db", "live_server"))
+    if not transactional:
+        return
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents:
+        with django_db_blocker.unblock():
+            connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture
 def demo_orgs(db):
     """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py)."""
