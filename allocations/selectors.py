@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
@@ -93,7 +94,10 @@ def _quota_sums(*, year: int, enterprise_qs: QuerySet, indicator_type: str | Non
     """One SQL statement: the five sources summed per (enterprise, type) for the enterprises of ``enterprise_qs``."""
     t = {m.__name__: m._meta.db_table for m in (AllocationLine, IssuanceBatch, BreakdownShare, GroupBreakdown,
                                                  Adjustment, Deduction, QuotaUsage)}
-    scope_sql, scope_params = enterprise_qs.values("pk").query.sql_with_params()
+    try:
+        scope_sql, scope_params = enterprise_qs.values("pk").query.sql_with_params()
+    except EmptyResultSet:  # e.g. no membership, or an empty list of enterprises
+        return []
     type_sql = " AND k.indicator_type = %s" if indicator_type else ""
     sql = f"""
         SELECT k.enterprise_id, k.indicator_type, SUM(k.issued), SUM(k.received), SUM(k.adj), SUM(k.ded), SUM(k.used)

@@ -34,3 +34,11 @@ def test_record_deduction_is_idempotent(demo_orgs, user):
     rows = quota_list(user=actor, year=2027)
     assert [(r.enterprise.pk, r.deductions, r.effective) for r in rows] == [(hefa.pk, Decimal("100.000"),
                                                                              Decimal("-100.000"))]
+
+
+def test_quota_list_for_nobody_or_no_enterprise(demo_orgs, user):
+    from django.contrib.auth import get_user_model
+
+    stranger = get_user_model().objects.create_user("stranger", password=None)
+    assert quota_list(user=stranger, year=2026) == []
+    assert quota_list(user=user("miit_official"), year=2026, enterprise_ids=[]) == []
