@@ -269,6 +269,20 @@ def case_action_view(request, pk: int, action: str):
     return render(request, "enforcement/case_detail.html", _case_context(request, case, {action: form}), status=400)
 
 
+@login_required
+def statement_attachment_view(request, pk: int, att: int):
+    """Statement attachments are served only to users who can see the case (never from a public media URL)."""
+    from django.http import FileResponse
+
+    from .models import StatementAttachment
+
+    case = _get_case(request, pk)
+    a = StatementAttachment.objects.filter(pk=att, statement__penalty__case=case).first()
+    if a is None:
+        raise Http404
+    return FileResponse(a.file.open("rb"), as_attachment=True, filename=a.name)
+
+
 # --- configuration and jobs ------------------------------------------------------------------------------
 
 

@@ -3,10 +3,9 @@
 import datetime as dt
 
 import pytest
-from django.core.management import call_command
 
 from enforcement import services
-from enforcement.models import Case, Flag, FlagKind, JobRun, Penalty, PenaltyStatus
+from enforcement.models import Case, Flag, FlagKind, JobRun, Penalty, PenaltyStatus, Statement
 from organizations.models import Notification
 
 from .helpers import U, bj, file_report, smelter_month
@@ -141,10 +140,38 @@ def test_job_page_shows_progress(demo_orgs, page):
     assert page("huamei_filer").get("/enforcement/jobs/").status_code == 404
 
 
-def test_demo_seed_is_idempotent(db):
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+def test_demo_seed_is_idempotent(demo_orgs):
+    """enforcement.demo on top of the demo organisations (the full seed_demo chain is covered elsewhere)."""
+    from enforcement.demo import seed
+
+    seed(demo_orgs)
     counts = (Flag.objects.count(), Case.objects.count(), Penalty.objects.count())
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seed(demo_orgs)
     assert (Flag.objects.count(), Case.objects.count(), Penalty.objects.count()) == counts
-    assert counts[1] == 2 and Penalty.objects.get().status == PenaltyStatus.APPROVED
-    assert dt.date.today()  # the demo runs for today's year
+    assert counts[0] > 0 and counts[1] == 2
+    assert Penalty.objects.get().status == PenaltyStatus.APPROVED
+    assert Case.objects.filter(status="correction_ordered").count() == 1
+
+
+def test_statement_with_attachment_and_size_limit(demo_orgs, page, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    settings.ATTACHMENT_MAX_BYTES = 1000
+    hefa = demo_orgs["enterprises"]["hefa"]
+    case = services.case_open(actor=U("jiuyuan_reviewer"), enterprise=hefa, origin="inspection")
+    services.penalty_propose(actor=U("jiuyuan_reviewer"), case=case, violation_type="flow_records",
+                             violation_date=dt.date(2025, 5, 1), fine_cny="60000")
+    c = page("hefa_filer")
+    big = SimpleUploadedFile("big.pdf", b"%PDF" + b"x" * 2000, content_type="application/pdf")
+    r = c.post(f"/enforcement/cases/{case.pk}/statement/", {"text": "See attached", "files": big})
+    assert r.status_code == 400 and not Statement.objects.filter(penalty__case=case).exists()
+    small = SimpleUploadedFile("evidence.pdf", b"%PDF-1.4 small", content_type="application/pdf")
+    r = c.post(f"/enforcement/cases/{case.pk}/statement/", {"text": "See attached", "files": small})
+    assert r.status_code == 302
+    st = Statement.objects.get(penalty__case=case)
+    assert [a.name for a in st.attachments.all()] == ["evidence.pdf"]
+    assert "evidence.pdf" in page("jiuyuan_reviewer").get(f"/enforcement/cases/{case.pk}/").content.decode()
+    url = f"/enforcement/cases/{case.pk}/attachments/{st.attachments.get().pk}/"
+    assert b"".join(page("jiuyuan_reviewer").get(url).streaming_content) == b"%PDF-1.4 small"
+    assert page("longnan_reviewer").get(url).status_code == 404
