@@ -126,3 +126,27 @@ def _catalogue(request):
                                         valid_from=datetime.date(2024, 1, 1))
         PlausibilityRule.objects.create(kind="shipment_ceiling", ceiling_t=Decimal("2000"),
                                         valid_from=datetime.date(2024, 1, 1))
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """Messages asserted in these tests are the English source strings (the default language is zh-hans)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def api(db):
+    """Like the shared ``api`` fixture, with ``Accept-Language: en`` on every request."""
+    from rest_framework.test import APIClient
+
+    def make(username=None):
+        client = APIClient()
+        client.credentials(HTTP_ACCEPT_LANGUAGE="en")
+        if username:
+            client.force_authenticate(get_user_model().objects.get(username=username))
+        return client
+
+    return make

@@ -20,34 +20,34 @@ def test_due_at_is_end_of_the_tenth_in_beijing():
     assert period_due_at(2025, 12) == bj(2026, 1, 11)
 
 
-@pytest.mark.parametrize(
-    ("submitted", "late"),
-    [
-        (bj(2025, 4, 10, 23, 59), False),  # 23:59 on the 10th, Beijing: on time
-        (bj(2025, 4, 10, 23, 59, 59), False),
-        (bj(2025, 4, 11, 0, 0), False),  # exactly 24:00 on the 10th
-        (bj(2025, 4, 11, 0, 1), True),  # 00:01 on the 11th: late
-        # UTC date differs from the Beijing date: 10 April 16:30 UTC is 11 April 00:30 in Beijing → late
-        (dt.datetime(2025, 4, 10, 16, 30, tzinfo=UTC), True),
-        # 10 April 15:59 UTC is 23:59 on the 10th in Beijing → on time
-        (dt.datetime(2025, 4, 10, 15, 59, tzinfo=UTC), False),
-        # 9 April 17:00 UTC is already the 10th in Beijing (01:00) → on time
-        (dt.datetime(2025, 4, 9, 17, 0, tzinfo=UTC), False),
-    ],
-)
-def test_submission_late_flag_at_the_boundary(demo_orgs, users, submitted, late):
-    filer = users["bymine_filer"] if "bymine_filer" in users else None
+BOUNDARY = [
+    # (month of 2025, submission instant, late?) — the report of month m is due at 24:00 on the 10th of m+1
+    (1, bj(2025, 2, 10, 23, 59), False),  # 23:59 on the 10th, Beijing: on time
+    (2, bj(2025, 3, 10, 23, 59, 59), False),
+    (3, bj(2025, 4, 11, 0, 0), False),  # exactly 24:00 on the 10th
+    (4, bj(2025, 5, 11, 0, 1), True),  # 00:01 on the 11th: late
+    # 10 June 16:30 UTC (UTC date: the 10th) is 11 June 00:30 in Beijing → late
+    (5, dt.datetime(2025, 6, 10, 16, 30, tzinfo=UTC), True),
+    # 10 July 15:59 UTC is 23:59 on the 10th in Beijing → on time
+    (6, dt.datetime(2025, 7, 10, 15, 59, tzinfo=UTC), False),
+    # 9 August 17:00 UTC (UTC date: the 9th) is already 10 August 01:00 in Beijing → on time
+    (7, dt.datetime(2025, 8, 9, 17, 0, tzinfo=UTC), False),
+]
+
+
+def test_submission_late_flag_at_the_boundary(demo_orgs):
     from organizations.services import user_with_membership_upsert
 
-    filer = filer or user_with_membership_upsert(username="bymine_filer", password=None, role="enterprise_filer",
-                                                 enterprise=demo_orgs["enterprises"]["bymine"])
-    report = services.report_create(actor=filer, enterprise=demo_orgs["enterprises"]["bymine"], year=2025, month=3,
-                                    data=mine_payload(demo_orgs), now=bj(2025, 4, 2))
-    report = services.report_submit(actor=filer, report=report, now=submitted)
-    report.refresh_from_db()
-    assert report.due_at == bj(2025, 4, 11)
-    assert report.submitted_at == submitted
-    assert report.late is late
+    ent = demo_orgs["enterprises"]["bymine"]
+    filer = user_with_membership_upsert(username="bymine_filer", password=None, role="enterprise_filer", enterprise=ent)
+    for month, submitted, late in BOUNDARY:
+        report = services.report_create(actor=filer, enterprise=ent, year=2025, month=month,
+                                        data=mine_payload(demo_orgs, 2025, month), now=bj(2025, month + 1, 2))
+        report = services.report_submit(actor=filer, report=report, now=submitted)
+        report.refresh_from_db()
+        assert report.due_at == period_due_at(2025, month) == bj(2025, month + 1, 11)
+        assert report.submitted_at == submitted
+        assert report.late is late, (month, submitted)
 
 
 def test_resubmission_after_return_keeps_the_first_filing_time(demo_orgs, users, filed):

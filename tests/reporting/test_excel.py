@@ -41,7 +41,7 @@ def _fill(template: bytes, payload: dict) -> bytes:
 def _upload(client, url, content):
     f = io.BytesIO(content)
     f.name = "report.xlsx"
-    return client.post(url, {"file": f})
+    return client.post(url, {"file": f}, HTTP_ACCEPT_LANGUAGE="en")
 
 
 def test_template_has_chinese_headings_and_drop_down_lists(demo_orgs, page_en):

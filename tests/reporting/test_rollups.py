@@ -60,14 +60,15 @@ def _check(row, code):
                                     strict=True)), code
 
 
-@pytest.mark.parametrize("level,codes", [("county", ["150207", "150203", "150206", "360783", "360728"]),
-                                         ("province", ["150000", "360000"]), ("ministry", ["100000"])])
-def test_summaries_api_matches_the_hand_computed_fixture(march, api, level, codes):
-    r = api("miit_official").get(f"/api/v1/summaries/?year=2025&month=3&level={level}")
-    assert r.status_code == 200
-    rows = _by_code(r.json()["results"])
-    for code in codes:
-        _check(rows[code], code)
+def test_summaries_api_matches_the_hand_computed_fixture(march, api):
+    levels = {"county": ["150207", "150203", "150206", "360783", "360728"], "province": ["150000", "360000"],
+              "ministry": ["100000"]}
+    for level, codes in levels.items():
+        r = api("miit_official").get(f"/api/v1/summaries/?year=2025&month=3&level={level}")
+        assert r.status_code == 200
+        rows = _by_code(r.json()["results"])
+        for code in codes:
+            _check(rows[code], code)
 
 
 def test_city_level_and_scoping(march, api):
