@@ -107,3 +107,27 @@ def test_enterprise_and_group_pages(batch_2024, page, user, demo_orgs):
     assert r.status_code == 200 and "88,010.000" in body and "My indicators 2024" in body
     assert "No indicator issued" in page("hefa_filer").get("/allocations/quotas/?year=2024").content.decode()
     assert page("huamei_filer").get("/").status_code == 200
+
+
+def test_adjustment_pages_four_eyes(plan, ministry, page, demo_orgs):
+    from allocations.models import Adjustment
+
+    plan(2026, "smelting_separation", "1000")
+    hefa = demo_orgs["enterprises"]["hefa"]
+    r = page("miit_official").post("/allocations/adjustments/", {
+        "action": "propose", "enterprise": hefa.pk, "year": 2026, "indicator_type": "smelting_separation",
+        "tonnes": "-0", "reason": "x"})
+    assert r.status_code == 400 and "cannot be zero" in r.content.decode()
+    r = page("miit_official").post("/allocations/adjustments/", {
+        "action": "propose", "enterprise": hefa.pk, "year": 2026, "indicator_type": "smelting_separation",
+        "tonnes": "12.5", "reason": "Rounding of the first batch"})
+    assert r.status_code == 302
+    adj = Adjustment.objects.get()
+    # Only another approver sees the approve button and can approve.
+    assert "Approve" in page("miit_approver").get("/allocations/adjustments/").content.decode()
+    page("miit_official").post("/allocations/adjustments/", {"action": "approve", "adjustment": adj.pk})
+    adj.refresh_from_db()
+    assert adj.status == "draft"
+    page("miit_approver").post("/allocations/adjustments/", {"action": "approve", "adjustment": adj.pk})
+    adj.refresh_from_db()
+    assert adj.status == "approved" and adj.approved_by.username == "miit_approver"
