@@ -490,6 +490,8 @@ def _require_certifier(actor, authority: Authority) -> None:
         raise NotPermitted(_("Only the authority itself can certify its month."))
     if authority.level not in (Level.COUNTY, Level.CITY, Level.PROVINCE):
         raise NotPermitted(_("Counties, cities and provinces certify months."))
+    if authority.level == Level.COUNTY and not actor.has_perm("reporting.review"):
+        raise NotPermitted(_("The county's reviewer certifies the county's month."))
 
 
 @transaction.atomic

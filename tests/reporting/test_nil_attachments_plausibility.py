@@ -52,6 +52,12 @@ def test_nil_report_through_the_api(demo_orgs, api):
     assert r.status_code == 201
     r = c.post(f"/api/v1/reports/{r.json()['id']}/submit/", {}, format="json")
     assert r.status_code == 200 and r.json()["nil"] is True and r.json()["status"] == "submitted"
+    # A draft with lines becomes a nil report in one call.
+    draft = api("huamei_filer").post("/api/v1/reports/", {"year": 2025, "month": 3, **huamei_payload(demo_orgs)},
+                                     format="json").json()
+    r = api("huamei_filer").post(f"/api/v1/reports/{draft['id']}/file-nil/")
+    assert r.status_code == 200 and r.json()["nil"] is True and r.json()["status"] == "submitted"
+    assert r.json()["production"] == [] and r.json()["shipments"] == []
 
 
 def test_attachments_accepted_by_content(demo_orgs, api, filed):
