@@ -197,7 +197,7 @@ class FlagFilter(django_filters.FilterSet):
         fields = ["kind", "status", "enterprise", "year", "month", "indicator_type"]
 
     def filter_region(self, qs, name, value):
-        return qs.filter(enterprise__county__path__contains=f"{value}/")
+        return qs.filter(enterprise__county__path__contains=f"/{value}/")
 
 
 class CaseFilter(django_filters.FilterSet):

@@ -18,7 +18,7 @@ def flag_list(*, user, kind: str = "", status: str = "", region: str = "", year=
     if status:
         qs = qs.filter(status=status)
     if region:
-        qs = qs.filter(enterprise__county__path__contains=f"{region}/")
+        qs = qs.filter(enterprise__county__path__contains=f"/{region}/")
     if year:
         qs = qs.filter(year=year)
     if month:

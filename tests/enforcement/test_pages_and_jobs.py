@@ -175,3 +175,19 @@ def test_statement_with_attachment_and_size_limit(demo_orgs, page, settings, tmp
     url = f"/enforcement/cases/{case.pk}/attachments/{st.attachments.get().pk}/"
     assert b"".join(page("jiuyuan_reviewer").get(url).streaming_content) == b"%PDF-1.4 small"
     assert page("longnan_reviewer").get(url).status_code == 404
+
+
+@pytest.mark.parametrize("username", ["miit_official", "jiuyuan_reviewer", "baotou_viewer", "huamei_filer",
+                                      "north_manager"])
+def test_pages_render_for_every_role(demo_orgs, page, username):
+    from enforcement.demo import seed
+
+    seed(demo_orgs)
+    c = page(username)
+    for url in ("/", "/enforcement/flags/", "/enforcement/cases/", "/enforcement/rules/", "/inbox/"):
+        r = c.get(url)
+        assert r.status_code == 200, (url, r.status_code)
+    case = Case.objects.filter(penalties__isnull=False).get()
+    r = c.get(f"/enforcement/cases/{case.pk}/")
+    assert r.status_code == (200 if username in ("miit_official", "jiuyuan_reviewer", "baotou_viewer",
+                                                 "north_manager") else 404)
