@@ -166,7 +166,7 @@ def _case_context(request, case: Case, forms: dict | None = None) -> dict:
     live = case.status not in (CaseStatus.CLOSED, CaseStatus.PENALIZED, CaseStatus.PENALTY_PROPOSED)
     return {
         "case": case, "penalty": penalty, "rejected": rejected, "statement": statement, "now": now,
-        "can_manage": can_manage and live,
+        "can_manage": can_manage and case.status not in (CaseStatus.CLOSED, CaseStatus.PENALTY_PROPOSED),
         "can_order": can_manage and case.status in (CaseStatus.OPEN, CaseStatus.CORRECTION_ORDERED),
         "can_record": can_manage and case.status == CaseStatus.CORRECTION_ORDERED,
         "can_propose": user.has_perm("enforcement.propose_penalty") and live,
