@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -125,3 +126,70 @@ def login(page, username: str, password: str | None = None) -> None:
     page.click("form button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/$"))
     page.wait_for_selector("nav.mainnav")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _restore_data_after_flush(django_db_setup, django_db_blocker):
+    """A transactional test ends with a flush that also empties what data migrations put in (the product
+    catalogue, penalty rules, schedules). At the end of the session put the database back as it was
+    serialised when the session began, so that a later --reuse-db run starts from a whole database."""
+    yield
+    from django.core.management import call_command
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for conn in connections.all():
+            data = getattr(conn, "_test_serialized_contents", None)
+            if data:
+                call_command("flush", database=conn.alias, interactive=False, inhibit_post_migrate=True,
+                             verbosity=0)
+                conn.creation.deserialize_db_from_string(data)
+
+
+BEIJING = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture
+def before_deadline(monkeypatch):
+    """Freeze "now" (server side) at 10:00 Beijing time on the 5th of the current month: last month's report is
+    due and its deadline (end of the 10th) is still ahead, whatever day the suite runs."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    real = timezone.now().astimezone(BEIJING)
+    frozen = dt.datetime(real.year, real.month, 5, 10, 0, tzinfo=BEIJING)
+    monkeypatch.setattr(timezone, "now", lambda: frozen)
+    return frozen
+
+
+@pytest.fixture
+def quota_world(demo_orgs, before_deadline):
+    """Demo organisations, an approved national plan for this year and an issued batch giving Huamei 5,000 t of
+    smelting separation — built through the allocations services as the demo ministry users."""
+    from decimal import Decimal
+
+    from django.contrib.auth import get_user_model
+
+    from allocations import services as alloc
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    year = before_deadline.year
+    for itype, total in (("smelting_separation", "200000"), ("mining_rock", "200000")):
+        plan = alloc.plan_create(actor=users["miit_official"], year=year, indicator_type=itype,
+                                 total_t=Decimal(total))
+        alloc.plan_approve(actor=users["miit_approver"], plan=plan)
+    return {"year": year, "users": users, "enterprises": demo_orgs["enterprises"]}
+
+
+def issue_to(world, enterprise, tonnes, indicator_type="smelting_separation"):
+    from decimal import Decimal
+
+    from allocations import services as alloc
+
+    u = world["users"]
+    batch = alloc.batch_create(actor=u["miit_official"], year=world["year"], title="测试批次",
+                               lines=[{"enterprise": enterprise, "indicator_type": indicator_type,
+                                       "tonnes": Decimal(tonnes)}])
+    alloc.batch_submit(actor=u["miit_official"], batch=batch)
+    return alloc.batch_approve(actor=u["miit_approver"], batch=batch)

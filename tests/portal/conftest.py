@@ -1,14 +1,16 @@
 import pytest
 from django.core.management import call_command
 from django.db import transaction
+from django.test.utils import override_settings
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def demo_world(django_db_setup, django_db_blocker):
-    """The full demo data of every app (seed_demo, built through the apps' services), loaded once per module
-    inside a transaction that is rolled back when the module is done. Tests on top of it use ``db`` as usual
-    (their own savepoint), so they cannot leak into each other."""
-    with django_db_blocker.unblock():
+    """The full demo data of every app (seed_demo, built through the apps' services), loaded once for the
+    tests/portal package inside a transaction that is rolled back when the package is done. Tests on top of it
+    use ``db`` as usual (their own savepoint), so they cannot leak into each other."""
+    with django_db_blocker.unblock(), override_settings(
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
