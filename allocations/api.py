@@ -26,7 +26,7 @@ TONNES = {"max_digits": 14, "decimal_places": 3}
 
 class PlanOutput(serializers.ModelSerializer):
     drafted_by = serializers.CharField(source="drafted_by.username", read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None, allow_null=True)
     issuable_t = serializers.DecimalField(read_only=True, **TONNES)
 
     class Meta:
@@ -117,7 +117,7 @@ class LineOutput(serializers.ModelSerializer):
 class BatchOutput(serializers.ModelSerializer):
     lines = LineOutput(many=True, read_only=True, source="visible_lines")
     created_by = serializers.CharField(source="created_by.username", read_only=True)
-    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None)
+    approved_by = serializers.CharField(source="approved_by.username", read_only=True, default=None, allow_null=True)
 
     class Meta:
         model = IssuanceBatch
