@@ -356,6 +356,8 @@ class SummaryViewSet(viewsets.ViewSet):
             year, month = int(request.query_params["year"]), int(request.query_params["month"])
         except (KeyError, ValueError):
             raise DomainValidationError(errors={"month": [str(_("Give year and month."))]})
+        if not (2000 <= year <= 2100 and 1 <= month <= 12):
+            raise DomainValidationError(errors={"month": [str(_("Give a year between 2000 and 2100 and a month 1–12."))]})
         levels = selectors.summary_levels_for(request.user)
         level = request.query_params.get("level") or levels[0]
         if level not in levels:
