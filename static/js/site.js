@@ -129,6 +129,19 @@
     });
   }
 
+  /* ---- "remove this line" buttons in line editors (no inline handlers: the CSP forbids them) ---- */
+  document.addEventListener("click", function (ev) {
+    var button = ev.target.closest && ev.target.closest("[data-remove-row]");
+    if (!button) return;
+    ev.preventDefault();
+    var row = button.closest("tr, li, .row");
+    if (!row) return;
+    var next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    var focusable = next && next.querySelector("input, select, textarea, button");
+    if (focusable) focusable.focus();
+  });
+
   function enhance(root) {
     Array.prototype.forEach.call((root || document).querySelectorAll("table.data"), makeSortable);
     drawCharts(root);

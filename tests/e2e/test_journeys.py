@@ -89,6 +89,11 @@ def test_enterprise_fills_report_gets_inline_error_fixes_and_submits_before_dead
     inv.locator("select[name$='-product']").select_option("PRND_OXIDE")
     inv.locator("input[name$='-opening']").fill("0")
     inv.locator("input[name$='-closing']").fill("12.5")
+    # a line added by mistake is removed with its ✕ button, from the keyboard (no inline script: CSP)
+    extra = _add_row(page, "inputs")
+    extra.locator("[data-remove-row]").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#inputs-rows tr")).to_have_count(0)
     page.locator("button[name=then][value=submit]").click()
 
     # inline error on the quantity, the input kept, the focus on the first invalid field
