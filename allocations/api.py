@@ -244,7 +244,7 @@ class QuotaViewSet(viewsets.GenericViewSet):
         q = QuotaQuery(data=request.query_params)
         q.is_valid(raise_exception=True)
         v = q.validated_data
-        rows = selectors.quota_list(
+        rows = selectors.quota_list_paged(
             user=request.user, year=v.get("year") or timezone.localdate().year,
             indicator_type=v.get("indicator_type"),
             enterprise_ids=[v["enterprise"]] if v.get("enterprise") else None, search=v.get("search", ""))

@@ -280,3 +280,30 @@ class QuotaUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.indicator_type} {self.used_t}"
+
+
+class MonthlyUsage(models.Model):
+    """Accepted production per enterprise, year, month and indicator type: the monthly roll-up beside QuotaUsage,
+    rewritten by the reporting app in the same transaction as each acceptance. Dashboards read their trends and
+    projections here instead of aggregating millions of report lines on every page view."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="monthly_usages")
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(_("month"))
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
+    used_t = _tonnes(_("used (t REO)"), default=0)
+
+    class Meta:
+        verbose_name = _("monthly usage")
+        verbose_name_plural = _("monthly usages")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "month", "indicator_type"],
+                                    name="monthly_usage_unique_key"),
+            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12), name="monthly_usage_month_range"),
+            models.CheckConstraint(condition=Q(used_t__gte=0), name="monthly_usage_not_negative"),
+        ]
+        indexes = [models.Index(fields=["year", "indicator_type", "month", "used_t"], name="monthly_usage_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.indicator_type} {self.used_t}"

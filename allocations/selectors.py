@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -92,12 +92,21 @@ class QuotaRow:
 
 def _quota_sums(*, year: int, enterprise_qs: QuerySet, indicator_type: str | None) -> list[tuple]:
     """One SQL statement: the five sources summed per (enterprise, type) for the enterprises of ``enterprise_qs``."""
+    built = _quota_sums_sql(year=year, enterprise_qs=enterprise_qs, indicator_type=indicator_type)
+    if built is None:
+        return []
+    with connection.cursor() as cur:
+        cur.execute(*built)
+        return cur.fetchall()
+
+
+def _quota_sums_sql(*, year: int, enterprise_qs: QuerySet, indicator_type: str | None) -> tuple[str, list] | None:
     t = {m.__name__: m._meta.db_table for m in (AllocationLine, IssuanceBatch, BreakdownShare, GroupBreakdown,
                                                  Adjustment, Deduction, QuotaUsage)}
     try:
         scope_sql, scope_params = enterprise_qs.values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. no membership, or an empty list of enterprises
-        return []
+        return None
     type_sql = " AND k.indicator_type = %s" if indicator_type else ""
     sql = f"""
         SELECT k.enterprise_id, k.indicator_type, SUM(k.issued), SUM(k.received), SUM(k.adj), SUM(k.ded), SUM(k.used)
@@ -130,9 +139,60 @@ def _quota_sums(*, year: int, enterprise_qs: QuerySet, indicator_type: str | Non
               *scope_params]
     if indicator_type:
         params.append(indicator_type)
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return cur.fetchall()
+    return sql, params
+
+
+class QuotaRowPages(Sequence):
+    """The rows of ``quota_list`` computed a page at a time, in the same order (enterprise name, id, type).
+
+    ``len()`` is one aggregate query; a slice is one aggregate query with ORDER BY … LIMIT/OFFSET in SQL plus one
+    query for the enterprises of that slice — so a paginated list of 10,000 enterprises never builds 10,000 rows.
+    """
+
+    def __init__(self, *, year: int, enterprise_qs: QuerySet, indicator_type: str | None):
+        self.year = year
+        self._built = _quota_sums_sql(year=year, enterprise_qs=enterprise_qs, indicator_type=indicator_type)
+        self._len: int | None = None
+
+    def __len__(self) -> int:
+        if self._len is None:
+            if self._built is None:
+                self._len = 0
+            else:
+                sql, params = self._built
+                with connection.cursor() as cur:
+                    cur.execute(f"SELECT COUNT(*) FROM ({sql}) q", params)
+                    self._len = cur.fetchone()[0]
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            rows = self._window(start, max(stop - start, 0))
+            return rows[::step] if step != 1 else rows
+        if index < 0:
+            index += len(self)
+        rows = self._window(index, 1)
+        if not rows:
+            raise IndexError(index)
+        return rows[0]
+
+    def _window(self, offset: int, limit: int) -> list[QuotaRow]:
+        if self._built is None or limit <= 0:
+            return []
+        sql, params = self._built
+        order = " ".join(f"WHEN '{t}' THEN {i}" for t, i in TYPE_ORDER.items())
+        sql = (f"SELECT q.* FROM ({sql}) q JOIN {Enterprise._meta.db_table} e ON e.id = q.enterprise_id "
+               f"ORDER BY e.name COLLATE \"C\", e.id, CASE q.indicator_type {order} ELSE 9 END LIMIT %s OFFSET %s")
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, limit, offset])
+            sums = cur.fetchall()
+        enterprises = Enterprise.objects.select_related("county", "group").in_bulk({r[0] for r in sums})
+        return [
+            QuotaRow(enterprise=enterprises[ent_id], year=self.year, indicator_type=itype, issued=_dec(issued),
+                     breakdown_received=_dec(received), adjustments=_dec(adj), deductions=_dec(ded), used=_dec(used))
+            for ent_id, itype, issued, received, adj, ded, used in sums
+        ]
 
 
 def _quota_rows(*, year: int, enterprise_qs: QuerySet, indicator_type: str | None) -> list[QuotaRow]:
@@ -161,6 +221,18 @@ def quota_list(*, user, year: int, indicator_type: str | None = None, enterprise
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(credit_code__icontains=search.upper()))
     return _quota_rows(year=year, enterprise_qs=qs, indicator_type=indicator_type)
+
+
+def quota_list_paged(*, user, year: int, indicator_type: str | None = None,
+                     enterprise_ids: Iterable[int] | None = None, search: str = "") -> QuotaRowPages:
+    """``quota_list`` for paginated lists (API, pages): the same rows in the same order, built one page at a time
+    (constant queries, and the cost of one page rather than of every enterprise in scope)."""
+    qs = Enterprise.objects.filter(enterprise_q(user))
+    if enterprise_ids is not None:
+        qs = qs.filter(pk__in=list(enterprise_ids))
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(credit_code__icontains=search.upper()))
+    return QuotaRowPages(year=year, enterprise_qs=qs, indicator_type=indicator_type)
 
 
 def quota_get(*, enterprise: Enterprise, year: int, indicator_type: str) -> QuotaRow:

@@ -43,6 +43,7 @@ from .models import (
     Deduction,
     GroupBreakdown,
     IssuanceBatch,
+    MonthlyUsage,
     NationalPlan,
     PlanStatus,
     QuotaUsage,
@@ -100,6 +101,16 @@ def quota_usage_set(*, enterprise_id: int, year: int, indicator_type: str, used:
         QuotaUsage.objects.filter(enterprise_id=enterprise_id, year=year, indicator_type=indicator_type).update(
             used_t=used
         )
+
+
+def monthly_usage_replace(*, enterprise_id: int, year: int, totals: dict[tuple[int, str], Decimal]) -> None:
+    """Rewrite an enterprise's monthly roll-up for a year: ``totals`` maps (month, indicator type) to the accepted
+    production (called by reporting with QuotaUsage, inside the acceptance's transaction; no permission check)."""
+    MonthlyUsage.objects.filter(enterprise_id=enterprise_id, year=year).delete()
+    MonthlyUsage.objects.bulk_create(
+        MonthlyUsage(enterprise_id=enterprise_id, year=year, month=month, indicator_type=itype,
+                     used_t=Decimal(t or 0).quantize(Q3))
+        for (month, itype), t in sorted(totals.items()))
 
 
 @transaction.atomic

@@ -355,7 +355,7 @@ def quota_list_view(request):
     itype = request.GET.get("type", "")
     if itype not in IndicatorType.values:
         itype = ""
-    rows = selectors.quota_list(user=request.user, year=year, indicator_type=itype or None, search=q)
+    rows = selectors.quota_list_paged(user=request.user, year=year, indicator_type=itype or None, search=q)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "allocations/quota_list.html", {
         "page": page, "year": year, "q": q, "type": itype, "types": IndicatorType.choices,

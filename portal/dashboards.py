@@ -64,12 +64,10 @@ def _common(request, kind):
 def ministry_context(request) -> dict:
     user = request.user
     now, year = _common(request, "ministry")
-    rows = s.quota_rows(user=user, year=year)
-    by_type = s.usage_by_type(rows)
-    monthly = s.monthly_production(user=user, year=year)
-    trend = s.production_trend(monthly)
-    groups, provinces = s.usage_by_group_and_province(rows)
-    projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
+    # national scale: aggregates in SQL and the monthly roll-up, never one object per enterprise (bench/README.md)
+    overview = s.national_overview(user=user, year=year, now=now)
+    by_type, groups, provinces = overview["by_type"], overview["groups"], overview["provinces"]
+    trend = s.production_trend(overview["trend_monthly"])
     period = s.last_due_period(now=now, year=year)
     compliance = s.compliance_counts(user=user, year=period[0], month=period[1]) if period else None
     flags = _open_flags_by_kind(user)
@@ -94,7 +92,7 @@ def ministry_context(request) -> dict:
             labels=[label for label, _k, _n in flags], series=[{"label": _("Open flags"), "values": [n for _l, _k, n in flags], "color": "#b26a00"}]),
         "compliance": compliance,
         "compliance_chart": _compliance_chart(compliance, id="dash-compliance") if compliance else None,
-        "at_risk": s.at_risk(projection)[:15],
+        "at_risk": overview["at_risk"],
     }
     return ctx
 

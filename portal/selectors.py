@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Q, Sum
 
 from organizations.models import Activity, Authority, IndicatorType, Level, Licence, LicenceStatus
 
@@ -328,3 +328,141 @@ def compliance_grid(*, user, year: int, now: dt.datetime) -> dict:
                           "report_id": r["pk"] if r else None})
         rows.append({"enterprise_id": e["id"], "name": e["name"], "cells": cells})
     return {"year": year, "months": list(range(1, 13)), "rows": rows}
+
+
+# --- the national dashboard at national scale ---------------------------------------------------------------
+
+
+class _Ent:
+    """What the dashboard tables need of an enterprise (pk, name) without loading the model."""
+
+    __slots__ = ("pk", "name")
+
+    def __init__(self, pk: int, name: str):
+        self.pk, self.name = pk, name
+
+    @property
+    def id(self) -> int:
+        return self.pk
+
+
+class _Row:
+    """A quota row as ``year_end_projection`` reads it (enterprise, indicator_type, used, effective, usage_ratio)."""
+
+    __slots__ = ("enterprise", "indicator_type", "used", "effective")
+
+    def __init__(self, enterprise: _Ent, indicator_type: str, used: Decimal, effective: Decimal):
+        self.enterprise, self.indicator_type, self.used, self.effective = enterprise, indicator_type, used, effective
+
+    @property
+    def usage_ratio(self) -> Decimal | None:
+        return None if self.effective <= 0 else self.used / self.effective
+
+
+def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int = 15) -> dict:
+    """The ministry dashboard's figures in five queries whatever the number of enterprises: usage by indicator
+    type, by group and by province (one aggregate over the per-enterprise quota sums), the monthly totals for
+    ``production_trend`` (the allocations.MonthlyUsage roll-up), and the enterprises most at risk — the same rows and order as
+    ``at_risk(year_end_projection(...))``, projected only for the candidates that can reach the warning ratio.
+    """
+    from django.conf import settings
+    from django.db import connection
+
+    from allocations.models import MonthlyUsage
+    from allocations.selectors import _quota_sums_sql
+    from organizations.models import Enterprise, EnterpriseGroup
+    from organizations.selectors import enterprise_q, is_ministry
+
+    scope = Enterprise.objects.filter(enterprise_q(user))
+    built = _quota_sums_sql(year=year, enterprise_qs=scope, indicator_type=None)
+    by_type = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO}
+               for t in TYPES}
+    groups: dict = {}
+    provinces: dict = {}
+    trend_monthly: dict[tuple[int, str, int], Decimal] = {}  # (0, type, month) → t, as production_trend reads it
+    candidates: list[_Row] = []
+    last_months: dict[tuple[int, str], int] = {}
+    due = last_due_period(now=now, year=year)
+    base_months = due[1] if due else 0
+    warn = Decimal(settings.USAGE_WARNING_RATIO)
+    if built is not None:
+        sums_sql, params = built
+        ent, auth, mu = Enterprise._meta.db_table, Authority._meta.db_table, MonthlyUsage._meta.db_table
+        # columns of the allocations sums: enterprise, type, issued, received, adj, ded, used
+        q = f"""
+            WITH s(enterprise_id, indicator_type, issued, received, adj, ded, used) AS ({sums_sql}),
+            lm AS (SELECT enterprise_id, indicator_type, MAX(month) AS last_month FROM {mu} WHERE year = %s
+                   GROUP BY enterprise_id, indicator_type),
+            k AS (SELECT s.enterprise_id, s.indicator_type,
+                         COALESCE(s.issued, 0) + COALESCE(s.received, 0) + COALESCE(s.adj, 0) - COALESCE(s.ded, 0)
+                         AS effective, COALESCE(s.used, 0) AS used, e.group_id, e.name,
+                         SUBSTR(a.path, 8, 6) AS province, lm.last_month
+                  FROM s JOIN {ent} e ON e.id = s.enterprise_id JOIN {auth} a ON a.id = e.county_id
+                  LEFT JOIN lm ON lm.enterprise_id = s.enterprise_id AND lm.indicator_type = s.indicator_type)
+            SELECT 'total' AS what, indicator_type, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), SUM(effective), SUM(used),
+                   CAST(NULL AS INTEGER)
+              FROM k GROUP BY indicator_type
+            UNION ALL SELECT 'group', NULL, group_id, NULL, SUM(effective), SUM(used), NULL FROM k GROUP BY group_id
+            UNION ALL SELECT 'province', NULL, NULL, province, SUM(effective), SUM(used), NULL FROM k GROUP BY province
+            UNION ALL SELECT 'candidate', indicator_type, enterprise_id, name, effective, used, last_month FROM k
+              WHERE used > 0 AND (effective <= 0 OR used >= effective * %s
+                                  OR used * 12 >= effective * %s * %s)
+        """
+        with connection.cursor() as cur:
+            cur.execute(q, [*params, year, warn, warn, max(base_months, 1)])
+            rows = cur.fetchall()
+        group_ids = set()
+        for what, itype, num, text, effective, used, last_month in rows:
+            effective, used = Decimal(effective or 0).quantize(Decimal("0.001")), Decimal(used or 0).quantize(
+                Decimal("0.001"))
+            if what == "total":
+                by_type[itype]["effective"] += effective
+                by_type[itype]["used"] += used
+            elif what == "group":
+                groups[num or 0] = {"id": num, "effective": effective, "used": used}
+                group_ids.add(num)
+            elif what == "province":
+                provinces[text] = {"code": text, "effective": effective, "used": used}
+            else:
+                candidates.append(_Row(_Ent(num, text), itype, used, effective))
+                if last_month:
+                    last_months[(num, itype)] = last_month
+        names = {g.pk: g.short_name or g.name for g in EnterpriseGroup.objects.filter(pk__in=group_ids - {None})}
+        for key, g in groups.items():
+            g["name"] = names.get(key) if key else None
+        pnames = _province_names(provinces)
+        for p in provinces.values():
+            p["name"] = pnames.get(p["code"], p["code"])
+        in_scope = MonthlyUsage.objects.filter(year=year)
+        if not is_ministry(user):  # the ministry sees every enterprise: no need to join the scope
+            in_scope = in_scope.filter(enterprise__in=scope)
+        for itype, month, t in (in_scope
+                                .values_list("indicator_type", "month").annotate(t=Sum("used_t"))
+                                .values_list("indicator_type", "month", "t").order_by()):
+            trend_monthly[(0, itype, month)] = t
+    # ``year_end_projection`` reads each row's last reported month, and the months themselves only where the
+    # year-to-date usage is above the quota (to find when it crossed): the series of those rows only.
+    monthly: dict = {(ent_id, itype, m): ZERO for (ent_id, itype), m in last_months.items()}
+    crossed = {(r.enterprise.pk, r.indicator_type) for r in candidates if r.used > r.effective}
+    if crossed:
+        for ent_id, itype, month, t in (MonthlyUsage.objects.filter(year=year,
+                                                                    enterprise_id__in={k[0] for k in crossed})
+                                        .values_list("enterprise_id", "indicator_type", "month", "used_t")):
+            if (ent_id, itype) in crossed:
+                monthly[(ent_id, itype, month)] = t
+    risky = at_risk(year_end_projection(rows=candidates, monthly=monthly, year=year, now=now))[:at_risk_limit]
+    result_types = []
+    for o in by_type.values():
+        o["remaining"] = max(o["effective"] - o["used"], ZERO)
+        o["over"] = max(o["used"] - o["effective"], ZERO)
+        o["ratio"] = (o["used"] / o["effective"]) if o["effective"] > 0 else None
+        result_types.append(o)
+    for d in list(groups.values()) + list(provinces.values()):
+        d["ratio"] = (d["used"] / d["effective"]) if d["effective"] > 0 else None
+    return {
+        "by_type": result_types,
+        "groups": sorted(groups.values(), key=lambda g: (g["name"] is None, -g["effective"])),
+        "provinces": sorted(provinces.values(), key=lambda p: p["code"]),
+        "trend_monthly": trend_monthly,
+        "at_risk": risky,
+    }

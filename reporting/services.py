@@ -299,17 +299,21 @@ def report_file_nil(*, actor, enterprise: Enterprise, year: int, month: int, com
 
 def usage_recompute(*, enterprise_id: int, year: int, extra_types=()) -> dict[str, Decimal]:
     """Year-to-date accepted production per indicator type → allocations usage (one aggregate query)."""
-    from allocations.services import quota_usage_set
+    from allocations.services import monthly_usage_replace, quota_usage_set
 
-    totals = {
-        row["indicator_type"]: row["total"]
+    monthly = {
+        (row["report__month"], row["indicator_type"]): row["total"]
         for row in ProductionLine.objects.filter(report__enterprise_id=enterprise_id, report__year=year,
                                                  report__status=ReportStatus.ACCEPTED)
-        .values("indicator_type").annotate(total=Sum("tonnes"))
+        .values("report__month", "indicator_type").annotate(total=Sum("tonnes")).order_by()
     }
+    totals: dict[str, Decimal] = {}
+    for (_month, itype), t in monthly.items():
+        totals[itype] = totals.get(itype, Decimal("0")) + t
     for itype in set(totals) | set(extra_types):
         quota_usage_set(enterprise_id=enterprise_id, year=year, indicator_type=itype,
                         used=totals.get(itype) or Decimal("0"))
+    monthly_usage_replace(enterprise_id=enterprise_id, year=year, totals=monthly)  # the dashboards' roll-up
     return totals
 
 
