@@ -11,8 +11,8 @@ What it builds (year ``BENCH_YEAR`` = 2025):
 - enterprises (half of them in 40 real rare-earth counties, the rest spread over the whole tree), two groups,
   one designated licence each (rock mining, ion mining or smelting separation);
 - users: two ministry users, one reviewer per county with enterprises, one filer per enterprise (+ API tokens);
-- approved national plans, one issued batch with a line per enterprise, and QuotaUsage equal to the accepted
-  production (what ``reporting.services.usage_recompute`` would have written);
+- approved national plans, one issued batch with a line per enterprise, and the QuotaUsage and MonthlyUsage
+  roll-ups equal to the accepted production (what ``reporting.services.usage_recompute`` writes on acceptance);
 - 12 accepted monthly reports per enterprise with ~50 lines each: production, inputs, shipments out to real
   counterparties with the matching receipt in the buyer's report (97 % exact, 2 % off by 5–20 %, 1 % missing),
   inventory that balances per product and carries over month to month.
@@ -40,6 +40,8 @@ from urllib.parse import urlparse
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/http.py must not shadow the standard library's http: keep bench/ itself off sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -268,6 +270,7 @@ def generate(n_ent: int, seed: int) -> dict:
     # reports and lines, month by month
     stock = {e["id"]: {p: q3(rng.uniform(20, 200)) for p in e["products"]} for e in ents}
     used = defaultdict(Decimal)
+    used_month = defaultdict(Decimal)  # the allocations.MonthlyUsage roll-up (reporting.services.usage_recompute)
     report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
     n_lines = 0
     doc = 0
@@ -291,6 +294,7 @@ def generate(n_ent: int, seed: int) -> dict:
                 prod_rows.append((r_id, e["itype"], p, fmt(t)))
                 moves[e["id"]][p][0] += t
                 used[(e["id"], e["itype"])] += t
+                used_month[(e["id"], month, e["itype"])] += t
         for e in ents:
             r_id = rid(e["id"], month)
             mv = moves[e["id"]]
@@ -357,9 +361,11 @@ def generate(n_ent: int, seed: int) -> dict:
 
     cp.copy("allocations_quotausage", ["enterprise_id", "year", "indicator_type", "used_t", "updated_at"],
             ((ent, YEAR, itype, fmt(t), now.isoformat()) for (ent, itype), t in sorted(used.items())))
+    cp.copy("allocations_monthlyusage", ["enterprise_id", "year", "month", "indicator_type", "used_t"],
+            ((ent, YEAR, month, itype, fmt(t)) for (ent, month, itype), t in sorted(used_month.items())))
     for table in ("organizations_authority", "organizations_enterprisegroup", "organizations_enterprise",
                   "organizations_licence", "auth_user", "organizations_membership", "allocations_nationalplan",
-                  "allocations_issuancebatch", "allocations_allocationline", "allocations_quotausage",
+                  "allocations_issuancebatch", "allocations_allocationline", "allocations_quotausage", "allocations_monthlyusage",
                   "reporting_monthlyreport", "reporting_productionline", "reporting_inputline", "reporting_flowline",
                   "reporting_inventoryline"):
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")

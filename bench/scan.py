@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/http.py must not shadow the standard library's http: keep bench/ itself off sys.path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quota_portal.settings")
 os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "1")
