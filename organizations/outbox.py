@@ -9,14 +9,21 @@ idempotent: a message can be published twice if a crash falls between publishing
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from kombu.exceptions import OperationalError as KombuOperationalError
 
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
+
+# Circuit breaker: after the broker refused a publish, requests stop trying it for a while (their messages
+# stay pending for the sweep) so that an outage costs one slow publish, not one per request.
+BROKER_RETRY_AFTER_SECONDS = 10.0
+_broker_down_until = 0.0
 
 
 def enqueue(task_name: str, kwargs: dict | None = None, *, dedup_key: str = "") -> OutboxMessage | None:
@@ -40,8 +47,11 @@ def _publish(msg: OutboxMessage) -> None:
     task.apply_async(kwargs=msg.kwargs, task_id=f"outbox-{msg.pk}-{msg.attempts}")
 
 
-def dispatch(ids) -> int:
+def dispatch(ids, *, force: bool = False) -> int:
     """Publish pending messages; returns how many were published. Broker errors leave them pending."""
+    global _broker_down_until
+    if not force and time.monotonic() < _broker_down_until:
+        return 0
     sent = 0
     for msg in OutboxMessage.objects.filter(pk__in=list(ids), dispatched_at__isnull=True).order_by("pk"):
         claimed = OutboxMessage.objects.filter(pk=msg.pk, dispatched_at__isnull=True).update(
@@ -52,11 +62,13 @@ def dispatch(ids) -> int:
         try:
             _publish(msg)
             sent += 1
+            _broker_down_until = 0.0
         except Exception as exc:  # broker down or refused: hand it back to the sweep
             log.warning("outbox: could not publish #%s %s: %s", msg.pk, msg.task_name, exc)
             OutboxMessage.objects.filter(pk=msg.pk).update(dispatched_at=None, last_error=str(exc)[:2000])
-            # a newer pending message with the same key may exist now; keep this one's key unique
-            break
+            if isinstance(exc, (KombuOperationalError, OSError, ConnectionError)):
+                _broker_down_until = time.monotonic() + BROKER_RETRY_AFTER_SECONDS
+                break
     return sent
 
 
@@ -68,4 +80,4 @@ def sweep(*, older_than_seconds: int = 0, limit: int = 1000) -> int:
         .order_by("pk")
         .values_list("pk", flat=True)[:limit]
     )
-    return dispatch(ids)
+    return dispatch(ids, force=True)

@@ -251,7 +251,10 @@ CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A message a worker took but never acknowledged (the worker died) is handed out again after this long.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    "socket_connect_timeout": 2,
+}
 
 # --- Domain settings (not hidden constants: each can be set per deployment) ------------------------
 REPORT_DUE_DAY = env.int("REPORT_DUE_DAY", default=10)

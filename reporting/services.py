@@ -139,7 +139,9 @@ def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data:
     year, month = _check_period(year, month, now)
     data = dict(data or {})
     content = _clean_or_raise(enterprise=enterprise, year=year, month=month, data=data)
-    Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()  # serialise filings of one enterprise
+    # serialise filings of one enterprise; FOR NO KEY UPDATE so that other filings whose flow lines name this
+    # enterprise as counterparty (a foreign-key check, FOR KEY SHARE) are not blocked — bench/http.py deadlocked
+    Enterprise.objects.select_for_update(no_key=True).filter(pk=enterprise.pk).first()
     existing = MonthlyReport.objects.filter(enterprise=enterprise, year=year, month=month, is_current=True).first()
     if existing is not None:
         raise DomainValidationError(errors={"month": [
@@ -262,7 +264,7 @@ def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = Fals
     notify(kind="report_submitted", orgs=[report.enterprise.county],
            subject=_("%(enterprise)s filed its report for %(period)s") % {"enterprise": report.enterprise,
                                                                             "period": report.period},
-           url=f"/reports/{report.pk}/", email=False)
+           url=f"/reports/{report.pk}/")
     transaction.on_commit(lambda: signals.report_submitted.send(sender=MonthlyReport, report=report))
     return report
 
@@ -323,7 +325,7 @@ def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.da
 
     The enterprise row is locked first so that concurrent acceptances of its reports recompute the usage one
     after the other, each seeing the other's result."""
-    Enterprise.objects.select_for_update().filter(pk=report.enterprise_id).first()
+    Enterprise.objects.select_for_update(no_key=True).filter(pk=report.enterprise_id).first()
     report = _lock(report)
     _require_reviewer(actor, report)
     if report.status != ReportStatus.SUBMITTED:
@@ -346,7 +348,7 @@ def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.da
                                                                    "superseded": [o.pk for o in older]})
     notify(kind="report_accepted", orgs=[report.enterprise],
            subject=_("Your report for %(period)s was accepted") % {"period": report.period},
-           url=f"/reports/{report.pk}/", email=False)
+           url=f"/reports/{report.pk}/")
     transaction.on_commit(lambda: signals.report_accepted.send(sender=MonthlyReport, report=report))
     return report
 
@@ -368,7 +370,7 @@ def report_return(*, actor, report: MonthlyReport, comment: str, now: dt.datetim
                  before={"status": ReportStatus.SUBMITTED}, after={**_snapshot(report), "comment": comment})
     notify(kind="report_returned", orgs=[report.enterprise],
            subject=_("Your report for %(period)s was returned") % {"period": report.period}, body=comment,
-           url=f"/reports/{report.pk}/", email=False)
+           url=f"/reports/{report.pk}/")
     return report
 
 
@@ -511,7 +513,7 @@ def period_certify(*, actor, authority: Authority, year: int, month: int,
         raise InvalidTransition(_("%(period)s is already certified.") % {"period": f"{year}-{month:02d}"})
     if authority.level == Level.COUNTY:
         ents = list(expected_enterprises(year, month).filter(county=authority).order_by("pk"))
-        Enterprise.objects.select_for_update().filter(pk__in=[e.pk for e in ents]).order_by("pk").first()
+        Enterprise.objects.select_for_update(no_key=True).filter(pk__in=[e.pk for e in ents]).order_by("pk").first()
         accepted = set(MonthlyReport.objects.filter(enterprise__in=ents, year=year, month=month, is_current=True,
                                                     status=ReportStatus.ACCEPTED)
                        .values_list("enterprise_id", flat=True))

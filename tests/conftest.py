@@ -13,6 +13,9 @@ def _fast_passwords(settings):
     from django.core.cache import cache
 
     cache.clear()  # throttle counters must not leak from one test into another
+    from organizations import outbox
+
+    outbox._broker_down_until = 0.0  # nor a broker outage simulated by an earlier test
 
 
 @pytest.fixture(autouse=True)
