@@ -32,7 +32,11 @@ def _restore_reference_data(request, django_db_blocker):
 
     contents = getattr(connection, "_test_serialized_contents", None)
     if contents:
+        from django.core.management import call_command
+
         with django_db_blocker.unblock():
+            # the closing flush may have re-created content types and permissions under new ids: start clean
+            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
             connection.creation.deserialize_db_from_string(contents)
 
 

@@ -2,7 +2,9 @@
 live server. Never a downloaded browser: `make test` installs the `chromium` package when it is absent.
 
 Playwright's sync API runs an event loop in this thread; Django would then refuse ORM calls made by the test
-itself ("You cannot call this from an async context"), hence DJANGO_ALLOW_ASYNC_UNSAFE for these tests only.
+itself ("You cannot call this from an async context"), hence DJANGO_ALLOW_ASYNC_UNSAFE while these tests run.
+The tests use serialized_rollback so that their closing flush keeps content types and tests/conftest.py can put
+the data-migration rows back.
 On failure each test saves a full-page screenshot under tests/e2e/artifacts/ (git-ignored).
 """
 
@@ -14,8 +16,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -45,15 +45,26 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def _playwright():
+    """Playwright's sync API runs an event loop in this thread while it lives: only during this module's tests
+    (Django refuses ORM calls from a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set, which
+    is set for exactly that span and never leaks into other tests or subprocesses)."""
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as p:
-        yield p
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            yield p
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(_playwright):
     if not os.path.exists(CHROMIUM):
         pytest.fail(f"{CHROMIUM} not found: run `make e2e-deps` (apt-get install chromium fonts-noto-cjk)")
@@ -126,24 +137,6 @@ def login(page, username: str, password: str | None = None) -> None:
     page.click("form button[type=submit].primary")
     page.wait_for_url(re.compile(r".*/$"))
     page.wait_for_selector("nav.mainnav")
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _restore_data_after_flush(django_db_setup, django_db_blocker):
-    """A transactional test ends with a flush that also empties what data migrations put in (the product
-    catalogue, penalty rules, schedules). At the end of the session put the database back as it was
-    serialised when the session began, so that a later --reuse-db run starts from a whole database."""
-    yield
-    from django.core.management import call_command
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        for conn in connections.all():
-            data = getattr(conn, "_test_serialized_contents", None)
-            if data:
-                call_command("flush", database=conn.alias, interactive=False, inhibit_post_migrate=True,
-                             verbosity=0)
-                conn.creation.deserialize_db_from_string(data)
 
 
 BEIJING = ZoneInfo("Asia/Shanghai")
