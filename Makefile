@@ -46,7 +46,7 @@ e2e-deps:
 
 ## i18n: refresh the zh_Hans catalogue from the code (then translate the new msgids and run make messages)
 i18n: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --no-obsolete
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=media --no-obsolete
 	@msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
 lint: install

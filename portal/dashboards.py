@@ -47,6 +47,11 @@ def _quota_chart(by_type, *, id: str, title):
     )
 
 
+def _trend(monthly, *, now, year):
+    due = s.last_due_period(now=now, year=year)
+    return s.production_trend(monthly, through_month=due[1] if due else 0)
+
+
 def _trend_chart(trend, *, id: str):
     return chart(
         id=id, title=_("Accepted production by month (t REO)"), kind="line", label_heading=_("Month"),
@@ -67,7 +72,7 @@ def ministry_context(request) -> dict:
     # national scale: aggregates in SQL and the monthly roll-up, never one object per enterprise (bench/README.md)
     overview = s.national_overview(user=user, year=year, now=now)
     by_type, groups, provinces = overview["by_type"], overview["groups"], overview["provinces"]
-    trend = s.production_trend(overview["trend_monthly"])
+    trend = _trend(overview["trend_monthly"], now=now, year=year)
     period = s.last_due_period(now=now, year=year)
     compliance = s.compliance_counts(user=user, year=period[0], month=period[1]) if period else None
     flags = _open_flags_by_kind(user)
@@ -193,7 +198,7 @@ def group_context(request) -> dict:
         "kind": "group", "year": year, "years": _years(year, now),
         "rows": rows, "projection": projection, "at_risk": s.at_risk(projection),
         "quota_chart": _quota_chart(by_type, id="dash-quota", title=_("Group indicators: used and remaining (t REO)")),
-        "trend_chart": _trend_chart(s.production_trend(monthly), id="dash-trend"),
+        "trend_chart": _trend_chart(_trend(monthly, now=now, year=year), id="dash-trend"),
     }
 
 

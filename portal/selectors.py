@@ -183,11 +183,18 @@ def monthly_production(*, user, year: int) -> dict[tuple[int, str, int], Decimal
     return {(r["report__enterprise_id"], r["indicator_type"], r["report__month"]): r["t"] for r in qs}
 
 
-def production_trend(monthly: dict) -> dict[str, list[Decimal]]:
-    """Monthly totals per indicator type (12 values each) from ``monthly_production``."""
-    out = {t: [ZERO] * 12 for t in TYPES}
+def production_trend(monthly: dict, *, through_month: int = 12) -> dict[str, list[Decimal | None]]:
+    """Monthly totals per indicator type (12 values each) from ``monthly_production``; months after
+    ``through_month`` (the last one whose report is due) without any figure are None, not a drop to zero."""
+    out: dict[str, list] = {t: [ZERO] * 12 for t in TYPES}
+    seen = set()
     for (_ent, itype, month), t in monthly.items():
         out[itype][month - 1] += t
+        seen.add(month)
+    for m in range(through_month + 1, 13):
+        if m not in seen:
+            for t in TYPES:
+                out[t][m - 1] = None
     return out
 
 
@@ -233,8 +240,9 @@ def year_end_projection(*, rows, monthly: dict, year: int, now: dt.datetime) -> 
                     if cumulative >= r.effective:
                         cross_month = m
                         break
-        elif ytd > 0:
-            cross_month, already = (min(last_month.get(key, 1), 12) or 1), True
+        elif ytd > 0:  # production without any indicator: over from its first month of production
+            months = [m for m in range(1, 13) if monthly.get((r.enterprise.pk, r.indicator_type, m), ZERO) > 0]
+            cross_month, already = (months[0] if months else max(elapsed, 1)), True
         out.append({
             "enterprise": r.enterprise, "indicator_type": r.indicator_type,
             "indicator_label": IndicatorType(r.indicator_type).label,
