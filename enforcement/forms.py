@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import IndicatorType
@@ -47,9 +48,14 @@ class PenaltyForm(forms.Form):
         label=_("Use the default deduction of the rule in force"), required=False, initial=False)
 
 
+def _deduction_label(type_label) -> str:
+    return str(_("Next-year deduction, %(type)s (t REO)") % {"type": type_label})
+
+
 for _t in IndicatorType:
+    # lazy: the label is put together in the language of the request, not the one active at import time
     PenaltyForm.base_fields[f"deduct_{_t.value}"] = forms.DecimalField(
-        label=_("Next-year deduction, %(type)s (t REO)") % {"type": _t.label}, min_value=0, max_digits=14,
+        label=lazy(_deduction_label, str)(_t.label), min_value=0, max_digits=14,
         decimal_places=3, required=False)
 
 
