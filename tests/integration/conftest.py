@@ -103,17 +103,46 @@ def celery_worker(django_db_setup, django_db_blocker):
             proc.kill()
         for k, v in saved.items():
             app.conf[k] = v
-        # Transactional tests end with a flush, which also empties what data migrations seeded (products,
-        # penalty rules, beat schedules); put it back so later tests and --reuse-db runs still have it.
-        contents = getattr(connection, "_test_serialized_contents", None)
-        if contents:
-            with django_db_blocker.unblock():
-                connection.creation.deserialize_db_from_string(contents)
         try:
             with app.connection_for_write() as conn:
                 conn.default_channel.queue_delete(queue)
         except Exception:
             pass
+
+
+def _flush_quietly():
+    """Empty every table without re-running post_migrate (as Django does between serialized-rollback tests)."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("flush", verbosity=0, interactive=False, database=connection.alias, reset_sequences=False,
+                 allow_cascade=False, inhibit_post_migrate=True)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _clean_slate_for_serialized_rollback(django_db_setup, django_db_blocker):
+    """Serialized-rollback tests load the migrated data at setup; a transactional test elsewhere that ended with a
+    plain flush has re-created content types and permissions, which would collide. Start each module empty."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql" and getattr(connection, "_test_serialized_contents", None):
+        with django_db_blocker.unblock():
+            _flush_quietly()
+    yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _restore_migrated_data_at_the_end(django_db_setup, django_db_blocker):
+    """Transactional tests end with a flush, which also empties what data migrations seeded (products, penalty
+    rules, beat schedules); put it back once everything has run, so a --reuse-db run starts from it."""
+    yield
+    from django.db import connection
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents and connection.vendor == "postgresql":
+        with django_db_blocker.unblock():
+            _flush_quietly()
+            connection.creation.deserialize_db_from_string(contents)
 
 
 def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
