@@ -114,6 +114,15 @@ def _insert_flags(rows: Sequence[dict]) -> list[int]:
     """Insert flags by their natural key; return the ids of those that did not exist yet."""
     if not rows:
         return []
+    # A nightly scan finds mostly the flags it found the night before: read their natural keys once and send
+    # only the new rows (ON CONFLICT below still makes a concurrent run harmless). At national scale this turns
+    # ~90,000 conflicting inserts into one indexed read — bench/scan.py.
+    existing = set(Flag.objects.filter(kind__in={r["kind"] for r in rows}, year__in={r["year"] for r in rows})
+                   .values_list(*FLAG_KEY))
+    rows = [r for r in rows if (r["kind"], r["enterprise_id"], r["year"], r.get("month", 0), r.get("indicator_type", ""),
+                                str(r.get("subject", ""))[:120]) not in existing]
+    if not rows:
+        return []
     table = Flag._meta.db_table
     is_pg = connection.vendor == "postgresql"
     now = timezone.now()
