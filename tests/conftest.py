@@ -18,26 +18,39 @@ def _fast_passwords(settings):
     outbox._broker_down_until = 0.0  # nor a broker outage simulated by an earlier test
 
 
+@pytest.fixture(scope="session")
+def _reference_data(django_db_setup, django_db_blocker):
+    """What the data migrations put in (product catalogue, penalty rules, beat schedules, content types…),
+    serialised when the first transactional test starts (the non-transactional tests before it roll back).
+    At the end of the session the database is put back to it, so a later --reuse-db run starts whole."""
+    from django.core.management import call_command
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        contents = getattr(connection, "_test_serialized_contents", None) or connection.creation.serialize_db_to_string()
+    yield contents
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(contents)
+
+
 @pytest.fixture(autouse=True)
 def _restore_reference_data(request, django_db_blocker):
-    """A transactional test ends with a flush that also empties what data migrations seeded (the product
-    catalogue, penalty rules, beat schedules). Put it back so that the tests after it see a normal database."""
-    yield
+    """A transactional test starts from the reference data whatever the test before it flushed (the flush at
+    the end of a transactional test also empties what data migrations seeded and may re-create content types
+    under new ids). Restored at set-up, so the order of fixture tear-downs does not matter."""
     marker = request.node.get_closest_marker("django_db")
     transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
         f in request.fixturenames for f in ("transactional_db", "live_server"))
-    if not transactional:
-        return
-    from django.db import connection
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents:
+    if transactional:
         from django.core.management import call_command
+        from django.db import connection
 
+        contents = request.getfixturevalue("_reference_data")
         with django_db_blocker.unblock():
-            # the closing flush may have re-created content types and permissions under new ids: start clean
             call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
             connection.creation.deserialize_db_from_string(contents)
+    yield
 
 
 @pytest.fixture

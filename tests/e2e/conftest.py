@@ -3,8 +3,7 @@ live server. Never a downloaded browser: `make test` installs the `chromium` pac
 
 Playwright's sync API runs an event loop in this thread; Django would then refuse ORM calls made by the test
 itself ("You cannot call this from an async context"), hence DJANGO_ALLOW_ASYNC_UNSAFE while these tests run.
-The tests use serialized_rollback so that their closing flush keeps content types and tests/conftest.py can put
-the data-migration rows back.
+tests/conftest.py puts the data-migration rows (product catalogue, penalty rules) back before each of them.
 On failure each test saves a full-page screenshot under tests/e2e/artifacts/ (git-ignored).
 """
 

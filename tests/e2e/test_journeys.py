@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from .conftest import issue_to, login
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def logout(page):

@@ -4,7 +4,7 @@ import pytest
 
 from .conftest import login
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_public_pages_and_login_in_chinese(demo_orgs, browser_page):
