@@ -119,6 +119,18 @@ def _flush_quietly():
                  allow_cascade=False, inhibit_post_migrate=True)
 
 
+def _reset_sequences():
+    """Rows loaded with their ids leave the id sequences behind; move every sequence past its table's ids."""
+    from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True))
+    with connection.cursor() as cur:
+        for sql in statements:
+            cur.execute(sql)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _clean_slate_for_serialized_rollback(django_db_setup, django_db_blocker):
     """Serialized-rollback tests load the migrated data at setup; a transactional test elsewhere that ended with a
@@ -143,6 +155,7 @@ def _restore_migrated_data_at_the_end(django_db_setup, django_db_blocker):
         with django_db_blocker.unblock():
             _flush_quietly()
             connection.creation.deserialize_db_from_string(contents)
+            _reset_sequences()
 
 
 def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
