@@ -91,6 +91,36 @@ def stop_gunicorn(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
+# --- server CPU: what the requests cost, whatever else runs on the machine --------------------------------
+
+
+def _ticks(pid: int) -> int:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def server_cpu_seconds(gunicorn_pid: int, dbname: str) -> float:
+    """CPU used so far by the gunicorn workers and by the PostgreSQL backends connected to the bench database
+    (Linux /proc). The difference over a scenario divided by its requests is the server's CPU per request — a
+    figure the other load on a shared machine does not inflate the way it inflates latencies."""
+    total = 0
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            stat = (d / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            cmd = (d / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == gunicorn_pid or (cmd.startswith("postgres:") and f" {dbname} " in cmd):
+            total += _ticks(int(d.name))
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 # --- fixtures: users, sessions, payloads -------------------------------------------------------------------
 
 
@@ -324,7 +354,7 @@ def prepare() -> dict:
             "ministry_token": token_of(ministry), "payloads": submission_payloads(payload_limit)}
 
 
-async def drive(prep: dict) -> dict:
+async def drive(prep: dict, cpu=lambda: 0.0) -> dict:
     import httpx
 
     ministry, reviewer, cookies = prep["ministry"], prep["reviewer"], prep["cookies"]
@@ -336,8 +366,20 @@ async def drive(prep: dict) -> dict:
         for url, h in (("/bench/baseline/", {}), ("/", {"Cookie": f"sessionid={cookies[ministry]}"})):
             for _ in range(4):
                 await client.get(url, headers=h)
-        results.append(await run_get(client, "baseline", "/bench/baseline/", {}, SECONDS, CONCURRENCY))
-        results.append(await run_submissions(client, payloads, SECONDS, CONCURRENCY))
+        async def timed(coro):
+            c0 = cpu()
+            r = await coro
+            used = cpu() - c0
+            n = r["requests"] * (2 if r["scenario"] == "submission" else 1) + r["errors"]
+            r["server_cpu_ms_per_request"] = round(used * 1000 / max(r["requests"], 1), 1)
+            r["server_cpu_ms_per_http_request"] = round(used * 1000 / max(n, 1), 1)
+            # what 2 cores doing nothing else would sustain at that CPU cost
+            r["capacity_per_s_on_2_dedicated_cores"] = round(2 / (used / r["requests"]), 1) if used and r["requests"] \
+                else None
+            return r
+
+        results.append(await timed(run_get(client, "baseline", "/bench/baseline/", {}, SECONDS, CONCURRENCY)))
+        results.append(await timed(run_submissions(client, payloads, SECONDS, CONCURRENCY)))
         pages = [
             ("review_queue", "/reports/?status=submitted", {"Cookie": f"sessionid={cookies[reviewer]}"}),
             ("national_dashboard", "/", {"Cookie": f"sessionid={cookies[ministry]}"}),
@@ -346,7 +388,7 @@ async def drive(prep: dict) -> dict:
         ]
         for name, url, h in pages:
             await client.get(url, headers=h)
-            results.append(await run_get(client, name, url, h, SECONDS, CONCURRENCY))
+            results.append(await timed(run_get(client, name, url, h, SECONDS, CONCURRENCY)))
     base = results[0]
     for r in results:
         r["p50_ratio_to_baseline"] = round(r["p50_ms"] / base["p50_ms"], 1) if r["p50_ms"] and base["p50_ms"] else None
@@ -371,7 +413,11 @@ def main() -> dict:
     prep = prepare()
     proc = start_gunicorn()
     try:
-        out = asyncio.run(drive(prep))
+        from django.db import connection
+
+        dbname = connection.settings_dict["NAME"]
+        out = asyncio.run(drive(prep, cpu=lambda: server_cpu_seconds(proc.pid, dbname)))
+        out["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
     finally:
         stop_gunicorn(proc)
     if os.environ.get("BENCH_PROFILE") == "1":
@@ -389,10 +435,14 @@ def main() -> dict:
         print(f"  (could not empty the bench broker database: {exc})")
     out["targets_met"] = check_targets(out)
     print(f"bench/http.py: gunicorn 2 workers, {CONCURRENCY} connections, {SECONDS:g} s per scenario")
-    print(f"  {'scenario':20s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50/base':>9s} {'errors':>7s}")
+    print(f"  {'scenario':20s} {'req/s':>8s} {'p50 ms':>8s} {'p95 ms':>8s} {'p50/base':>9s} {'errors':>7s} "
+          f"{'CPU ms/req':>11s} {'2-core cap/s':>13s}")
     for r in out["scenarios"]:
         print(f"  {r['scenario']:20s} {r['req_per_s']:8.1f} {r['p50_ms'] or 0:8.1f} {r['p95_ms'] or 0:8.1f} "
-              f"{r['p50_ratio_to_baseline'] or 0:9.1f} {r['errors']:7d}")
+              f"{r['p50_ratio_to_baseline'] or 0:9.1f} {r['errors']:7d} {r.get('server_cpu_ms_per_request') or 0:11.1f} "
+              f"{r.get('capacity_per_s_on_2_dedicated_cores') or 0:13.1f}")
+    print("  (CPU ms/req: gunicorn workers + PostgreSQL backends of the bench database per request — a submission "
+          "is two requests; 2-core cap/s: 2 s of CPU per second divided by it)")
     print("  targets: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in out["targets_met"].items()))
     return out
 
