@@ -399,25 +399,25 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
         # columns of the allocations sums: enterprise, type, issued, received, adj, ded, used
         q = f"""
             WITH s(enterprise_id, indicator_type, issued, received, adj, ded, used) AS ({sums_sql}),
-            lm AS (SELECT enterprise_id, indicator_type, MAX(month) AS last_month FROM {mu} WHERE year = %s
-                   GROUP BY enterprise_id, indicator_type),
             k AS (SELECT s.enterprise_id, s.indicator_type,
                          COALESCE(s.issued, 0) + COALESCE(s.received, 0) + COALESCE(s.adj, 0) - COALESCE(s.ded, 0)
                          AS effective, COALESCE(s.used, 0) AS used, e.group_id, e.name,
-                         SUBSTR(a.path, 8, 6) AS province, lm.last_month
-                  FROM s JOIN {ent} e ON e.id = s.enterprise_id JOIN {auth} a ON a.id = e.county_id
-                  LEFT JOIN lm ON lm.enterprise_id = s.enterprise_id AND lm.indicator_type = s.indicator_type)
+                         SUBSTR(a.path, 8, 6) AS province
+                  FROM s JOIN {ent} e ON e.id = s.enterprise_id JOIN {auth} a ON a.id = e.county_id)
             SELECT 'total' AS what, indicator_type, CAST(NULL AS BIGINT), CAST(NULL AS TEXT), SUM(effective), SUM(used),
                    CAST(NULL AS INTEGER)
               FROM k GROUP BY indicator_type
             UNION ALL SELECT 'group', NULL, group_id, NULL, SUM(effective), SUM(used), NULL FROM k GROUP BY group_id
             UNION ALL SELECT 'province', NULL, NULL, province, SUM(effective), SUM(used), NULL FROM k GROUP BY province
-            UNION ALL SELECT 'candidate', indicator_type, enterprise_id, name, effective, used, last_month FROM k
+            UNION ALL SELECT 'candidate', indicator_type, enterprise_id, name, effective, used,
+                   (SELECT MAX(m.month) FROM {mu} m WHERE m.enterprise_id = k.enterprise_id AND m.year = %s
+                      AND m.indicator_type = k.indicator_type)
+              FROM k
               WHERE used > 0 AND (effective <= 0 OR used >= effective * %s
                                   OR used * 12 >= effective * %s * %s)
         """
         with connection.cursor() as cur:
-            cur.execute(q, [*params, year, warn, warn, max(base_months, 1)])
+            cur.execute(q, [*params, year, warn, warn, max(base_months, 1)])  # year: the candidates' last month
             rows = cur.fetchall()
         group_ids = set()
         for what, itype, num, text, effective, used, last_month in rows:
