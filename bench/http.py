@@ -155,14 +155,16 @@ def submission_payloads(limit: int) -> list[tuple[str, dict]]:
                        JOIN allocations_allocationline l ON l.enterprise_id = e.id
                        WHERE NOT EXISTS (SELECT 1 FROM reporting_monthlyreport r WHERE r.enterprise_id = e.id
                                          AND r.year = %s)
-                       ORDER BY e.id""", [FILE_YEAR])
+                       -- the busiest county's enterprises file first: its review queue then has a realistic length
+                       ORDER BY e.county_id = (SELECT county_id FROM organizations_enterprise GROUP BY county_id
+                                               ORDER BY COUNT(*) DESC, county_id LIMIT 1) DESC, e.id""", [FILE_YEAR])
         ents = cur.fetchall()
         cur.execute("SELECT code FROM reporting_product WHERE stage = 'mineral' ORDER BY code")
         minerals = [r[0] for r in cur.fetchall()]
     codes = [e[1] for e in ents]
     out = []
     for month in range(2, 11):  # no accepted 2026 report yet: opening stock is not tied to a previous month
-        for ent_id, code, key, itype, products in ents:
+        for ent_id, code, key, itype, products in ents:  # (busiest county first, see above)
             if len(out) >= limit:
                 return out
             last = (dt.date(FILE_YEAR + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)).day
@@ -209,7 +211,7 @@ def busiest_county_reviewer() -> str:
 
     with connection.cursor() as cur:
         cur.execute("""SELECT a.code FROM organizations_enterprise e JOIN organizations_authority a ON a.id = e.county_id
-                       GROUP BY a.code ORDER BY COUNT(*) DESC, a.code LIMIT 1""")
+                       GROUP BY a.code, e.county_id ORDER BY COUNT(*) DESC, e.county_id LIMIT 1""")
         return f"bench_rev_{cur.fetchone()[0]}"
 
 
