@@ -18,39 +18,50 @@ def _fast_passwords(settings):
     outbox._broker_down_until = 0.0  # nor a broker outage simulated by an earlier test
 
 
-@pytest.fixture(scope="session")
-def _reference_data(django_db_setup, django_db_blocker):
-    """What the data migrations put in (product catalogue, penalty rules, beat schedules, content types…),
-    serialised when the first transactional test starts (the non-transactional tests before it roll back).
-    At the end of the session the database is put back to it, so a later --reuse-db run starts whole."""
-    from django.core.management import call_command
-    from django.db import connection
+_REFERENCE: dict = {"contents": None}
 
-    with django_db_blocker.unblock():
-        contents = getattr(connection, "_test_serialized_contents", None) or connection.creation.serialize_db_to_string()
-    yield contents
-    with django_db_blocker.unblock():
-        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-        connection.creation.deserialize_db_from_string(contents)
+
+def _is_transactional(item) -> bool:
+    marker = item.get_closest_marker("django_db")
+    return bool((marker is not None and marker.kwargs.get("transaction")) or any(
+        f in getattr(item, "fixturenames", ()) for f in ("transactional_db", "live_server")))
 
 
 @pytest.fixture(autouse=True)
-def _restore_reference_data(request, django_db_blocker):
-    """A transactional test starts from the reference data whatever the test before it flushed (the flush at
-    the end of a transactional test also empties what data migrations seeded and may re-create content types
-    under new ids). Restored at set-up, so the order of fixture tear-downs does not matter."""
-    marker = request.node.get_closest_marker("django_db")
-    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
-        f in request.fixturenames for f in ("transactional_db", "live_server"))
-    if transactional:
-        from django.core.management import call_command
+def _reference_data(request, django_db_blocker):
+    """What the data migrations put in (product catalogue, penalty rules, beat schedules, content types…),
+    serialised when the first transactional test starts (every test before it rolled back, so the database
+    is still as migrated). After each transactional test — whose flush empties all of it — the database is
+    put back (see pytest_runtest_teardown below), so the tests after it see a normal database."""
+    if _REFERENCE["contents"] is None and _is_transactional(request.node):
         from django.db import connection
 
-        contents = request.getfixturevalue("_reference_data")
+        request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
-            call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
-            connection.creation.deserialize_db_from_string(contents)
+            _REFERENCE["contents"] = (getattr(connection, "_test_serialized_contents", None)
+                                      or connection.creation.serialize_db_to_string())
     yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield  # every fixture of the test is torn down now, the transactional flush included
+    if _REFERENCE["contents"] is None or not _is_transactional(item):
+        return
+    from django.core.management import call_command
+    from django.db import connection
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
+        connection.creation.deserialize_db_from_string(_REFERENCE["contents"])
+        # rows came back with their ids: move the sequences past them, or the next insert collides
+        from django.apps import apps
+        from django.core.management.color import no_style
+
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True)):
+                cursor.execute(sql)
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ def test_check_deploy_has_no_warnings_with_production_env():
         "DJANGO_ALLOWED_HOSTS": "quota.example.gov.cn",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://quota.example.gov.cn",
     }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set by the browser tests for their own process only
     r = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
