@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/", views.case_list_view, name="case-list"),
     path("cases/new/", views.case_new_view, name="case-new"),
     path("cases/<int:pk>/", views.case_detail_view, name="case-detail"),
+    path("cases/<int:pk>/penalty-check/", views.penalty_check_view, name="penalty-check"),
     path("cases/<int:pk>/attachments/<int:att>/", views.statement_attachment_view, name="statement-attachment"),
     path("cases/<int:pk>/<slug:action>/", views.case_action_view, name="case-action"),
     path("rules/", views.rule_list_view, name="rule-list"),

@@ -270,6 +270,30 @@ def case_action_view(request, pk: int, action: str):
 
 
 @login_required
+def penalty_check_view(request, pk: int):
+    """htmx: the range of the rule in force on the violation date and a warning if the fine lies outside it."""
+    import datetime as dt
+    from decimal import Decimal, InvalidOperation
+
+    _get_case(request, pk)
+    rule, warnings = None, []
+    try:
+        on = dt.date.fromisoformat(request.GET.get("violation_date", ""))
+    except ValueError:
+        on = None
+    if on is not None:
+        rule = services.penalty_rule_in_force(violation_type=request.GET.get("violation_type", ""), on=on)
+        try:
+            fine = Decimal(request.GET.get("fine_cny") or "0")
+            income = Decimal(request.GET["illegal_income_cny"]) if request.GET.get("illegal_income_cny") else None
+        except InvalidOperation:
+            fine, income = None, None
+        if fine is not None:
+            warnings = services.penalty_fine_warnings(rule=rule, fine_cny=fine, illegal_income_cny=income)
+    return render(request, "enforcement/_penalty_check.html", {"rule": rule, "warnings": warnings, "on": on})
+
+
+@login_required
 def statement_attachment_view(request, pk: int, att: int):
     """Statement attachments are served only to users who can see the case (never from a public media URL)."""
     from django.http import FileResponse

@@ -191,3 +191,14 @@ def test_pages_render_for_every_role(demo_orgs, page, username):
     r = c.get(f"/enforcement/cases/{case.pk}/")
     assert r.status_code == (200 if username in ("miit_official", "jiuyuan_reviewer", "baotou_viewer",
                                                  "north_manager") else 404)
+
+
+def test_penalty_form_warns_outside_the_range_as_you_type(demo_orgs, page):
+    case = services.case_open(actor=U("jiuyuan_reviewer"), enterprise=demo_orgs["enterprises"]["hefa"],
+                              origin="inspection")
+    c = page("jiuyuan_reviewer")
+    url = f"/enforcement/cases/{case.pk}/penalty-check/?violation_type=flow_records&violation_date=2025-05-01"
+    assert "⚠" not in c.get(url + "&fine_cny=100000").content.decode()
+    html = c.get(url + "&fine_cny=250000").content.decode()
+    assert "⚠" in html and "200,000" in html
+    assert page("longnan_reviewer").get(url + "&fine_cny=1").status_code == 404
