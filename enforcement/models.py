@@ -84,6 +84,43 @@ class Flag(models.Model):
     def period_label(self) -> str:
         return f"{self.year}-{self.month:02d}" if self.month else str(self.year)
 
+    @property
+    def description(self) -> str:
+        """The evidence in one translated sentence (the raw figures stay in ``details``)."""
+        from django.utils.translation import gettext as t
+
+        d = {k: v for k, v in (self.details or {}).items()}
+        try:
+            if self.kind == FlagKind.MISSING:
+                return t("No report submitted by the deadline (%(due)s).") % {"due": d["due_at"][:16]}
+            if self.kind == FlagKind.LATE:
+                return t("Submitted %(submitted)s, after the deadline %(due)s.") % {
+                    "submitted": d["submitted_at"][:16], "due": d["due_at"][:16]}
+            if self.kind == FlagKind.USAGE_WARNING:
+                return t("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
+                    "used": d["used_t"], "effective": d["effective_t"], "percent": d.get("percent", "")}
+            if self.kind == FlagKind.OVERRUN:
+                return t("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
+                    "used": d["used_t"], "effective": d["effective_t"], "over": d.get("over_t", "")}
+            if self.kind == FlagKind.PRODUCTION_WITHOUT_INDICATOR:
+                return t("%(used)s t produced without an effective indicator of this type.") % {"used": d["used_t"]}
+            if self.kind == FlagKind.BALANCE:
+                return t("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
+                    "product": d["product"], "diff": d["difference"]}
+            if self.kind == FlagKind.FLOW_MISMATCH:
+                return t("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
+                    "product": d["product"], "shipped": d["shipped_t"], "received": d["received_t"]}
+            if self.kind == FlagKind.UNLICENSED_COUNTERPARTY:
+                if d.get("direction") == "in":
+                    return t("%(tonnes)s t of %(product)s received from %(party)s, not a designated mining "
+                             "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"],
+                                                "party": d["counterparty"]}
+                return t("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
+                         "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"], "party": d["counterparty"]}
+        except (KeyError, TypeError):
+            pass
+        return "; ".join(f"{k}: {v}" for k, v in d.items() if not isinstance(v, list | dict))
+
 
 class CaseOrigin(models.TextChoices):
     FLAGS = "flags", _("Flags")

@@ -162,8 +162,7 @@ def _notify_new_flags(ids: Iterable[int]) -> None:
 
 
 def _flag_summary(flag: Flag) -> str:
-    d = flag.details or {}
-    return "; ".join(f"{k}: {v}" for k, v in d.items() if not isinstance(v, list | dict))[:1000]
+    return flag.description[:1000]
 
 
 def _store_flags(rows: Sequence[dict]) -> int:

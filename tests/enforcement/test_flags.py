@@ -221,3 +221,14 @@ def test_reconcile_twice_no_duplicates(demo_orgs):
     n = Flag.objects.count()
     assert services.flag_scan_flows(year=2025, month=3) == 0
     assert Flag.objects.count() == n == 2
+
+
+def test_flag_descriptions_read_as_sentences(huamei_quota):
+    file_report(huamei_quota, 2025, 3, smelter_month("120"))
+    services.flag_scan_quota_usage(year=2025)
+    flag = flags(FlagKind.OVERRUN, huamei_quota).get()
+    from django.utils import translation
+
+    with translation.override("en"):
+        assert flag.description == ("120.000 t produced against an effective indicator of 100.000 t: "
+                                    "20.000 t above it.")
