@@ -166,7 +166,7 @@ def usage_by_group_and_province(rows) -> tuple[list[dict], list[dict]]:
         p["name"] = names.get(p["code"], p["code"])
     for d in list(groups.values()) + list(provinces.values()):
         d["ratio"] = (d["used"] / d["effective"]) if d["effective"] > 0 else None
-    return (sorted(groups.values(), key=lambda g: (g["name"] is None, -g["effective"])),
+    return (sorted(groups.values(), key=lambda g: (g["name"] is None, -g["effective"], g["name"] or "")),
             sorted(provinces.values(), key=lambda p: p["code"]))
 
 
@@ -469,7 +469,7 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
         d["ratio"] = (d["used"] / d["effective"]) if d["effective"] > 0 else None
     return {
         "by_type": result_types,
-        "groups": sorted(groups.values(), key=lambda g: (g["name"] is None, -g["effective"])),
+        "groups": sorted(groups.values(), key=lambda g: (g["name"] is None, -g["effective"], g["name"] or "")),
         "provinces": sorted(provinces.values(), key=lambda p: p["code"]),
         "trend_monthly": trend_monthly,
         "at_risk": risky,
