@@ -110,54 +110,6 @@ def celery_worker(django_db_setup, django_db_blocker):
             pass
 
 
-def _flush_quietly():
-    """Empty every table without re-running post_migrate (as Django does between serialized-rollback tests)."""
-    from django.core.management import call_command
-    from django.db import connection
-
-    call_command("flush", verbosity=0, interactive=False, database=connection.alias, reset_sequences=False,
-                 allow_cascade=False, inhibit_post_migrate=True)
-
-
-def _reset_sequences():
-    """Rows loaded with their ids leave the id sequences behind; move every sequence past its table's ids."""
-    from django.apps import apps
-    from django.core.management.color import no_style
-    from django.db import connection
-
-    statements = connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True))
-    with connection.cursor() as cur:
-        for sql in statements:
-            cur.execute(sql)
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _clean_slate_for_serialized_rollback(django_db_setup, django_db_blocker):
-    """Serialized-rollback tests load the migrated data at setup; a transactional test elsewhere that ended with a
-    plain flush has re-created content types and permissions, which would collide. Start each module empty."""
-    from django.db import connection
-
-    if connection.vendor == "postgresql" and getattr(connection, "_test_serialized_contents", None):
-        with django_db_blocker.unblock():
-            _flush_quietly()
-    yield
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _restore_migrated_data_at_the_end(django_db_setup, django_db_blocker):
-    """Transactional tests end with a flush, which also empties what data migrations seeded (products, penalty
-    rules, beat schedules); put it back once everything has run, so a --reuse-db run starts from it."""
-    yield
-    from django.db import connection
-
-    contents = getattr(connection, "_test_serialized_contents", None)
-    if contents and connection.vendor == "postgresql":
-        with django_db_blocker.unblock():
-            _flush_quietly()
-            connection.creation.deserialize_db_from_string(contents)
-            _reset_sequences()
-
-
 def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
     """Poll until ``predicate()`` is truthy (the worker works in its own process and transaction)."""
     deadline = time.monotonic() + timeout
