@@ -796,6 +796,10 @@ def statement_submit(*, actor, penalty: Penalty, text: str = "", waived: bool = 
     penalty = Penalty.objects.select_for_update().select_related("case").get(pk=penalty.pk)
     if not _in_scope(actor, penalty.enterprise_id):
         raise NotFound()
+    from organizations.selectors import membership_of
+
+    if membership_of(actor).enterprise_id != penalty.enterprise_id:
+        raise NotPermitted(_("Only the enterprise itself states its case."))
     now = now or timezone.now()
     if penalty.status != PenaltyStatus.NOTIFIED:
         raise InvalidTransition(_("The penalty has already been decided."))

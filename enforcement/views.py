@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from organizations.models import Authority, IndicatorType, Level
 from organizations.outbox import enqueue
-from organizations.selectors import authority_list, enterprise_list
+from organizations.selectors import authority_list, enterprise_list, membership_of
 from quota_portal.errors import DomainError, apply_to_form
 
 from . import selectors, services
@@ -171,7 +171,8 @@ def _case_context(request, case: Case, forms: dict | None = None) -> dict:
         "can_record": can_manage and case.status == CaseStatus.CORRECTION_ORDERED,
         "can_propose": user.has_perm("enforcement.propose_penalty") and live,
         "can_state": bool(penalty and penalty.status == PenaltyStatus.NOTIFIED and statement is None
-                          and now <= penalty.statement_due_at and user.has_perm("enforcement.submit_statement")),
+                          and now <= penalty.statement_due_at and user.has_perm("enforcement.submit_statement")
+                          and getattr(membership_of(user), "enterprise_id", None) == case.enterprise_id),
         "can_decide": can_decide,
         "decide_waiting": bool(penalty and penalty.status == PenaltyStatus.NOTIFIED and not can_decide
                                and user.has_perm("enforcement.decide_penalty")),

@@ -95,9 +95,10 @@ def test_statement_period_from_settings(hefa, settings):
 
 def test_other_enterprise_cannot_state_the_case(hefa):
     penalty = _notice(hefa)
-    with pytest.raises(Exception) as exc:
-        services.statement_submit(actor=U("huamei_filer"), penalty=penalty, text="not ours")
-    assert exc.type.__name__ in ("NotFound", "NotPermitted")
+    for username in ("huamei_filer", "north_manager"):  # another enterprise; the group above Hefa
+        with pytest.raises(Exception) as exc:
+            services.statement_submit(actor=U(username), penalty=penalty, text="not ours")
+        assert exc.type.__name__ in ("NotFound", "NotPermitted")
 
 
 def _decided(hefa):
