@@ -232,3 +232,19 @@ def test_flag_descriptions_read_as_sentences(huamei_quota):
     with translation.override("en"):
         assert flag.description == ("120.000 t produced against an effective indicator of 100.000 t: "
                                     "20.000 t above it.")
+
+
+def test_acceptance_enqueues_the_usage_scan_through_the_outbox(huamei_quota, django_capture_on_commit_callbacks):
+    from organizations.models import OutboxMessage
+    from quota_portal.celery import app
+
+    eager = app.conf.task_always_eager
+    app.conf.task_always_eager = True  # this test runs the task in-process; tests/integration uses a real worker
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            file_report(huamei_quota, 2025, 3, smelter_month("120"))
+    finally:
+        app.conf.task_always_eager = eager
+    tasks = set(OutboxMessage.objects.values_list("task_name", flat=True))
+    assert {"enforcement.tasks.scan_quota_usage", "enforcement.tasks.reconcile_flows"} <= tasks
+    assert flags(FlagKind.OVERRUN, huamei_quota).exists()
