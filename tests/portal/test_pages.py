@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 
@@ -45,9 +46,22 @@ def test_dashboard_renders_for_each_role(demo, page, username, marker):
     assert resp.status_code == 200
     html = resp.content.decode()
     assert 'class="portal-dash"' in html and marker in html
-    # every chart carries its data for Chart.js and the same numbers in a table under a toggle
-    for chart_id in re.findall(r'<canvas id="([\w-]+)" data-chart', html):
-        assert f'id="{chart_id}-data"' in html and f'id="{chart_id}-table"' in html
+    # every chart carries its data for Chart.js and exactly the same numbers in a table under a toggle
+    charts = re.findall(r'<canvas id="([\w-]+)" data-chart', html)
+    for chart_id in charts:
+        spec = json.loads(re.search(rf'<script id="{chart_id}-data" type="application/json">(.*?)</script>',
+                                    html, re.S).group(1))
+        table = re.search(rf'<details class="table-toggle">\s*<summary>.*?</summary>\s*<table class="data" '
+                          rf'id="{chart_id}-table">(.*?)</table>', html, re.S).group(1)
+        rows = re.findall(r"<tr><th scope=\"row\">(.*?)</th>(.*?)</tr>", table, re.S)
+        assert [label for label, _ in rows] == spec["data"]["labels"]
+        for i, (_label, cells) in enumerate(rows):
+            shown = [c.strip() for c in re.findall(r'<td class="num">(.*?)</td>', cells, re.S)]
+            drawn = [ds["data"][i] for ds in spec["data"]["datasets"]]
+            assert [None if v == "—" else float(v.replace(",", "")) for v in shown] == \
+                   [None if v is None else round(float(v), 3) for v in drawn], chart_id
+    if username.startswith("miit"):
+        assert len(charts) >= 4
 
 
 def test_ministry_numbers_match_the_quota_selector(demo, page):
