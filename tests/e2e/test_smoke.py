@@ -1,5 +1,5 @@
 """The browser stack works: Chromium renders the Chinese pages, sorts tables from the keyboard, switches to
-English, logs in and draws the dashboard charts without a script or CSP error."""
+English, logs in, draws the dashboard charts without a script or CSP error, and prints without navigation."""
 
 import re
 
@@ -50,4 +50,10 @@ def test_public_pages_sorting_language_switch_and_dashboard_charts(quota_world, 
     toggle = page.locator("details.table-toggle").first
     toggle.locator("summary").click()
     expect(toggle.locator("table")).to_be_visible()
+    # printing a page leaves out the navigation and the controls
+    page.emulate_media(media="print")
+    expect(page.locator("nav.mainnav")).to_be_hidden()
+    expect(page.locator("form.search").first).to_be_hidden()
+    page.emulate_media(media="screen")
+    expect(page.locator("nav.mainnav")).to_be_visible()
     assert not [p for p in problems if re.search(r"Content Security Policy|Uncaught|TypeError", p)], problems
