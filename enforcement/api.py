@@ -254,12 +254,18 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _detail(self, case) -> Response:
         return Response(CaseDetailOutput(selectors.case_get(user=self.request.user, pk=case.pk)).data)
 
-    def _penalty(self, case: Case) -> Penalty:
+    def _penalty(self, case: Case, perm: str) -> Penalty:
+        """The case's penalty in progress — after the role check, so a role that may not use the verb
+        hears 403 whatever the state of the case."""
+        from django.utils.translation import gettext as _
+
+        from organizations.permissions import require
+        from quota_portal.errors import InvalidTransition
+
+        require(self.request.user, perm)
         penalty = case.penalties.exclude(status="rejected").order_by("-pk").first()
         if penalty is None:
-            from quota_portal.errors import InvalidTransition
-
-            raise InvalidTransition("This case has no penalty in progress.")
+            raise InvalidTransition(_("This case has no penalty in progress."))
         return penalty
 
     @extend_schema(request=CaseOpenInput, responses={201: CaseDetailOutput})
@@ -328,7 +334,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         case = self.get_object()
         data = StatementInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.statement_submit(actor=request.user, penalty=self._penalty(case), **data.validated_data)
+        services.statement_submit(actor=request.user, penalty=self._penalty(case, "enforcement.submit_statement"), **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=DecideInput, responses=CaseDetailOutput)
@@ -337,14 +343,14 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         case = self.get_object()
         data = DecideInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.penalty_decide(actor=request.user, penalty=self._penalty(case), **data.validated_data)
+        services.penalty_decide(actor=request.user, penalty=self._penalty(case, "enforcement.decide_penalty"), **data.validated_data)
         return self._detail(case)
 
     @extend_schema(request=None, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"], url_path="approve-penalty")
     def approve_penalty(self, request, pk=None):
         case = self.get_object()
-        services.penalty_approve(actor=request.user, penalty=self._penalty(case))
+        services.penalty_approve(actor=request.user, penalty=self._penalty(case, "enforcement.approve_penalty"))
         return self._detail(case)
 
     @extend_schema(request=RejectInput, responses=CaseDetailOutput)
@@ -353,7 +359,7 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         case = self.get_object()
         data = RejectInput(data=request.data)
         data.is_valid(raise_exception=True)
-        services.penalty_reject(actor=request.user, penalty=self._penalty(case), **data.validated_data)
+        services.penalty_reject(actor=request.user, penalty=self._penalty(case, "enforcement.approve_penalty"), **data.validated_data)
         return self._detail(case)
 
 
