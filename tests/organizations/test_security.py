@@ -68,3 +68,14 @@ def test_token_endpoint_is_throttled():
 
     assert ObtainTokenView.throttle_scope == "token"
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
+
+
+@pytest.mark.django_db
+def test_weak_passwords_are_refused():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    for weak in ("12345678901", "password123", "short1!"):
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+    validate_password("Rare-Earth-Quota-2026!")
