@@ -55,6 +55,10 @@ PORT = int(os.environ.get("BENCH_HTTP_PORT", "18765"))
 RESULTS = ROOT / "bench" / "results"
 
 
+def _scale() -> str:
+    return os.environ.get("BENCH_SCALE", "reduced").strip().lower() or "reduced"
+
+
 def _free(port: int) -> bool:
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) != 0
@@ -304,7 +308,7 @@ def profile_pages(pages: list[tuple[str, str, str]]) -> dict:
         c.get(url)
         prof.stop()
         text = prof.output_text(unicode=True, color=False, show_all=False)
-        path = RESULTS / f"profile-{name}.txt"
+        path = RESULTS / f"profile-{_scale()}-{name}.txt"
         path.write_text(text)
         out[name] = str(path.relative_to(ROOT))
     return out
@@ -330,7 +334,7 @@ def profile_submission(warm: tuple[str, dict], measured: tuple[str, dict]) -> st
     c.post(f"/api/v1/reports/{r.json()['id']}/submit/", {"confirm_warnings": True, "warnings_explanation": "bench"},
            format="json")
     prof.stop()
-    path = RESULTS / "profile-submission.txt"
+    path = RESULTS / f"profile-{_scale()}-submission.txt"
     path.write_text(prof.output_text(unicode=True, color=False, show_all=False))
     return str(path.relative_to(ROOT))
 

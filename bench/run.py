@@ -132,6 +132,8 @@ def main() -> int:
         for table in ("enforcement_flag", "organizations_notification", "enforcement_jobrun"):
             cur.execute(f"VACUUM (ANALYZE) {table}")
     result["http"] = bench_http.main()
+    name = f"bench-{started.strftime('%Y%m%dT%H%M')}-{scale_name}.json"
+    (RESULTS / name).write_text(json.dumps(result, indent=1, default=str))  # kept even if the plans fail below
     from bench import explain
 
     result["explain"] = str(explain.main(scale_name).relative_to(ROOT))
