@@ -513,7 +513,9 @@ def period_certify(*, actor, authority: Authority, year: int, month: int,
         raise InvalidTransition(_("%(period)s is already certified.") % {"period": f"{year}-{month:02d}"})
     if authority.level == Level.COUNTY:
         ents = list(expected_enterprises(year, month).filter(county=authority).order_by("pk"))
-        Enterprise.objects.select_for_update(no_key=True).filter(pk__in=[e.pk for e in ents]).order_by("pk").first()
+        # lock every enterprise of the county (in pk order) so no acceptance or amendment slips in meanwhile
+        list(Enterprise.objects.select_for_update(no_key=True).filter(pk__in=[e.pk for e in ents]).order_by("pk")
+             .values_list("pk", flat=True))
         accepted = set(MonthlyReport.objects.filter(enterprise__in=ents, year=year, month=month, is_current=True,
                                                     status=ReportStatus.ACCEPTED)
                        .values_list("enterprise_id", flat=True))
