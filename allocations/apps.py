@@ -8,7 +8,7 @@ class AllocationsConfig(AppConfig):
     dashboard_sections = [
         ("ministry", "allocations/_dash_ministry.html"),
         ("group", "allocations/_dash_group.html"),
-        ("enterprise", "allocations/_dash_enterprise.html"),
+        # the enterprise's indicators are on the portal's enterprise dashboard (chart + table)
     ]
 
     def dashboard_context(self, request, kind):
@@ -28,6 +28,4 @@ class AllocationsConfig(AppConfig):
             }
         if kind == "group":
             return {"alloc_group_pending": [ln for ln in selectors.group_lines(user=request.user) if not ln.filed]}
-        if kind == "enterprise":
-            return {"alloc_year": year, "alloc_quotas": selectors.quota_list(user=request.user, year=year)}
         return None
