@@ -1,19 +1,8 @@
 from django.contrib import admin
 
+from organizations.admin import ReadOnlyAdmin
+
 from .models import Case, CaseEvent, Flag, JobRun, Penalty, PenaltyDeduction, PenaltyRule, Statement
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Audited objects are changed through the services, not in the admin."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Flag)

@@ -17,6 +17,7 @@ from organizations.models import Authority, IndicatorType, Level
 from organizations.outbox import enqueue
 from organizations.selectors import authority_list, enterprise_list, membership_of
 from quota_portal.errors import DomainError, apply_to_form
+from quota_portal.params import int_or_none as _int
 
 from . import selectors, services
 from .forms import (
@@ -40,13 +41,6 @@ JOBS = {
     "apply_deductions": "enforcement.tasks.apply_deductions",
     "send_deadline_reminders": "enforcement.tasks.send_deadline_reminders",
 }
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 # --- flags ---------------------------------------------------------------------------------------------

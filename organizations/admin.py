@@ -38,13 +38,8 @@ class MembershipAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "authority", "enterprise", "group"]
 
 
-@admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
-    """Read-only: audit entries cannot be added, changed or deleted through any interface."""
-
-    list_display = ["at", "actor_username", "action", "object_type", "object_id"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["actor_username", "action", "object_id"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Audited objects are changed through the services, never in the admin: support staff read them."""
 
     def has_add_permission(self, request):
         return False
@@ -54,3 +49,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    """Read-only: audit entries cannot be added, changed or deleted through any interface."""
+
+    list_display = ["at", "actor_username", "action", "object_type", "object_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["actor_username", "action", "object_id"]

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from organizations.models import IndicatorType
 from organizations.selectors import authority_list, enterprise_list, membership_of
 from quota_portal.errors import DomainError, DomainValidationError
+from quota_portal.params import int_or_none as _int
 
 from . import excel, selectors, services
 from .models import (
@@ -48,13 +49,6 @@ def _report_or_404(request, pk) -> MonthlyReport:
         return selectors.report_get(user=request.user, pk=pk)
     except MonthlyReport.DoesNotExist:
         raise Http404
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
