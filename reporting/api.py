@@ -6,7 +6,13 @@ import django_filters
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -22,6 +28,41 @@ from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
                                description="A retried request with the same key returns the first response.")
+
+
+PREFER = OpenApiParameter(
+    "Prefer", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False, enum=["return=minimal", "return=representation"],
+    description="`return=minimal` answers with the report's id, status, version, due_at, late and warnings only "
+                "(not the lines echoed back) and sets `Preference-Applied: return=minimal`.")
+PREFERENCE_APPLIED = OpenApiParameter(
+    "Preference-Applied", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200, 201],
+    description="`return=minimal` when the answer is the minimal one.")
+MINIMAL_FIELDS = ("id", "status", "version", "due_at", "late", "warnings")
+
+
+def wants_minimal(request) -> bool:
+    """RFC 7240 ``Prefer: return=minimal`` (among other preferences, case-insensitive)."""
+    prefs = (p.strip().lower().replace(" ", "") for p in request.headers.get("Prefer", "").split(","))
+    return any(p.split(";")[0] == "return=minimal" for p in prefs)
+
+
+def minimal_body(report) -> dict:
+    return {"id": report.pk, "status": report.status, "version": report.version,
+            "due_at": serializers.DateTimeField().to_representation(report.due_at), "late": report.late,
+            "warnings": report.warnings or []}
+
+
+MINIMAL_SCHEMA = {
+    "type": "object", "required": list(MINIMAL_FIELDS),
+    "properties": {"id": {"type": "integer"}, "status": {"$ref": "#/components/schemas/ReportStatusEnum"},
+                   "version": {"type": "integer"}, "due_at": {"type": "string", "format": "date-time"},
+                   "late": {"type": "boolean"}, "warnings": {}},
+}
+
+
+def _report_or_minimal(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response={"anyOf": [{"$ref": "#/components/schemas/ReportOutput"}, MINIMAL_SCHEMA]},
+                           description=description)
 
 
 def extend_schema_field_list(serializer_class):
@@ -133,6 +174,13 @@ class ReportInput(serializers.Serializer):
     inputs = serializers.ListField(child=serializers.JSONField(), required=False)
     shipments = serializers.ListField(child=serializers.JSONField(), required=False)
     inventory = serializers.ListField(child=serializers.JSONField(), required=False)
+    submit = serializers.BooleanField(required=False, default=False,
+                                      help_text="File and submit in one request (the checks of `submit/` apply; "
+                                                "if they refuse, nothing is written).")
+    confirm_warnings = serializers.BooleanField(required=False, default=False,
+                                                help_text="With `submit`: as for `submit/`.")
+    warnings_explanation = serializers.CharField(required=False, allow_blank=True, default="",
+                                                 help_text="With `submit`: as for `submit/`.")
 
 
 class SubmitInput(serializers.Serializer):
@@ -182,16 +230,29 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_serializer_class(self):
         return ReportListOutput if self.action == "list" else ReportOutput
 
-    def _out(self, report, code=status.HTTP_200_OK, **extra):
+    def _out(self, report, code=status.HTTP_200_OK, *, minimal=False, **extra):
+        if minimal:
+            return code, {**minimal_body(report), **extra}, report
         data = ReportOutput(_full(report)).data
         data.update(extra)
         return code, dict(data), report
 
-    @extend_schema(request=ReportInput, responses={201: ReportOutput}, parameters=[IDEMPOTENCY])
+    def _respond(self, body, code=status.HTTP_200_OK) -> Response:
+        resp = Response(body, status=code)
+        if wants_minimal(self.request) and set(body) <= set(MINIMAL_FIELDS):  # a replay answers as first stored
+            resp["Preference-Applied"] = "return=minimal"
+        return resp
+
+    @extend_schema(request=ReportInput, parameters=[IDEMPOTENCY, PREFER, PREFERENCE_APPLIED], responses={201: _report_or_minimal(
+        "The report filed (a draft, or submitted with `submit: true`); with `Prefer: return=minimal` only "
+        "id, status, version, due_at, late and warnings.")})
     def create(self, request):
         data = ReportInput(data=request.data)
         data.is_valid(raise_exception=True)
         payload = dict(data.validated_data)
+        submit = payload.pop("submit")
+        submit_args = {"confirm_warnings": payload.pop("confirm_warnings"),
+                       "warnings_explanation": payload.pop("warnings_explanation")}
         m = membership_of(request.user)
         ent_id = payload.pop("enterprise", None) or (m.enterprise_id if m else None)
         errors = {f: [str(_("This field is required."))] for f in ("year", "month") if f not in payload}
@@ -206,13 +267,18 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         year, month = payload.pop("year"), payload.pop("month")
 
         def call():
-            report = services.report_create(actor=request.user, enterprise=enterprise, year=year, month=month,
-                                            data=payload)
-            return self._out(report, status.HTTP_201_CREATED)
+            if submit:
+                report = services.report_file_and_submit(actor=request.user, enterprise=enterprise, year=year,
+                                                         month=month, data=payload, **submit_args)
+            else:
+                report = services.report_create(actor=request.user, enterprise=enterprise, year=year, month=month,
+                                                data=payload)
+            return self._out(report, status.HTTP_201_CREATED, minimal=wants_minimal(request))
 
+        scope = f"reports.create{'+submit' if submit else ''}:{enterprise.pk}:{year}-{month}"
         code, body = services.idempotent_call(user=request.user, key=request.headers.get("Idempotency-Key"),
-                                              scope=f"reports.create:{enterprise.pk}:{year}-{month}", call=call)
-        return Response(body, status=code)
+                                              scope=scope, call=call)
+        return self._respond(body, code)
 
     @extend_schema(request=ReportInput, responses={200: ReportOutput})
     def update(self, request, pk=None):
@@ -224,7 +290,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     partial_update = update
 
-    @extend_schema(request=SubmitInput, responses={200: ReportOutput}, parameters=[IDEMPOTENCY])
+    @extend_schema(request=SubmitInput, parameters=[IDEMPOTENCY, PREFER, PREFERENCE_APPLIED], responses={200: _report_or_minimal(
+        "The submitted report; with `Prefer: return=minimal` only id, status, version, due_at, late and warnings.")})
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         report = self.get_object()
@@ -233,11 +300,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
         def call():
             r = services.report_submit(actor=request.user, report=report, **data.validated_data)
-            return self._out(r)
+            return self._out(r, minimal=wants_minimal(request))
 
         code, body = services.idempotent_call(user=request.user, key=request.headers.get("Idempotency-Key"),
                                               scope=f"reports.submit:{report.pk}", call=call)
-        return Response(body, status=code)
+        return self._respond(body, code)
 
     @extend_schema(request=None, responses={200: ReportOutput})
     @action(detail=True, methods=["post"], url_path="file-nil")

@@ -269,6 +269,17 @@ def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = Fals
     return report
 
 
+@transaction.atomic
+def report_file_and_submit(*, actor, enterprise: Enterprise, year: int, month: int, data: dict[str, Any],
+                           confirm_warnings: bool = False, warnings_explanation: str = "",
+                           now: dt.datetime | None = None) -> MonthlyReport:
+    """File a report and submit it in one transaction: the checks of ``report_create`` then ``report_submit``;
+    if submission is refused (balance, unconfirmed warnings) nothing is written, not even the draft."""
+    report = report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now)
+    return report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
+                         warnings_explanation=warnings_explanation, now=now)
+
+
 def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
     """The latest earlier version of the chain that was accepted (now accepted or superseded)."""
     prev_id = report.previous_version_id
