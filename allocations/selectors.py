@@ -7,12 +7,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
 from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType, Level
 from organizations.selectors import NOTHING, enterprise_q, is_ministry, membership_of, scope_queryset
+from quota_portal.db_router import read_connection
 
 from .models import (
     Adjustment,
@@ -95,7 +95,7 @@ def _quota_sums(*, year: int, enterprise_qs: QuerySet, indicator_type: str | Non
     built = _quota_sums_sql(year=year, enterprise_qs=enterprise_qs, indicator_type=indicator_type)
     if built is None:
         return []
-    with connection.cursor() as cur:
+    with read_connection().cursor() as cur:
         cur.execute(*built)
         return cur.fetchall()
 
@@ -160,7 +160,7 @@ class QuotaRowPages(Sequence):
                 self._len = 0
             else:
                 sql, params = self._built
-                with connection.cursor() as cur:
+                with read_connection().cursor() as cur:
                     cur.execute(f"SELECT COUNT(*) FROM ({sql}) q", params)
                     self._len = cur.fetchone()[0]
         return self._len
@@ -184,7 +184,7 @@ class QuotaRowPages(Sequence):
         order = " ".join(f"WHEN '{t}' THEN {i}" for t, i in TYPE_ORDER.items())
         sql = (f"SELECT q.* FROM ({sql}) q JOIN {Enterprise._meta.db_table} e ON e.id = q.enterprise_id "
                f"ORDER BY e.name COLLATE \"C\", e.id, CASE q.indicator_type {order} ELSE 9 END LIMIT %s OFFSET %s")
-        with connection.cursor() as cur:
+        with read_connection().cursor() as cur:
             cur.execute(sql, [*params, limit, offset])
             sums = cur.fetchall()
         enterprises = Enterprise.objects.select_related("county", "group").in_bulk({r[0] for r in sums})

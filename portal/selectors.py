@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Q, Sum
 
 from organizations.models import Activity, Authority, IndicatorType, Level, Licence, LicenceStatus
+from quota_portal.db_router import read_connection
 
 ZERO = Decimal("0.000")
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -374,7 +375,6 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
     ``at_risk(year_end_projection(...))``, projected only for the candidates that can reach the warning ratio.
     """
     from django.conf import settings
-    from django.db import connection
 
     from allocations.models import MonthlyUsage
     from allocations.selectors import _quota_sums_sql
@@ -416,7 +416,7 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
               WHERE used > 0 AND (effective <= 0 OR used >= effective * %s
                                   OR used * 12 >= effective * %s * %s)
         """
-        with connection.cursor() as cur:
+        with read_connection().cursor() as cur:
             cur.execute(q, [*params, year, warn, warn, max(base_months, 1)])  # year: the candidates' last month
             rows = cur.fetchall()
         group_ids = set()

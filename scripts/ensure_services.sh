@@ -46,4 +46,5 @@ if ! redis_up; then
   for _ in $(seq 1 20); do redis_up && break; sleep 0.5; done
   redis_up || { echo "Redis did not start on 127.0.0.1:6379" >&2; exit 1; }
 fi
+bash "$(dirname "$0")/ensure_replication.sh" || echo "(replication not enabled: the read-replica integration test will be skipped)"
 echo "PostgreSQL and Redis are up."

@@ -2,13 +2,15 @@
 
 The worker is a subprocess (`celery -A quota_portal worker --pool=solo`) pointed at pytest-django's test
 database (test_<name>) and at whatever broker the environment gives (CELERY_BROKER_URL; CI uses
-redis://127.0.0.1:6379/0). It consumes a private queue so that parallel runs sharing a Redis database never
+redis://127.0.0.1:6379/0). It consumes private queues (a per-run prefix on the three queue groups of
+quota_portal/celery.py) so that parallel runs sharing a Redis database never
 steal each other's tasks. Tests using it must be ``django_db(transaction=True)`` so the worker sees
 committed data.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -49,65 +51,99 @@ def _redis_reachable(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def celery_worker(django_db_setup, django_db_blocker):
-    from django.db import connection
+def worker_env(connection, broker: str, prefix: str, **extra) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": _database_url(connection.settings_dict),
+        "CELERY_BROKER_URL": broker,
+        "CELERY_TASK_ALWAYS_EAGER": "0",
+        "CELERY_RESULT_BACKEND": "cache+memory://",
+        "CELERY_QUEUE_PREFIX": prefix,
+        "DB_CONN_MAX_AGE": "0",
+        "AXES_ENABLED": "0",
+        "PYTHONUNBUFFERED": "1",
+        **extra,
+    }
 
-    from quota_portal.celery import app
+
+def start_worker(*, name: str, queues: list[str], env: dict) -> tuple[subprocess.Popen, str]:
+    """Start ``celery worker --pool=solo`` on ``queues``; wait until it is ready. Returns (process, log path)."""
+    log = tempfile.NamedTemporaryFile(prefix=f"celery-{name}-", suffix=".log", delete=False)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "quota_portal", "worker", "--pool=solo", "-Q", ",".join(queues),
+         "-n", f"{name}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
+        cwd=BASE, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        text = Path(log.name).read_text(errors="replace")
+        if " ready." in text:
+            return proc, log.name
+        if proc.poll() is not None:
+            pytest.fail(f"the Celery worker exited:\n{text[-4000:]}")
+        time.sleep(0.2)
+    stop_worker(proc)
+    pytest.fail("the Celery worker did not start within 60 s:\n" + Path(log.name).read_text()[-4000:])
+
+
+def stop_worker(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+@contextlib.contextmanager
+def private_queues(prefix: str, broker: str):
+    """Route this process's tasks to queues named ``<prefix><group>`` (parallel runs never share a queue);
+    restore the app's configuration and delete the queues afterwards."""
+    from quota_portal.celery import QUEUE_GROUPS, app
+
+    saved = {k: app.conf.get(k) for k in ("task_always_eager", "task_default_queue", "broker_url", "queue_prefix")}
+    app.conf.task_always_eager = False
+    app.conf.queue_prefix = prefix
+    app.conf.task_default_queue = f"{prefix}celery"
+    if app.conf.broker_url != broker:
+        app.conf.broker_url = broker
+        app.pool.force_close_all()
+    try:
+        yield [f"{prefix}{g}" for g in QUEUE_GROUPS]
+    finally:
+        for k, v in saved.items():
+            app.conf[k] = v
+        try:
+            with app.connection_for_write() as conn:
+                for g in QUEUE_GROUPS:
+                    conn.default_channel.queue_delete(f"{prefix}{g}")
+        except Exception:
+            pass
+
+
+def broker_or_skip() -> str:
+    from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("the worker integration tests need PostgreSQL")
     broker = _broker_url()
     if not _redis_reachable(broker):
         pytest.skip(f"no broker at {broker}")
-    queue = f"enf-it-{uuid.uuid4().hex[:8]}"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(connection.settings_dict),
-        "CELERY_BROKER_URL": broker,
-        "CELERY_TASK_ALWAYS_EAGER": "0",
-        "CELERY_RESULT_BACKEND": "cache+memory://",
-        "DB_CONN_MAX_AGE": "0",
-        "AXES_ENABLED": "0",
-        "PYTHONUNBUFFERED": "1",
-    }
-    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "quota_portal", "worker", "--pool=solo", "-Q", queue,
-         "-n", f"{queue}@%h", "--without-heartbeat", "--without-gossip", "--without-mingle", "--loglevel=INFO"],
-        cwd=BASE, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    saved = {k: app.conf.get(k) for k in ("task_always_eager", "task_default_queue", "broker_url")}
-    app.conf.task_always_eager = False
-    app.conf.task_default_queue = queue
-    if app.conf.broker_url != broker:
-        app.conf.broker_url = broker
-        app.pool.force_close_all()
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            text = Path(log.name).read_text(errors="replace")
-            if " ready." in text:
-                break
-            if proc.poll() is not None:
-                pytest.fail(f"the Celery worker exited:\n{text[-4000:]}")
-            time.sleep(0.2)
-        else:
-            pytest.fail("the Celery worker did not start within 60 s:\n" + Path(log.name).read_text()[-4000:])
-        yield {"queue": queue, "log": log.name, "proc": proc}
-    finally:
-        proc.terminate()
+    return broker
+
+
+@pytest.fixture(scope="module")
+def celery_worker(django_db_setup, django_db_blocker):
+    """One worker consuming this run's three private queues (celery, scans, notifications)."""
+    from django.db import connection
+
+    broker = broker_or_skip()
+    prefix = f"enf-it-{uuid.uuid4().hex[:8]}-"
+    with private_queues(prefix, broker) as queues:
+        proc, log = start_worker(name=f"{prefix}all", queues=queues, env=worker_env(connection, broker, prefix))
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        for k, v in saved.items():
-            app.conf[k] = v
-        try:
-            with app.connection_for_write() as conn:
-                conn.default_channel.queue_delete(queue)
-        except Exception:
-            pass
+            yield {"queue": f"{prefix}celery", "queues": queues, "log": log, "proc": proc}
+        finally:
+            stop_worker(proc)
 
 
 def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
