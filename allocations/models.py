@@ -307,3 +307,34 @@ class MonthlyUsage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}-{self.month:02d} {self.indicator_type} {self.used_t}"
+
+
+class QuotaFigure(models.Model):
+    """The effective quota's five sources and the year-to-date usage per enterprise, year and indicator type: a
+    roll-up maintained in the transaction of every service that changes one of them (batch approval, group
+    breakdown, adjustment approval, deduction, acceptance — ``allocations.figures``), so that quota lists, scans
+    and dashboards read one narrow row per enterprise instead of summing five tables on every view.
+    ``effective = issued + received + adjustments − deductions``; ``last_month``: the last month with accepted
+    production (the at-risk projection's run rate). ``figures_rebuild`` recomputes it from the sources."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="quota_figures")
+    year = models.PositiveSmallIntegerField(_("year"))
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
+    issued_t = _tonnes(_("issued (t REO)"), default=0)
+    received_t = _tonnes(_("received from the group (t REO)"), default=0)
+    adjustments_t = _tonnes(_("adjustments (t REO)"), default=0)
+    deductions_t = _tonnes(_("deductions (t REO)"), default=0)
+    used_t = _tonnes(_("used (t REO)"), default=0)
+    last_month = models.PositiveSmallIntegerField(_("last month with production"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("quota figure")
+        verbose_name_plural = _("quota figures")
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "indicator_type"], name="quota_figure_unique_key"),
+        ]
+        indexes = [models.Index(fields=["year", "indicator_type"], name="quota_figure_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.indicator_type} {self.enterprise_id}"

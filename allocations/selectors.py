@@ -25,7 +25,7 @@ from .models import (
     IssuanceBatch,
     NationalPlan,
     PlanStatus,
-    QuotaUsage,
+    QuotaFigure,
 )
 
 ZERO = Decimal("0.000")
@@ -101,42 +101,18 @@ def _quota_sums(*, year: int, enterprise_qs: QuerySet, indicator_type: str | Non
 
 
 def _quota_sums_sql(*, year: int, enterprise_qs: QuerySet, indicator_type: str | None) -> tuple[str, list] | None:
-    t = {m.__name__: m._meta.db_table for m in (AllocationLine, IssuanceBatch, BreakdownShare, GroupBreakdown,
-                                                 Adjustment, Deduction, QuotaUsage)}
+    """The five sources per (enterprise, type) for the enterprises of ``enterprise_qs``, read from the ``QuotaFigure``
+    roll-up the services maintain (``allocations.figures``; ``figures.sources_sql`` is the same from the source
+    tables). Columns: enterprise_id, indicator_type, issued, received, adj, ded, used."""
     try:
         scope_sql, scope_params = enterprise_qs.values("pk").query.sql_with_params()
     except EmptyResultSet:  # e.g. no membership, or an empty list of enterprises
         return None
-    type_sql = " AND k.indicator_type = %s" if indicator_type else ""
-    sql = f"""
-        SELECT k.enterprise_id, k.indicator_type, SUM(k.issued), SUM(k.received), SUM(k.adj), SUM(k.ded), SUM(k.used)
-        FROM (
-            SELECT l.enterprise_id AS enterprise_id, l.indicator_type AS indicator_type, l.tonnes AS issued,
-                   0 AS received, 0 AS adj, 0 AS ded, 0 AS used
-              FROM {t['AllocationLine']} l JOIN {t['IssuanceBatch']} b ON b.id = l.batch_id
-             WHERE b.status = %s AND b.year = %s AND l.enterprise_id IS NOT NULL
-            UNION ALL
-            SELECT s.enterprise_id, l.indicator_type, 0, s.tonnes, 0, 0, 0
-              FROM {t['BreakdownShare']} s
-              JOIN {t['GroupBreakdown']} g ON g.id = s.breakdown_id
-              JOIN {t['AllocationLine']} l ON l.id = g.line_id
-              JOIN {t['IssuanceBatch']} b ON b.id = l.batch_id
-             WHERE b.status = %s AND b.year = %s
-            UNION ALL
-            SELECT a.enterprise_id, a.indicator_type, 0, 0, a.tonnes, 0, 0
-              FROM {t['Adjustment']} a WHERE a.status = %s AND a.year = %s
-            UNION ALL
-            SELECT d.enterprise_id, d.indicator_type, 0, 0, 0, d.tonnes, 0
-              FROM {t['Deduction']} d WHERE d.year = %s
-            UNION ALL
-            SELECT u.enterprise_id, u.indicator_type, 0, 0, 0, 0, u.used_t
-              FROM {t['QuotaUsage']} u WHERE u.year = %s
-        ) k
-        WHERE k.enterprise_id IN ({scope_sql}){type_sql}
-        GROUP BY k.enterprise_id, k.indicator_type
-    """
-    params = [BatchStatus.ISSUED, year, BatchStatus.ISSUED, year, AdjustmentStatus.APPROVED, year, year, year,
-              *scope_params]
+    type_sql = " AND f.indicator_type = %s" if indicator_type else ""
+    sql = (f"SELECT f.enterprise_id, f.indicator_type, f.issued_t, f.received_t, f.adjustments_t, f.deductions_t, "
+           f"f.used_t FROM {QuotaFigure._meta.db_table} f WHERE f.year = %s AND f.enterprise_id IN ({scope_sql})"
+           f"{type_sql}")
+    params = [year, *scope_params]
     if indicator_type:
         params.append(indicator_type)
     return sql, params

@@ -34,6 +34,7 @@ from quota_portal.errors import (
     QuotaExceeded,
 )
 
+from .figures import figures_add, figures_set_last_months, figures_set_usage
 from .models import (
     Adjustment,
     AdjustmentStatus,
@@ -88,6 +89,7 @@ def quota_usage_set(*, enterprise_id: int, year: int, indicator_type: str, used:
     inside its own transaction; no permission check)."""
     _check_type(indicator_type)
     used = Decimal(used).quantize(Q3)
+    figures_set_usage(enterprise_id=enterprise_id, year=year, indicator_type=indicator_type, used=used)
     updated = QuotaUsage.objects.filter(enterprise_id=enterprise_id, year=year, indicator_type=indicator_type).update(
         used_t=used
     )
@@ -111,6 +113,10 @@ def monthly_usage_replace(*, enterprise_id: int, year: int, totals: dict[tuple[i
         MonthlyUsage(enterprise_id=enterprise_id, year=year, month=month, indicator_type=itype,
                      used_t=Decimal(t or 0).quantize(Q3))
         for (month, itype), t in sorted(totals.items()))
+    last_months: dict[str, int] = {}
+    for month, itype in totals:
+        last_months[itype] = max(month, last_months.get(itype, 0))
+    figures_set_last_months(enterprise_id=enterprise_id, year=year, last_months=last_months)
 
 
 @transaction.atomic
@@ -135,6 +141,7 @@ def record_deduction(*, actor, enterprise: Enterprise, year: int, indicator_type
     except IntegrityError:
         # Another transaction recorded it in the meantime (the insert waited for it to commit).
         return Deduction.objects.get(penalty_id=penalty_id, year=year, indicator_type=indicator_type)
+    figures_add([(enterprise.pk, year, indicator_type, "deductions_t", tonnes)])
     audit_record(actor=actor, action="deduction.record", obj=deduction, org=enterprise,
                  after={"enterprise": enterprise.pk, "year": year, "indicator_type": indicator_type,
                         "tonnes": tonnes, "penalty_id": penalty_id, "reason": reason})
@@ -579,6 +586,8 @@ def batch_approve(*, actor, batch: IssuanceBatch, issued_at: dt.datetime | None 
         due = add_working_days(timezone.localdate(batch.issued_at), settings.GROUP_BREAKDOWN_WORKING_DAYS)
         batch.breakdown_due, batch.breakdown_due_estimated = due.date, due.estimated
     batch.save(update_fields=["status", "approved_by", "issued_at", "breakdown_due", "breakdown_due_estimated"])
+    figures_add((ln.enterprise_id, batch.year, ln.indicator_type, "issued_t", ln.tonnes) for ln in lines
+                if ln.enterprise_id)
     audit_record(actor=actor, action="batch.approve", obj=batch, org=_ministry_org(), before=before,
                  after={**_batch_snapshot(batch), "breakdown_due": batch.breakdown_due})
     _notify_issued(batch, lines)
@@ -671,6 +680,7 @@ def breakdown_file(*, actor, line: AllocationLine, shares: list[dict], note: str
     late = bool(line.batch.breakdown_due and timezone.localdate(filed_at) > line.batch.breakdown_due)
     bd = GroupBreakdown.objects.create(line=line, filed_by=actor, late=late, note=note, filed_at=filed_at)
     BreakdownShare.objects.bulk_create([BreakdownShare(breakdown=bd, enterprise=e, tonnes=t) for e, t in parsed])
+    figures_add((e.pk, line.batch.year, line.indicator_type, "received_t", t) for e, t in parsed)
     audit_record(actor=actor, action="breakdown.file", obj=bd, org=line.group,
                  after={"line": line.pk, "late": late, "shares": {e.pk: t for e, t in parsed}})
     from django.urls import reverse
@@ -735,6 +745,7 @@ def adjustment_approve(*, actor, adjustment: Adjustment) -> Adjustment:
     before = _snap(adj, ADJ_FIELDS)
     adj.status, adj.approved_by, adj.approved_at = AdjustmentStatus.APPROVED, actor, timezone.now()
     adj.save(update_fields=["status", "approved_by", "approved_at"])
+    figures_add([(adj.enterprise_id, adj.year, adj.indicator_type, "adjustments_t", adj.tonnes)])
     audit_record(actor=actor, action="adjustment.approve", obj=adj, org=adj.enterprise, before=before,
                  after=_snap(adj, ADJ_FIELDS))
     notify(kind="allocations.adjustment", subject=_("Your %(type)s indicator for %(year)s was adjusted by %(t)s t")

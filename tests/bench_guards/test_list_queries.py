@@ -82,6 +82,10 @@ def _grow_enterprises(n: int) -> None:
             MonthlyReport.objects.filter(pk=rep.pk).update(
                 status="accepted", submitted_at=period_due_at(2026, m) - dt.timedelta(days=2))
 
+    # rows inserted behind the services' back: rebuild the quota roll-up from them, as bench/generate.py does
+    from allocations.figures import figures_rebuild
+
+    figures_rebuild(year=2026)
 
 def _grow_everything(n: int) -> None:
     """n more of every listed thing, through the services where they exist."""
