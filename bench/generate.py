@@ -4,8 +4,10 @@
 
 BENCH_SCALE: ``full`` (10,000 enterprises), ``reduced`` (500, the default) or a number of enterprises.
 BENCH_SEED: RNG seed (default 2025). The same scale and seed give byte-identical data.
+``--years N`` (or BENCH_YEARS, default 1): N consecutive years ending with ``BENCH_YEAR`` (2025) — each year its
+plans, batch, 12 months of reports and roll-ups; stocks carry over from one year to the next.
 
-What it builds (year ``BENCH_YEAR`` = 2025):
+What it builds (per year, ``BENCH_YEAR`` = 2025 the last):
 - the real province/city/county tree (organizations/fixtures/divisions: 31 provinces, 342 cities, 2,978
   counties) under the ministry;
 - enterprises (half of them in 40 real rare-earth counties, the rest spread over the whole tree), two groups,
@@ -46,6 +48,7 @@ sys.path.insert(0, str(ROOT))
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 YEAR = int(os.environ.get("BENCH_YEAR", "2025"))
+YEARS = int(os.environ.get("BENCH_YEARS", "1"))
 PASSWORD = "Bench-pass-2026"
 MINISTRY_CODE = "100000"
 # Real rare-earth counties (Baotou, Ganzhou, Liangshan, Leshan, Longyan, Meizhou, Hezhou, Yongzhou, Lincang…)
@@ -148,7 +151,7 @@ def month_last_day(year: int, month: int) -> int:
 # --- generation --------------------------------------------------------------------------------------
 
 
-def generate(n_ent: int, seed: int) -> dict:
+def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "quota_portal.settings")
     import django
@@ -213,7 +216,7 @@ def generate(n_ent: int, seed: int) -> dict:
         ents.append({"id": i, "itype": itype, "county": county, "group": group, "quota": quota,
                      "code": make_credit_code(f"91{county}{(100000000 + i * 7):09d}"),
                      "products": rng.sample(by_type[itype], min(3, len(by_type[itype])))})
-    created = dt.datetime(YEAR - 1, 6, 1, tzinfo=BEIJING).isoformat()
+    created = dt.datetime(YEAR - years, 6, 1, tzinfo=BEIJING).isoformat()
     cp.copy("organizations_enterprise",
             ["id", "name", "name_en", "credit_code", "county_id", "group_id", "smelting_capacity_t",
              "stop_rectify_ordered", "created_at"],
@@ -222,7 +225,7 @@ def generate(n_ent: int, seed: int) -> dict:
               "5000.000" if e["itype"] == "smelting_separation" else None, "f", created) for e in ents))
     cp.copy("organizations_licence", ["id", "enterprise_id", "activity", "number", "valid_from", "valid_to", "status"],
             ((e["id"], e["id"], "smelting_separation" if e["itype"] == "smelting_separation" else "mining",
-              f"BENCH-{e['id']:06d}", f"{YEAR - 1}-01-01", f"{YEAR + 2}-12-31", "designated") for e in ents))
+              f"BENCH-{e['id']:06d}", f"{YEAR - years}-01-01", f"{YEAR + 2}-12-31", "designated") for e in ents))
 
     # users, memberships, tokens
     pw = make_password(PASSWORD)
@@ -252,24 +255,29 @@ def generate(n_ent: int, seed: int) -> dict:
     totals = defaultdict(Decimal)
     for e in ents:
         totals[e["itype"]] += e["quota"]
-    issued = dt.datetime(YEAR, 3, 1, 10, tzinfo=BEIJING).isoformat()
-    cp.copy("allocations_nationalplan",
-            ["id", "year", "indicator_type", "revision", "previous_id", "total_t", "reserve_t", "basis", "status",
-             "drafted_by_id", "drafted_at", "approved_by_id", "approved_at"],
-            ((k + 1, YEAR, t, 1, None, fmt(totals[t] * Decimal("1.05")), fmt(q3(float(totals[t]) * 0.05 * 0.99)),
-              "bench", "approved", ministry_official, issued, ministry_approver, issued)
-             for k, t in enumerate(sorted(totals))))
-    cp.copy("allocations_issuancebatch",
-            ["id", "year", "sequence", "title", "document_no", "status", "created_by_id", "created_at", "submitted_by_id",
-             "submitted_at", "approved_by_id", "issued_at", "breakdown_due", "breakdown_due_estimated"],
-            [(1, YEAR, 1, f"{YEAR} first batch (bench)", f"BENCH-{YEAR}-1", "issued", ministry_official, issued,
-              ministry_official, issued, ministry_approver, issued, None, "f")])
-    cp.copy("allocations_allocationline", ["id", "batch_id", "enterprise_id", "group_id", "indicator_type", "tonnes"],
-            ((e["id"], 1, e["id"], None, e["itype"], fmt(e["quota"])) for e in ents))
+    year_list = list(range(YEAR - years + 1, YEAR + 1))
+    for yi, y in enumerate(year_list):
+        issued = dt.datetime(y, 3, 1, 10, tzinfo=BEIJING).isoformat()
+        cp.copy("allocations_nationalplan",
+                ["id", "year", "indicator_type", "revision", "previous_id", "total_t", "reserve_t", "basis", "status",
+                 "drafted_by_id", "drafted_at", "approved_by_id", "approved_at"],
+                ((yi * 10 + k + 1, y, t, 1, None, fmt(totals[t] * Decimal("1.05")),
+                  fmt(q3(float(totals[t]) * 0.05 * 0.99)), "bench", "approved", ministry_official, issued,
+                  ministry_approver, issued)
+                 for k, t in enumerate(sorted(totals))))
+        cp.copy("allocations_issuancebatch",
+                ["id", "year", "sequence", "title", "document_no", "status", "created_by_id", "created_at",
+                 "submitted_by_id", "submitted_at", "approved_by_id", "issued_at", "breakdown_due",
+                 "breakdown_due_estimated"],
+                [(yi + 1, y, 1, f"{y} first batch (bench)", f"BENCH-{y}-1", "issued", ministry_official, issued,
+                  ministry_official, issued, ministry_approver, issued, None, "f")])
+        cp.copy("allocations_allocationline", ["id", "batch_id", "enterprise_id", "group_id", "indicator_type",
+                                               "tonnes"],
+                ((yi * n_ent + e["id"], yi + 1, e["id"], None, e["itype"], fmt(e["quota"])) for e in ents))
 
     # reports and lines, month by month
     stock = {e["id"]: {p: q3(rng.uniform(20, 200)) for p in e["products"]} for e in ents}
-    used = defaultdict(Decimal)
+    used = defaultdict(Decimal)  # (enterprise, year, type)
     used_month = defaultdict(Decimal)  # the allocations.MonthlyUsage roll-up (reporting.services.usage_recompute)
     report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
     n_lines = 0
@@ -279,90 +287,91 @@ def generate(n_ent: int, seed: int) -> dict:
     smelters = [e["id"] for e in ents if e["itype"] == "smelting_separation"]
     all_ids = [e["id"] for e in ents]
 
-    def rid(ent_id: int, month: int) -> int:
-        return (ent_id - 1) * 12 + month
+    def rid(ent_id: int, month: int, yi: int) -> int:
+        return ((yi * n_ent) + ent_id - 1) * 12 + month
 
-    for month in range(1, 13):
-        last = month_last_day(YEAR, month)
-        moves = {e["id"]: defaultdict(lambda: [Decimal(0)] * 4) for e in ents}  # produced, received, shipped, used
-        for e in ents:
-            r_id = rid(e["id"], month)
-            ratio = rng.uniform(0.6, 1.12)  # of the annual indicator; ~10 % of enterprises overrun it
-            per_line = float(e["quota"]) * ratio / 12 / len(e["products"])
-            for p in e["products"]:
-                t = q3(per_line * rng.uniform(0.7, 1.3))
-                prod_rows.append((r_id, e["itype"], p, fmt(t)))
-                moves[e["id"]][p][0] += t
-                used[(e["id"], e["itype"])] += t
-                used_month[(e["id"], month, e["itype"])] += t
-        for e in ents:
-            r_id = rid(e["id"], month)
-            mv = moves[e["id"]]
-            n_out = rng.randint(8, 16)
-            for _k in range(n_out):
-                p = rng.choice(e["products"])
-                avail = stock[e["id"]].get(p, Decimal(0)) + mv[p][0] - mv[p][2]
-                t = q3(float(avail) * rng.uniform(0.02, 0.09))
-                if t <= 0:
-                    continue
-                buyer = rng.choice(smelters if e["itype"] != "smelting_separation" else all_ids)
-                if buyer == e["id"]:
-                    continue
-                doc += 1
-                day = rng.randint(1, last)
-                docno = f"INV{YEAR}{doc:09d}"
-                b = ent_by_id[buyer]
-                flow_rows.append((r_id, "out", buyer, b["code"], f"稀土企业{buyer:05d}有限公司", "CN", p, fmt(t),
-                                  f"{YEAR}-{month:02d}-{day:02d}", docno))
-                mv[p][2] += t
-                stats["flows_out"] += 1
-                roll = rng.random()
-                if roll < 0.01:
-                    stats["receipts_missing"] += 1
-                    continue
-                got = t if roll >= 0.03 else q3(float(t) * rng.choice((0.8, 0.9, 1.1, 1.2)))
-                stats["receipts_exact" if got == t else "receipts_off"] += 1
-                rday = min(last, day + rng.randint(0, 2))
-                flow_rows.append((rid(buyer, month), "in", e["id"], e["code"], f"稀土企业{e['id']:05d}有限公司", "CN",
-                                  p, fmt(got), f"{YEAR}-{month:02d}-{rday:02d}", docno))
-                moves[buyer][p][1] += got
-        for e in ents:
-            r_id = rid(e["id"], month)
-            mv = moves[e["id"]]
-            st = stock[e["id"]]
-            # inputs: consume part of what is held, from up to 5 products (minerals for smelters)
-            held = [p for p in sorted(set(st) | set(mv)) if st.get(p, 0) + mv[p][0] + mv[p][1] - mv[p][2] > 0]
-            for p in rng.sample(held, min(5, len(held))):
-                avail = st.get(p, Decimal(0)) + mv[p][0] + mv[p][1] - mv[p][2] - mv[p][3]
-                t = q3(float(avail) * rng.uniform(0.05, 0.3))
-                if t <= 0:
-                    continue
-                src = rng.choice(("domestic_mined", "imported_ore", "independent_mineral", "secondary"))
-                input_rows.append((r_id, src, rng.choice(("MM", "LA", "US", "MG")) if src == "imported_ore" else "",
-                                   p, fmt(t)))
-                mv[p][3] += t
-            for p in sorted(set(st) | set(mv)):
-                opening = st.get(p, Decimal(0))
-                produced, received, shipped, consumed = mv[p]
-                closing = opening + produced + received - shipped - consumed
-                inv_rows.append((r_id, p, fmt(opening), fmt(closing)))
-                st[p] = closing
-            sub = due_at(YEAR, month) - dt.timedelta(days=rng.uniform(0.5, 9)) if rng.random() > 0.05 else \
-                due_at(YEAR, month) + dt.timedelta(days=rng.uniform(0.1, 4))
-            rev = sub + dt.timedelta(days=rng.uniform(0.5, 5))
-            report_rows.append((r_id, e["id"], YEAR, month, 1, None, "t", "accepted", "f", "", "[]", "", "f", 0,
-                                due_at(YEAR, month).isoformat(), sub.isoformat(), filer_of[e["id"]],
-                                "t" if sub > due_at(YEAR, month) else "f", reviewer_of[e["county"]], rev.isoformat(), "",
-                                filer_of[e["id"]], sub.isoformat(), rev.isoformat()))
-        if len(flow_rows) > 400_000 or month == 12:
-            n_lines += flush_lines(cp, report_rows, prod_rows, input_rows, flow_rows, inv_rows)
-            report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
-        print(f"  month {month:2d} generated ({n_lines:,} lines loaded so far)", flush=True)
+    for yi, y in enumerate(year_list):
+        for month in range(1, 13):
+            last = month_last_day(y, month)
+            moves = {e["id"]: defaultdict(lambda: [Decimal(0)] * 4) for e in ents}  # produced, received, shipped, used
+            for e in ents:
+                r_id = rid(e["id"], month, yi)
+                ratio = rng.uniform(0.6, 1.12)  # of the annual indicator; ~10 % of enterprises overrun it
+                per_line = float(e["quota"]) * ratio / 12 / len(e["products"])
+                for p in e["products"]:
+                    t = q3(per_line * rng.uniform(0.7, 1.3))
+                    prod_rows.append((r_id, e["itype"], p, fmt(t)))
+                    moves[e["id"]][p][0] += t
+                    used[(e["id"], y, e["itype"])] += t
+                    used_month[(e["id"], y, month, e["itype"])] += t
+            for e in ents:
+                r_id = rid(e["id"], month, yi)
+                mv = moves[e["id"]]
+                n_out = rng.randint(8, 16)
+                for _k in range(n_out):
+                    p = rng.choice(e["products"])
+                    avail = stock[e["id"]].get(p, Decimal(0)) + mv[p][0] - mv[p][2]
+                    t = q3(float(avail) * rng.uniform(0.02, 0.09))
+                    if t <= 0:
+                        continue
+                    buyer = rng.choice(smelters if e["itype"] != "smelting_separation" else all_ids)
+                    if buyer == e["id"]:
+                        continue
+                    doc += 1
+                    day = rng.randint(1, last)
+                    docno = f"INV{y}{doc:09d}"
+                    b = ent_by_id[buyer]
+                    flow_rows.append((r_id, "out", buyer, b["code"], f"稀土企业{buyer:05d}有限公司", "CN", p, fmt(t),
+                                      f"{y}-{month:02d}-{day:02d}", docno))
+                    mv[p][2] += t
+                    stats["flows_out"] += 1
+                    roll = rng.random()
+                    if roll < 0.01:
+                        stats["receipts_missing"] += 1
+                        continue
+                    got = t if roll >= 0.03 else q3(float(t) * rng.choice((0.8, 0.9, 1.1, 1.2)))
+                    stats["receipts_exact" if got == t else "receipts_off"] += 1
+                    rday = min(last, day + rng.randint(0, 2))
+                    flow_rows.append((rid(buyer, month, yi), "in", e["id"], e["code"], f"稀土企业{e['id']:05d}有限公司", "CN",
+                                      p, fmt(got), f"{y}-{month:02d}-{rday:02d}", docno))
+                    moves[buyer][p][1] += got
+            for e in ents:
+                r_id = rid(e["id"], month, yi)
+                mv = moves[e["id"]]
+                st = stock[e["id"]]
+                # inputs: consume part of what is held, from up to 5 products (minerals for smelters)
+                held = [p for p in sorted(set(st) | set(mv)) if st.get(p, 0) + mv[p][0] + mv[p][1] - mv[p][2] > 0]
+                for p in rng.sample(held, min(5, len(held))):
+                    avail = st.get(p, Decimal(0)) + mv[p][0] + mv[p][1] - mv[p][2] - mv[p][3]
+                    t = q3(float(avail) * rng.uniform(0.05, 0.3))
+                    if t <= 0:
+                        continue
+                    src = rng.choice(("domestic_mined", "imported_ore", "independent_mineral", "secondary"))
+                    input_rows.append((r_id, src, rng.choice(("MM", "LA", "US", "MG")) if src == "imported_ore" else "",
+                                       p, fmt(t)))
+                    mv[p][3] += t
+                for p in sorted(set(st) | set(mv)):
+                    opening = st.get(p, Decimal(0))
+                    produced, received, shipped, consumed = mv[p]
+                    closing = opening + produced + received - shipped - consumed
+                    inv_rows.append((r_id, p, fmt(opening), fmt(closing)))
+                    st[p] = closing
+                sub = due_at(y, month) - dt.timedelta(days=rng.uniform(0.5, 9)) if rng.random() > 0.05 else \
+                    due_at(y, month) + dt.timedelta(days=rng.uniform(0.1, 4))
+                rev = sub + dt.timedelta(days=rng.uniform(0.5, 5))
+                report_rows.append((r_id, e["id"], y, month, 1, None, "t", "accepted", "f", "", "[]", "", "f", 0,
+                                    due_at(y, month).isoformat(), sub.isoformat(), filer_of[e["id"]],
+                                    "t" if sub > due_at(y, month) else "f", reviewer_of[e["county"]], rev.isoformat(), "",
+                                    filer_of[e["id"]], sub.isoformat(), rev.isoformat()))
+            if len(flow_rows) > 400_000 or month == 12:
+                n_lines += flush_lines(cp, report_rows, prod_rows, input_rows, flow_rows, inv_rows)
+                report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
+            print(f"  {y}-{month:02d} generated ({n_lines:,} lines loaded so far)", flush=True)
 
     cp.copy("allocations_quotausage", ["enterprise_id", "year", "indicator_type", "used_t", "updated_at"],
-            ((ent, YEAR, itype, fmt(t), now.isoformat()) for (ent, itype), t in sorted(used.items())))
+            ((ent, y, itype, fmt(t), now.isoformat()) for (ent, y, itype), t in sorted(used.items())))
     cp.copy("allocations_monthlyusage", ["enterprise_id", "year", "month", "indicator_type", "used_t"],
-            ((ent, YEAR, month, itype, fmt(t)) for (ent, month, itype), t in sorted(used_month.items())))
+            ((ent, y, month, itype, fmt(t)) for (ent, y, month, itype), t in sorted(used_month.items())))
     for table in ("organizations_authority", "organizations_enterprisegroup", "organizations_enterprise",
                   "organizations_licence", "auth_user", "organizations_membership", "allocations_nationalplan",
                   "allocations_issuancebatch", "allocations_allocationline", "allocations_quotausage", "allocations_monthlyusage",
@@ -371,14 +380,20 @@ def generate(n_ent: int, seed: int) -> dict:
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
     cur.execute("SET session_replication_role = DEFAULT")
     conn.commit()
+    # the QuotaFigure roll-up the services maintain, rebuilt from the rows loaded behind their back
+    from allocations.figures import figures_rebuild  # noqa: PLC0415 — after django.setup() above
+
+    t0 = time.perf_counter()
+    figures = figures_rebuild()
+    print(f"  QuotaFigure roll-up rebuilt: {figures:,} rows in {time.perf_counter() - t0:.1f} s")
     t_load = time.perf_counter() - t_start
     conn.autocommit = True
     t0 = time.perf_counter()
     cur.execute("VACUUM ANALYZE")
     t_analyze = time.perf_counter() - t0
     conn.close()
-    out = {"enterprises": n_ent, "seed": seed, "year": YEAR, "rows": cp.rows, "report_lines": n_lines,
-           "reports": n_ent * 12, "seconds": round(t_load, 2), "copy_seconds": round(cp.seconds, 2),
+    out = {"enterprises": n_ent, "seed": seed, "year": YEAR, "years": years, "rows": cp.rows, "report_lines": n_lines,
+           "reports": n_ent * 12 * years, "seconds": round(t_load, 2), "copy_seconds": round(cp.seconds, 2),
            "rows_per_s": round(cp.rows / t_load), "copy_rows_per_s": round(cp.rows / max(cp.seconds, 1e-9)),
            "vacuum_analyze_seconds": round(t_analyze, 2), "counties": len(county_codes), **stats}
     return out
@@ -399,14 +414,16 @@ def flush_lines(cp: Copier, reports, prod, inputs, flows, inv) -> int:
     return n
 
 
-def main() -> dict:
+def main(years: int | None = None) -> dict:
     n = scale()
     seed = int(os.environ.get("BENCH_SEED", "2025"))
-    print(f"bench/generate.py: {n:,} enterprises, seed {seed}, year {YEAR}, database {urlparse(dsn()).path[1:]}")
+    years = years or YEARS
+    print(f"bench/generate.py: {n:,} enterprises, seed {seed}, years {YEAR - years + 1}–{YEAR}, "
+          f"database {urlparse(dsn()).path[1:]}")
     t0 = time.perf_counter()
     recreate_database()
     t_migrate = time.perf_counter() - t0
-    result = generate(n, seed)
+    result = generate(n, seed, years)
     result["migrate_seconds"] = round(t_migrate, 2)
     print(f"  loaded {result['rows']:,} rows ({result['report_lines']:,} report lines) in {result['seconds']} s: "
           f"{result['rows_per_s']:,} rows/s overall, {result['copy_rows_per_s']:,} rows/s inside COPY; "
@@ -417,4 +434,8 @@ def main() -> dict:
 
 
 if __name__ == "__main__":
-    main()
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Generate the bench database.")
+    parser.add_argument("--years", type=int, default=YEARS, help="consecutive years ending with BENCH_YEAR (default 1)")
+    main(parser.parse_args().years)
