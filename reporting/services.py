@@ -82,11 +82,12 @@ def _county_certification(report: MonthlyReport) -> PeriodCertification | None:
                                               month=report.month, certified=True).first()
 
 
-def _write_lines(report: MonthlyReport, content) -> None:
-    report.production_lines.all().delete()
-    report.input_lines.all().delete()
-    report.flow_lines.all().delete()
-    report.inventory_lines.all().delete()
+def _write_lines(report: MonthlyReport, content, *, fresh: bool = False) -> None:
+    if not fresh:  # a report created in this transaction has no lines to replace
+        report.production_lines.all().delete()
+        report.input_lines.all().delete()
+        report.flow_lines.all().delete()
+        report.inventory_lines.all().delete()
     ProductionLine.objects.bulk_create(ProductionLine(report=report, **row) for row in content.production)
     InputLine.objects.bulk_create(InputLine(report=report, **row) for row in content.inputs)
     FlowLine.objects.bulk_create(FlowLine(report=report, **row) for row in content.shipments)
@@ -159,7 +160,7 @@ def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data:
         raise DomainValidationError(errors={"month": [_("There is already a report for this period.")]})
     if content.nil:
         content.inventory = _nil_inventory(report)
-    _write_lines(report, content)
+    _write_lines(report, content, fresh=True)
     audit_record(actor=actor, action="report.create", obj=report, org=enterprise, after=_snapshot(report))
     return report
 
@@ -216,10 +217,13 @@ def report_check(report: MonthlyReport) -> dict[str, Any]:
 
 @transaction.atomic
 def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
-                  now: dt.datetime | None = None) -> MonthlyReport:
-    """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline."""
-    report = _lock(report)
-    _require_filer(actor, report.enterprise)
+                  now: dt.datetime | None = None, created_here: bool = False) -> MonthlyReport:
+    """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline.
+    ``created_here``: the report was created by ``report_create`` in this very transaction (invisible to others,
+    its filer already checked), so it is neither re-read nor locked again — ``report_file_and_submit``."""
+    if not created_here:
+        report = _lock(report)
+        _require_filer(actor, report.enterprise)
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("Only a draft can be submitted; this report is %(status)s.")
                                 % {"status": report.get_status_display()})
@@ -277,7 +281,7 @@ def report_file_and_submit(*, actor, enterprise: Enterprise, year: int, month: i
     if submission is refused (balance, unconfirmed warnings) nothing is written, not even the draft."""
     report = report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now)
     return report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
-                         warnings_explanation=warnings_explanation, now=now)
+                         warnings_explanation=warnings_explanation, now=now, created_here=True)
 
 
 def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
