@@ -381,8 +381,11 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     cur.execute("SET session_replication_role = DEFAULT")
     conn.commit()
     # the QuotaFigure roll-up the services maintain, rebuilt from the rows loaded behind their back
-    from allocations.figures import figures_rebuild  # noqa: PLC0415 — after django.setup() above
+    from django.db import connection as django_connection  # noqa: PLC0415 — after django.setup() above
 
+    from allocations.figures import figures_rebuild  # noqa: PLC0415
+
+    django_connection.close()  # a connection opened before the database was recreated is gone
     t0 = time.perf_counter()
     figures = figures_rebuild()
     print(f"  QuotaFigure roll-up rebuilt: {figures:,} rows in {time.perf_counter() - t0:.1f} s")
