@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from organizations.models import Enterprise, EnterpriseGroup, IndicatorType
 from organizations.permissions import HasMembership
+from quota_portal.quantities import YEAR_MAX, YEAR_MIN
 
 from . import selectors, services
 from .models import AllocationLine, BatchStatus, IssuanceBatch, NationalPlan, PlanStatus
@@ -36,7 +37,7 @@ class PlanOutput(serializers.ModelSerializer):
 
 
 class PlanInput(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False,
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX, required=False,
                                     help_text="Required unless `revises` is given.")
     indicator_type = serializers.ChoiceField(choices=IndicatorType.choices, required=False,
                                              help_text="Required unless `revises` is given.")
@@ -135,7 +136,7 @@ class LineInput(serializers.Serializer):
 
 
 class BatchInput(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
     title = serializers.CharField(max_length=200)
     document_no = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     lines = LineInput(many=True, required=False, default=list)
@@ -216,7 +217,7 @@ class QuotaOutput(serializers.Serializer):
 
 
 class QuotaQuery(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX, required=False)
     indicator_type = serializers.ChoiceField(choices=IndicatorType.choices, required=False)
     enterprise = serializers.IntegerField(required=False)
     search = serializers.CharField(required=False, allow_blank=True)

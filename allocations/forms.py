@@ -4,12 +4,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, EnterpriseGroup, IndicatorType
+from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
-TONNES = {"max_digits": 14, "decimal_places": 3}
+TONNES = TONNES_FORM
 
 
 class PlanForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
     indicator_type = forms.ChoiceField(label=_("Indicator type"), choices=IndicatorType.choices)
     total_t = forms.DecimalField(label=_("National total (t REO)"), min_value=Decimal(0), **TONNES)
     reserve_t = forms.DecimalField(label=_("Reserve held back (t REO)"), min_value=Decimal(0), initial=0, **TONNES)
@@ -23,7 +24,7 @@ class PlanRevisionForm(forms.Form):
 
 
 class BatchForm(forms.Form):
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
     title = forms.CharField(label=_("Title"), max_length=200)
     document_no = forms.CharField(label=_("Document number"), max_length=80, required=False,
                                   help_text=_("e.g. 工信部联原〔2024〕25号"))
@@ -55,7 +56,7 @@ class LineForm(forms.Form):
 
 class AdjustmentForm(forms.Form):
     enterprise = forms.ModelChoiceField(label=_("Enterprise"), queryset=Enterprise.objects.order_by("name"))
-    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    year = forms.IntegerField(label=_("Year"), min_value=YEAR_MIN, max_value=YEAR_MAX)
     indicator_type = forms.ChoiceField(label=_("Indicator type"), choices=IndicatorType.choices)
     tonnes = forms.DecimalField(label=_("Tonnes REO (+ adds, − reduces)"), **TONNES)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))

@@ -13,10 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from weasyprint import HTML
 
 from organizations.models import IndicatorType
 from organizations.selectors import is_ministry, membership_of
 from quota_portal.errors import DomainError, apply_to_form
+from quota_portal.params import year_param
 
 from . import selectors, services
 from .forms import AdjustmentForm, BatchEditForm, BatchForm, LineForm, PlanForm, PlanRevisionForm
@@ -27,11 +29,8 @@ PAGE_SIZE = 25
 
 
 def _year(request) -> int:
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
+    today = timezone.localdate().year
+    return year_param(request.GET.get("year"), today)
 
 
 def _require_ministry(request):
@@ -247,7 +246,6 @@ def batch_notice_view(request, pk: int):
 @login_required
 def batch_notice_pdf_view(request, pk: int):
     batch = _batch_or_404(request, pk)
-    from weasyprint import HTML
 
     html = render_to_string("allocations/notice.html", {**notice_context(request.user, batch), "pdf": True},
                             request=request)

@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from .divisions import chain_of
-from .models import Activity, Level, LicenceStatus, Role
+from .models import Activity, Authority, Level, LicenceStatus, Role
 from .services import (
     authority_upsert,
     enterprise_upsert,
@@ -89,8 +89,6 @@ def seed(context: dict | None = None) -> dict:
                 valid_to=dt.date(2029, 12, 31),
                 status=LicenceStatus.DESIGNATED,
             )
-
-    from .models import Authority
 
     users = [
         ("miit_official", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办"),

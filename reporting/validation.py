@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pycountry
@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
 from organizations.validators import normalize_credit_code, validate_credit_code
+from quota_portal.errors import DomainValidationError
+from quota_portal.quantities import parse_tonnes
 
 from .catalogue import product_map
 from .models import (
@@ -29,9 +31,8 @@ from .models import (
     ReportStatus,
     RuleKind,
 )
-from .selectors import period_bounds, previous_period
+from .periods import period_bounds, previous_period
 
-MAX_TONNES = Decimal("99999999999.999")
 SECTIONS = ("production", "inputs", "shipments", "inventory")
 
 
@@ -45,30 +46,13 @@ def country_valid(code: str) -> bool:
 
 
 def parse_quantity(value: Any, path: str, errors: Errors) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.add(path, _("Enter a quantity in tonnes."))
-        return None
-    if isinstance(value, bool):
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
-        return None
+    """``parse_tonnes`` collecting its message under ``path`` instead of raising."""
     try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
+        return parse_tonnes(value, path)
+    except DomainValidationError as exc:
+        for message in exc.errors.get(path, []):
+            errors.add(path, message)
         return None
-    if not d.is_finite():
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
-        return None
-    if d < 0:
-        errors.add(path, _("A quantity cannot be negative."))
-        return None
-    if d.as_tuple().exponent < -3 and d != d.quantize(Decimal("0.001")):
-        errors.add(path, _("At most 3 decimals (tonnes to the kilogram)."))
-        return None
-    if d > MAX_TONNES:
-        errors.add(path, _("This quantity is too large."))
-        return None
-    return d.quantize(Decimal("0.001"))
 
 
 def parse_date(value: Any, path: str, errors: Errors) -> dt.date | None:

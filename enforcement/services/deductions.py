@@ -6,7 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.outbox import enqueue
+from allocations.selectors import quota_get
+from allocations.services import record_deduction
 
 from ..models import DeductionStatus, PenaltyDeduction
 from .cases import _event
@@ -23,9 +24,6 @@ def deduction_apply_waiting(*, year: int | None = None, task_id: str = "") -> in
     So a second or concurrent run, or a retry after a worker crash, leaves exactly one deduction. A deduction
     whose year has no effective quota for the enterprise yet keeps waiting (the year's first batch triggers
     this job again)."""
-    from allocations.selectors import quota_get
-    from allocations.services import record_deduction
-
     def body(progress: Progress) -> int:
         qs = PenaltyDeduction.objects.filter(status=DeductionStatus.WAITING)
         if year is not None:
@@ -57,8 +55,3 @@ def deduction_apply_waiting(*, year: int | None = None, task_id: str = "") -> in
         return applied
 
     return _run_job("apply_deductions", {"year": year}, task_id, body)
-
-
-def on_batch_issued(batch) -> None:
-    with transaction.atomic():
-        enqueue("enforcement.tasks.apply_deductions", {"year": batch.year}, dedup_key=f"deductions:{batch.year}")

@@ -4,16 +4,16 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import translation
 
 from allocations import services
 from organizations.models import Role
+from organizations.services import user_with_membership_upsert
 
 
 @pytest.fixture(autouse=True)
 def _english(settings):
     """Assert on the English messages (the portal defaults to Simplified Chinese)."""
-    from django.utils import translation
-
     settings.LANGUAGE_CODE = "en"
     with translation.override("en"):
         yield
@@ -22,8 +22,6 @@ def _english(settings):
 @pytest.fixture
 def ministry(demo_orgs):
     """The demo ministry users plus a second approver (four eyes needs two)."""
-    from organizations.services import user_with_membership_upsert
-
     User = get_user_model()
     user_with_membership_upsert(username="miit_approver2", password=None, role=Role.MINISTRY_APPROVER,
                                 authority=demo_orgs["ministry"])

@@ -8,6 +8,11 @@ from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 
+from allocations import services as a
+from allocations.models import NationalPlan, PlanStatus
+from organizations.services import user_with_membership_upsert
+from reporting import services as r
+
 BJ = ZoneInfo("Asia/Shanghai")
 
 
@@ -21,16 +26,11 @@ def U(username):
 
 def second_reviewer(county, username="jiuyuan_reviewer2"):
     """Another reviewer of the same county (the four-eyes approver)."""
-    from organizations.services import user_with_membership_upsert
-
     return user_with_membership_upsert(username=username, password=None, role="authority_reviewer", authority=county)
 
 
 def issue(year: int, lines: list[tuple], *, issued_at=None):
     """Issue one batch for ``year`` with lines (enterprise, indicator_type, tonnes), plans created as needed."""
-    from allocations import services as a
-    from allocations.models import NationalPlan, PlanStatus
-
     official, official2, approver = U("miit_official"), U("miit_official2"), U("miit_approver")
     for itype in {t for _e, t, _x in lines}:
         if not NationalPlan.objects.filter(year=year, indicator_type=itype, status=PlanStatus.APPROVED).exists():
@@ -44,16 +44,12 @@ def issue(year: int, lines: list[tuple], *, issued_at=None):
 
 
 def filer_of(ent):
-    from organizations.services import user_with_membership_upsert
-
     user = get_user_model().objects.filter(membership__enterprise=ent, membership__role="enterprise_filer").first()
     return user or user_with_membership_upsert(username=f"filer_{ent.pk}", password=None, role="enterprise_filer",
                                                enterprise=ent)
 
 
 def reviewer_of(ent):
-    from organizations.services import user_with_membership_upsert
-
     user = get_user_model().objects.filter(membership__authority=ent.county,
                                            membership__role="authority_reviewer").order_by("pk").first()
     return user or user_with_membership_upsert(username=f"rev_{ent.county.code}", password=None,
@@ -90,8 +86,6 @@ def smelter_month(produced, *, year=2025, month=3, prnd_opening=0, product="PRND
 
 
 def file_report(ent, year, month, data, *, submit=True, accept=True, submitted_at=None, accepted_at=None):
-    from reporting import services as r
-
     filer = filer_of(ent)
     report = r.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=submitted_at)
     if submit:

@@ -6,6 +6,9 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from allocations.models import Deduction
+from allocations.selectors import quota_get
+from allocations.services import record_deduction
 from enforcement import services
 from enforcement.models import (
     CaseStatus,
@@ -208,9 +211,6 @@ def test_api_penalty_flow_and_errors(hefa, api):
 def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
     """A retry of apply_deductions after the allocations deduction was already recorded (e.g. a redelivered
     task) finds it by (penalty, year, type) and only marks the waiting deduction applied."""
-    from allocations.models import Deduction
-    from allocations.services import record_deduction
-
     issue(2026, [(hefa, SMELT, 1000)])
     penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
     record_deduction(actor=None, enterprise=hefa, year=2026, indicator_type=SMELT, tonnes=Decimal("50"),
@@ -219,7 +219,6 @@ def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
     assert services.deduction_apply_waiting(year=2026) == 0
     assert Deduction.objects.filter(penalty_id=penalty.pk).count() == 1
     assert penalty.deductions.get().status == DeductionStatus.APPLIED
-    from allocations.selectors import quota_get
 
     assert quota_get(enterprise=hefa, year=2026, indicator_type=SMELT).effective == Decimal("950.000")
 

@@ -4,6 +4,8 @@ import copy
 
 import pytest
 
+from organizations.models import AuditEntry
+from quota_portal.errors import DomainValidationError
 from reporting import services
 from reporting.models import MonthlyReport, ReportStatus
 
@@ -90,8 +92,6 @@ def test_opening_stock_must_equal_last_accepted_closing(demo_orgs, users, filed)
     filed("huamei", 2025, 2, payload=huamei_payload(demo_orgs, 2025, 2), accept=True)  # closes BAST 8, PRND 4
     wrong = huamei_payload(demo_orgs, 2025, 3)  # opening 0 again
     report = filed("huamei", 2025, 3, payload=wrong, submit=False)
-    from organizations.models import AuditEntry
-    from quota_portal.errors import DomainValidationError
 
     before, audit_before = row_counts(), AuditEntry.objects.count()
     with pytest.raises(DomainValidationError) as exc:
