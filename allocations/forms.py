@@ -1,4 +1,4 @@
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -60,3 +60,45 @@ class AdjustmentForm(forms.Form):
     indicator_type = forms.ChoiceField(label=_("Indicator type"), choices=IndicatorType.choices)
     tonnes = forms.DecimalField(label=_("Tonnes REO (+ adds, − reduces)"), **TONNES)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class ShareForm(forms.Form):
+    """One subsidiary's share of a group line on the breakdown page (blank: no share)."""
+
+    share = forms.CharField(required=False)
+
+    def add_prefix(self, field_name: str) -> str:
+        return self.prefix  # one field per form: its name is the form's prefix, ``share_<enterprise id>``
+
+    def clean_share(self) -> Decimal | None:
+        raw = (self.cleaned_data.get("share") or "").strip()
+        if not raw:
+            return None
+        try:
+            return Decimal(raw)
+        except InvalidOperation:
+            raise forms.ValidationError(_("Enter a number of tonnes.")) from None
+
+
+class BaseShareFormSet(forms.BaseFormSet):
+    """One ShareForm per candidate subsidiary, named ``share_<enterprise id>`` (the page's field names); the
+    view passes the candidates, so the number of forms never comes from the browser."""
+
+    def __init__(self, data=None, *args, candidates=(), **kwargs):
+        self.candidates = list(candidates)
+        if data is not None:
+            data = data.copy()
+            n = str(len(self.candidates))
+            data.update({"share-TOTAL_FORMS": n, "share-INITIAL_FORMS": n})
+        super().__init__(data, *args, prefix="share", **kwargs)
+
+    def add_prefix(self, index) -> str:
+        if isinstance(index, int) and index < len(self.candidates):
+            return f"share_{self.candidates[index].pk}"
+        return super().add_prefix(index)
+
+    def total_form_count(self) -> int:
+        return len(self.candidates)
+
+
+ShareFormSet = forms.formset_factory(ShareForm, formset=BaseShareFormSet, extra=0)

@@ -15,10 +15,12 @@ from enforcement.models import (
     DeductionStatus,
     FlagKind,
     FlagStatus,
+    Penalty,
+    PenaltyDeduction,
     PenaltyRule,
     PenaltyStatus,
 )
-from quota_portal.errors import Conflict, DeadlinePassed, NotPermitted
+from quota_portal.errors import Conflict, DeadlinePassed, DomainValidationError, NotPermitted
 
 from .helpers import U, file_report, issue, second_reviewer, smelter_month
 
@@ -227,3 +229,27 @@ def test_deduction_waits_without_next_year_indicator(hefa):
     penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
     assert services.deduction_apply_waiting(year=2026) == 0
     assert penalty.deductions.get().status == DeductionStatus.WAITING
+
+
+def test_deduction_tonnes_with_four_decimals_are_refused_not_rounded(hefa):
+    """Issue 11 bug: penalty deduction tonnes were silently rounded to 3 decimals; now they are refused (400) and
+    nothing is written. Full-width digits are accepted."""
+    with pytest.raises(DomainValidationError) as exc:
+        _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "12.3456"}])
+    assert list(exc.value.errors) == ["deductions[0].tonnes"]
+    assert "3 decimals" in exc.value.errors["deductions[0].tonnes"][0]
+    assert not PenaltyDeduction.objects.exists() and not Penalty.objects.exists()
+    with pytest.raises(DomainValidationError) as exc:
+        _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "1e3"}])
+    assert "deductions[0].tonnes" in exc.value.errors["deductions[0].tonnes"][0]
+    p = _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "１２．３４５"}])
+    assert [d.tonnes for d in p.deductions.all()] == [Decimal("12.345")]
+
+
+def test_deduction_tonnes_with_four_decimals_via_the_api_are_400(hefa, api):
+    case = services.case_open(actor=U("jiuyuan_reviewer"), enterprise=hefa, origin="inspection", title="t")
+    r = api("jiuyuan_reviewer").post(f"/api/v1/cases/{case.pk}/penalize/", {
+        "violation_type": "flow_records", "violation_date": "2025-05-01", "fine_cny": "100000",
+        "legal_basis": "x", "deductions": [{"indicator_type": SMELT, "tonnes": "12.3456"}]}, format="json")
+    assert r.status_code == 400, r.content
+    assert not Penalty.objects.exists()
