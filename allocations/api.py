@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,12 +16,12 @@ from rest_framework.response import Response
 
 from organizations.models import Enterprise, EnterpriseGroup, IndicatorType
 from organizations.permissions import HasMembership
-from quota_portal.quantities import YEAR_MAX, YEAR_MIN
+from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
 from . import selectors, services
 from .models import AllocationLine, BatchStatus, IssuanceBatch, NationalPlan, PlanStatus
 
-TONNES = {"max_digits": 14, "decimal_places": 3}
+TONNES = TONNES_FORM
 
 
 # --- Plans -------------------------------------------------------------------------------------------
@@ -42,7 +44,7 @@ class PlanInput(serializers.Serializer):
     indicator_type = serializers.ChoiceField(choices=IndicatorType.choices, required=False,
                                              help_text="Required unless `revises` is given.")
     total_t = serializers.DecimalField(min_value=0, **TONNES)
-    reserve_t = serializers.DecimalField(min_value=0, default=0, **TONNES)
+    reserve_t = serializers.DecimalField(min_value=0, default=Decimal(0), **TONNES)
     basis = serializers.CharField(required=False, allow_blank=True, default="")
     revises = serializers.PrimaryKeyRelatedField(queryset=NationalPlan.objects.filter(status=PlanStatus.APPROVED),
                                                  required=False, allow_null=True,

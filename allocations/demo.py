@@ -97,6 +97,7 @@ def seed(context: dict) -> dict:
             line = AllocationLine.objects.get(batch=batch, group=groups[gkey], indicator_type=itype)
             if GroupBreakdown.objects.filter(line=line).exists():
                 continue
+            assert issued_at is not None  # a batch with breakdowns was issued
             filed = (issued_at + dt.timedelta(days=3)).replace(tzinfo=TZ)
             breakdown_file(actor=managers[gkey], line=line, filed_at=filed,
                            note="Provincial departments consulted (demo).",

@@ -68,7 +68,7 @@ class ShareForm(forms.Form):
     share = forms.CharField(required=False)
 
     def add_prefix(self, field_name: str) -> str:
-        return self.prefix  # one field per form: its name is the form's prefix, ``share_<enterprise id>``
+        return self.prefix or field_name  # one field per form: its name is the form's prefix, ``share_<enterprise id>``
 
     def clean_share(self) -> Decimal | None:
         raw = (self.cleaned_data.get("share") or "").strip()
@@ -101,4 +101,5 @@ class BaseShareFormSet(forms.BaseFormSet):
         return len(self.candidates)
 
 
-ShareFormSet = forms.formset_factory(ShareForm, formset=BaseShareFormSet, extra=0)
+ShareFormSet: type[BaseShareFormSet] = forms.formset_factory(  # type: ignore[assignment]  # the stubs return type[BaseFormSet]
+    ShareForm, formset=BaseShareFormSet, extra=0)

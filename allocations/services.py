@@ -553,7 +553,7 @@ def batch_approve(*, actor, batch: IssuanceBatch, issued_at: dt.datetime | None 
         raise NotPermitted(_("Four eyes: you drafted or submitted this batch, so another approver must approve it."))
     lines = list(batch.lines.select_related("enterprise", "group"))
     # Eligibility again: licences expire and stop-and-rectify orders arrive between drafting and approval.
-    pairs = [(ln.enterprise, ln.indicator_type) for ln in lines if ln.enterprise_id]
+    pairs = [(ln.enterprise, ln.indicator_type) for ln in lines if ln.enterprise is not None]
     failures = eligibility_failures(pairs)
     if failures:
         errors = {}

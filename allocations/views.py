@@ -289,7 +289,7 @@ def breakdown_file_view(request, line_pk: int):
         raise Http404
     if m is None or m.group_id != line.group_id:
         raise Http404
-    if line.filed:
+    if line.filed:  # type: ignore[attr-defined]  # annotated by group_line_get
         return redirect("allocations:breakdown-detail", line.breakdown.pk)
     candidates = selectors.breakdown_candidates(line=line)
     failures = services.eligibility_failures([(e, line.indicator_type) for e in candidates])

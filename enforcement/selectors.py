@@ -108,7 +108,7 @@ def dashboard_summary(*, user) -> dict:
     by_kind = {row["kind"]: row["n"] for row in flags.values("kind").annotate(n=Count("id"))}
     cases = scope_queryset(user, Case.objects.exclude(status=CaseStatus.CLOSED)).aggregate(
         open=Count("id"), awaiting=Count("id", filter=Q(status=CaseStatus.PENALTY_PROPOSED)))
-    penalties = scope_queryset(user, Penalty.objects).aggregate(
+    penalties = scope_queryset(user, Penalty.objects.all()).aggregate(
         notified=Count("id", filter=Q(status=PenaltyStatus.NOTIFIED)),
         decided=Count("id", filter=Q(status=PenaltyStatus.DECIDED)))
     return {

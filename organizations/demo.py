@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from .divisions import chain_of
 from .models import Activity, Authority, Level, LicenceStatus, Role
@@ -90,7 +91,7 @@ def seed(context: dict | None = None) -> dict:
                 status=LicenceStatus.DESIGNATED,
             )
 
-    users = [
+    users: list[tuple[str, Role, dict[str, Any], str]] = [
         ("miit_official", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办"),
         ("miit_official2", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办 (2)"),
         ("miit_approver", Role.MINISTRY_APPROVER, {"authority": ministry}, "工信部 原材料司 审批"),

@@ -35,7 +35,7 @@ def membership_of(user) -> Membership | None:
             .first()
         ) or False
         user._membership_cache = cached
-    return cached or None
+    return cached if isinstance(cached, Membership) else None
 
 
 def role_of(user) -> str | None:

@@ -159,7 +159,7 @@ def enterprise_context(request) -> dict:
     rows = s.quota_rows(user=user, year=year)
     monthly = s.monthly_production(user=user, year=year)
     projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
-    status = enterprise_report_status(enterprise=m.enterprise, now=now) if m and m.enterprise_id else None
+    status = enterprise_report_status(enterprise=m.enterprise, now=now) if m and m.enterprise else None
     inbox = notification_list(user=user).order_by("-created_at", "-id")
     by_type = [r for r in s.usage_by_type(rows) if r["effective"] or r["used"]]
     deadline_day = (status["due_at"] - dt.timedelta(seconds=1)).astimezone(s.BEIJING).date() if status else None

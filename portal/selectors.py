@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -126,7 +127,8 @@ def quota_rows(*, user, year: int):
 
 def usage_by_type(rows) -> list[dict]:
     """Sum effective / used / remaining per indicator type over quota rows."""
-    out = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO} for t in TYPES}
+    out: dict[str, dict[str, Any]] = {
+        t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO} for t in TYPES}
     for r in rows:
         o = out[r.indicator_type]
         o["effective"] += r.effective
@@ -357,7 +359,7 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
     """
     scope = Enterprise.objects.filter(enterprise_q(user))
     built = _quota_sums_sql(year=year, enterprise_qs=scope, indicator_type=None)
-    by_type = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO}
+    by_type: dict[str, dict[str, Any]] = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO}
                for t in TYPES}
     groups: dict = {}
     provinces: dict = {}

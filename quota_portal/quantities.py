@@ -21,7 +21,7 @@ ZERO = Decimal("0")
 MAX_DIGITS = 14
 DECIMAL_PLACES = 3
 MAX_TONNES = Decimal("99999999999.999")  # what max_digits=14, decimal_places=3 can hold
-TONNES_FORM = {"max_digits": MAX_DIGITS, "decimal_places": DECIMAL_PLACES}  # for forms/serializers DecimalField
+TONNES_FORM: dict[str, Any] = {"max_digits": MAX_DIGITS, "decimal_places": DECIMAL_PLACES}  # forms, serializers
 YEAR_MIN, YEAR_MAX = 2000, 2100
 
 

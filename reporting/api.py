@@ -36,7 +36,7 @@ class ProductionLineIO(serializers.Serializer):
 
 
 class InputLineIO(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the payload's field, not Field.source
     country = serializers.CharField(allow_blank=True, required=False)
     product = serializers.CharField()
     tonnes = serializers.DecimalField(**TONNES_FORM)

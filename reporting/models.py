@@ -141,6 +141,8 @@ class MonthlyReport(models.Model):
 class ReportLine(models.Model):
     """Base of the line tables: refuses to change once the report has left draft."""
 
+    report_id: int  # each concrete line table declares its ``report`` foreign key
+
     class Meta:
         abstract = True
         ordering = ["id"]

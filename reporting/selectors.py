@@ -93,15 +93,15 @@ def _line_keys(report: MonthlyReport) -> dict[tuple, dict]:
             n += 1
         out[(section, key, n)] = values
 
-    for x in ProductionLine.objects.filter(report=report).order_by("id"):
-        put("production", (x.indicator_type, x.product_id), {"tonnes": x.tonnes})
-    for x in InputLine.objects.filter(report=report).order_by("id"):
-        put("inputs", (x.source, x.country, x.product_id), {"tonnes": x.tonnes})
-    for x in FlowLine.objects.filter(report=report).order_by("id"):
-        put("shipments", (x.direction, x.counterparty_credit_code or x.counterparty_name, x.product_id,
-                          x.date.isoformat(), x.document_no), {"tonnes": x.tonnes})
-    for x in InventoryLine.objects.filter(report=report).order_by("id"):
-        put("inventory", (x.product_id,), {"opening": x.opening, "closing": x.closing})
+    for pl in ProductionLine.objects.filter(report=report).order_by("id"):
+        put("production", (pl.indicator_type, pl.product_id), {"tonnes": pl.tonnes})
+    for il in InputLine.objects.filter(report=report).order_by("id"):
+        put("inputs", (il.source, il.country, il.product_id), {"tonnes": il.tonnes})
+    for fl in FlowLine.objects.filter(report=report).order_by("id"):
+        put("shipments", (fl.direction, fl.counterparty_credit_code or fl.counterparty_name, fl.product_id,
+                          fl.date.isoformat(), fl.document_no), {"tonnes": fl.tonnes})
+    for inv in InventoryLine.objects.filter(report=report).order_by("id"):
+        put("inventory", (inv.product_id,), {"opening": inv.opening, "closing": inv.closing})
     return out
 
 

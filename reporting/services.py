@@ -416,7 +416,7 @@ def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None
         x.save()
         flow_map[old_pk] = x
     for a in report.attachments.order_by("id"):
-        Attachment.objects.create(report=new, flow_line=flow_map.get(a.flow_line_id), kind=a.kind,
+        Attachment.objects.create(report=new, flow_line=flow_map.get(a.flow_line_id) if a.flow_line_id else None, kind=a.kind,
                                   filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256,
                                   content=a.content, uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at)
     audit_record(actor=actor, action="report.amend", obj=new, org=report.enterprise,
@@ -478,7 +478,7 @@ def attachment_add(*, actor, report: MonthlyReport, filename: str, content: byte
     if errors:
         raise DomainValidationError(errors=errors)
     att = Attachment.objects.create(report=report, flow_line=flow_line, kind=kind, filename=(filename or "file")[:200],
-                                    content_type=ctype, size=size, sha256=hashlib.sha256(content).hexdigest(),
+                                    content_type=ctype or "", size=size, sha256=hashlib.sha256(content).hexdigest(),
                                     content=content, uploaded_by=actor)
     audit_record(actor=actor, action="report.attach", obj=report, org=report.enterprise,
                  after={"attachment": att.pk, "filename": att.filename, "size": size, "sha256": att.sha256,

@@ -116,7 +116,7 @@ def _quota_context(report: MonthlyReport) -> list[dict]:
         used = q.used + extra
         rows.append({"type": IndicatorType(itype).label, "effective": q.effective, "used_accepted": q.used,
                      "this_report": this.get(itype, Decimal(0)), "used": used, "remaining": q.effective - used,
-                     "percent": int(min(used / q.effective * 100, 999)) if q.effective > 0 else None})
+                     "percent": int(min(used / q.effective * 100, Decimal(999))) if q.effective > 0 else None})
     return rows
 
 

@@ -78,6 +78,7 @@ def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: d
     income = _cny(illegal_income_cny, "illegal_income_cny", errors, optional=True)
     if errors:
         raise DomainValidationError(errors=errors)
+    assert fine is not None  # no errors: the fine parsed
     rule = penalty_rule_in_force(violation_type=violation_type, on=violation_date)
     year = deduction_year or violation_date.year + 1
     if deductions is None:

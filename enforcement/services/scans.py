@@ -169,7 +169,8 @@ def _quota_rows(year: int, enterprise_ids: Iterable[int] | None):
     with connection.cursor() as cur:
         cur.execute(sql, [*params, Decimal(settings.USAGE_WARNING_RATIO)])
         for ent_id, itype, issued, received, adj, ded, used in cur.fetchall():
-            row = QuotaRow(enterprise=None, year=year, indicator_type=itype, issued=_dec(issued),
+            row = QuotaRow(enterprise=None, year=year,  # type: ignore[arg-type]  # only the sums are used
+                           indicator_type=itype, issued=_dec(issued),
                            breakdown_received=_dec(received), adjustments=_dec(adj), deductions=_dec(ded),
                            used=_dec(used))
             out.append((ent_id, itype, row.used, row.effective))
