@@ -7,6 +7,7 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.urls import reverse
@@ -110,7 +111,7 @@ def monthly_usage_replace(*, enterprise_id: int, year: int, totals: dict[tuple[i
 
 
 @transaction.atomic
-def record_deduction(*, actor, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
+def record_deduction(*, actor: User, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
                      penalty_id: int, reason: str = "") -> Deduction:
     """Deduct tonnes from an enterprise's indicator for a year because of a penalty decision.
 
@@ -242,7 +243,7 @@ def _ministry_org():
 
 
 @service
-def plan_create(*, actor, year: int, indicator_type: str, total_t: Decimal, reserve_t: Decimal = Decimal(0),
+def plan_create(*, actor: User, year: int, indicator_type: str, total_t: Decimal, reserve_t: Decimal = Decimal(0),
                 basis: str = "") -> NationalPlan:
     """Draft the national plan of a year and indicator type (a revision of an approved one: plan_revise)."""
     require(actor, "allocations.draft_plan")
@@ -269,7 +270,7 @@ def plan_create(*, actor, year: int, indicator_type: str, total_t: Decimal, rese
 
 
 @service
-def plan_revise(*, actor, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
+def plan_revise(*, actor: User, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
                 basis: str = "") -> NationalPlan:
     """Draft a revision of an approved plan: a new row; the approved one stays in force until it is approved."""
     require(actor, "allocations.draft_plan")
@@ -293,7 +294,7 @@ def plan_revise(*, actor, plan: NationalPlan, total_t: Decimal, reserve_t: Decim
 
 
 @service
-def plan_update(*, actor, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
+def plan_update(*, actor: User, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
                 basis: str = "") -> NationalPlan:
     """Change a draft (approved plans are never edited in place)."""
     require(actor, "allocations.draft_plan")
@@ -331,7 +332,7 @@ def _lock_approved_plans(year: int, types) -> dict[str, NationalPlan]:
 
 
 @service
-def plan_approve(*, actor, plan: NationalPlan) -> NationalPlan:
+def plan_approve(*, actor: User, plan: NationalPlan) -> NationalPlan:
     require(actor, "allocations.approve_plan")
     locked = {p.pk: p for p in NationalPlan.objects.select_for_update().filter(
         year=plan.year, indicator_type=plan.indicator_type).order_by("pk")}
@@ -419,7 +420,7 @@ def _add_line(batch: IssuanceBatch, *, enterprise, group, indicator_type: str, t
 
 
 @service
-def batch_create(*, actor, year: int, title: str, document_no: str = "", lines: list[dict] | None = None) -> IssuanceBatch:
+def batch_create(*, actor: User, year: int, title: str, document_no: str = "", lines: list[dict] | None = None) -> IssuanceBatch:
     """Draft a batch (sequence = next number of the year), optionally with lines
     ``{"enterprise"|"group": obj or id, "indicator_type", "tonnes"}``."""
     require(actor, "allocations.draft_batch")
@@ -443,7 +444,7 @@ def batch_create(*, actor, year: int, title: str, document_no: str = "", lines: 
 
 
 @service
-def batch_update(*, actor, batch: IssuanceBatch, title: str, document_no: str = "") -> IssuanceBatch:
+def batch_update(*, actor: User, batch: IssuanceBatch, title: str, document_no: str = "") -> IssuanceBatch:
     require(actor, "allocations.draft_batch")
     batch = _lock_draft(batch)
     before = _snap(batch, BATCH_FIELDS)
@@ -458,7 +459,7 @@ def batch_update(*, actor, batch: IssuanceBatch, title: str, document_no: str = 
 
 
 @service
-def batch_line_add(*, actor, batch: IssuanceBatch, indicator_type: str, tonnes: Decimal,
+def batch_line_add(*, actor: User, batch: IssuanceBatch, indicator_type: str, tonnes: Decimal,
                    enterprise: Enterprise | None = None, group: EnterpriseGroup | None = None) -> AllocationLine:
     """Add a line to a draft batch; the recipient's eligibility is checked now and again on approval."""
     require(actor, "allocations.draft_batch")
@@ -471,7 +472,7 @@ def batch_line_add(*, actor, batch: IssuanceBatch, indicator_type: str, tonnes: 
 
 
 @service
-def batch_line_remove(*, actor, line: AllocationLine) -> None:
+def batch_line_remove(*, actor: User, line: AllocationLine) -> None:
     require(actor, "allocations.draft_batch")
     batch = _lock_draft(line.batch)
     line = AllocationLine.objects.get(pk=line.pk, batch=batch)
@@ -505,7 +506,7 @@ def _check_against_plans(batch: IssuanceBatch, lines: list[AllocationLine]) -> N
 
 
 @service
-def batch_submit(*, actor, batch: IssuanceBatch) -> IssuanceBatch:
+def batch_submit(*, actor: User, batch: IssuanceBatch) -> IssuanceBatch:
     require(actor, "allocations.submit_batch")
     batch = IssuanceBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != BatchStatus.DRAFT:
@@ -523,7 +524,7 @@ def batch_submit(*, actor, batch: IssuanceBatch) -> IssuanceBatch:
 
 
 @service
-def batch_return(*, actor, batch: IssuanceBatch, comment: str = "") -> IssuanceBatch:
+def batch_return(*, actor: User, batch: IssuanceBatch, comment: str = "") -> IssuanceBatch:
     """An approver sends a submitted batch back to draft."""
     require(actor, "allocations.approve_batch")
     batch = IssuanceBatch.objects.select_for_update().get(pk=batch.pk)
@@ -538,7 +539,7 @@ def batch_return(*, actor, batch: IssuanceBatch, comment: str = "") -> IssuanceB
 
 
 @service
-def batch_approve(*, actor, batch: IssuanceBatch, issued_at: dt.datetime | None = None) -> IssuanceBatch:
+def batch_approve(*, actor: User, batch: IssuanceBatch, issued_at: dt.datetime | None = None) -> IssuanceBatch:
     """Approve = issue a submitted batch (four eyes), never beyond the approved national total minus reserve.
 
     The approved plan rows of the batch's year and types are locked (select_for_update, pk order) before the
@@ -605,7 +606,7 @@ def _notify_issued(batch: IssuanceBatch, lines: list[AllocationLine]) -> None:
 
 
 @service
-def breakdown_file(*, actor, line: AllocationLine, shares: list[dict], note: str = "",
+def breakdown_file(*, actor: User, line: AllocationLine, shares: list[dict], note: str = "",
                    filed_at: dt.datetime | None = None) -> GroupBreakdown:
     """File a group's breakdown of its line among eligible subsidiaries; the shares must sum exactly to the line.
 
@@ -684,7 +685,7 @@ ADJ_FIELDS = ["enterprise_id", "year", "indicator_type", "tonnes", "reason", "st
 
 
 @service
-def adjustment_propose(*, actor, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
+def adjustment_propose(*, actor: User, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
                        reason: str) -> Adjustment:
     """Propose a signed adjustment (+ or −) of an enterprise's indicator with a reason; counts once approved."""
     require(actor, "allocations.propose_adjustment")
@@ -699,7 +700,7 @@ def adjustment_propose(*, actor, enterprise: Enterprise, year: int, indicator_ty
 
 
 @service
-def adjustment_approve(*, actor, adjustment: Adjustment) -> Adjustment:
+def adjustment_approve(*, actor: User, adjustment: Adjustment) -> Adjustment:
     require(actor, "allocations.approve_adjustment")
     adj = Adjustment.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(pk=adjustment.pk)
     if adj.status != AdjustmentStatus.DRAFT:

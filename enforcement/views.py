@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -228,7 +228,7 @@ class CaseAction:
     """A verb of the case page: the form that validates its POST (None: no fields) and the service call."""
 
     form: type[django_forms.Form] | None
-    run: Callable[[HttpRequest, Case, Any, dict], object]
+    run: Callable[[Any, Case, Any, dict], object]  # (request, case, penalty in progress, cleaned data)
     needs_penalty: bool = False  # acts on the penalty in progress (404 when there is none)
 
 

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -133,7 +134,7 @@ def _check_period(year: Any, month: Any, now: dt.datetime) -> tuple[int, int]:
 
 
 @service
-def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
+def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
                   now: dt.datetime | None = None) -> MonthlyReport:
     """Open the draft report of a period (one per enterprise and period) with its lines."""
     _require_filer(actor, enterprise)
@@ -167,7 +168,7 @@ def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data:
 
 
 @service
-def report_update(*, actor, report: MonthlyReport, data: dict[str, Any], now: dt.datetime | None = None) -> MonthlyReport:
+def report_update(*, actor: User, report: MonthlyReport, data: dict[str, Any], now: dt.datetime | None = None) -> MonthlyReport:
     """Change a draft: ``nil``/``comment`` if given, and every line section given (replaced as a whole)."""
     report = _lock(report)
     _require_filer(actor, report.enterprise)
@@ -217,7 +218,7 @@ def report_check(report: MonthlyReport) -> dict[str, Any]:
 
 
 @service
-def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
+def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
                   now: dt.datetime | None = None) -> MonthlyReport:
     """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline."""
     report = _lock(report)
@@ -283,7 +284,7 @@ def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
 
 
 @service
-def report_file_nil(*, actor, enterprise: Enterprise, year: int, month: int, comment: str = "",
+def report_file_nil(*, actor: User, enterprise: Enterprise, year: int, month: int, comment: str = "",
                     now: dt.datetime | None = None) -> MonthlyReport:
     """One click: file and submit a nil report (no production, no inputs, no flows) for the period."""
     now = _now(now)
@@ -320,7 +321,7 @@ def usage_recompute(*, enterprise_id: int, year: int, extra_types=()) -> dict[st
 
 
 @service
-def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.datetime | None = None) -> MonthlyReport:
+def report_accept(*, actor: User, report: MonthlyReport, comment: str = "", now: dt.datetime | None = None) -> MonthlyReport:
     """Accept a submitted version: it now counts toward the enterprise's quota usage.
 
     The enterprise row is locked first so that concurrent acceptances of its reports recompute the usage one
@@ -354,7 +355,7 @@ def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.da
 
 
 @service
-def report_return(*, actor, report: MonthlyReport, comment: str, now: dt.datetime | None = None) -> MonthlyReport:
+def report_return(*, actor: User, report: MonthlyReport, comment: str, now: dt.datetime | None = None) -> MonthlyReport:
     """Send a submitted version back to the enterprise with the reviewer's comment."""
     report = _lock(report)
     _require_reviewer(actor, report)
@@ -375,7 +376,7 @@ def report_return(*, actor, report: MonthlyReport, comment: str, now: dt.datetim
 
 
 @service
-def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None) -> MonthlyReport:
+def report_amend(*, actor: User, report: MonthlyReport, now: dt.datetime | None = None) -> MonthlyReport:
     """Open a new draft version of an accepted or returned report, with a copy of its lines and attachments.
 
     Amending a report of a certified month re-opens the month (county and the levels above) and says so:
@@ -453,7 +454,7 @@ def sniff_content_type(content: bytes) -> str | None:
 
 
 @service
-def attachment_add(*, actor, report: MonthlyReport, filename: str, content: bytes, kind: str = AttachmentKind.OTHER,
+def attachment_add(*, actor: User, report: MonthlyReport, filename: str, content: bytes, kind: str = AttachmentKind.OTHER,
                    flow_line: FlowLine | None = None) -> Attachment:
     """Attach an invoice, customs declaration or weighing slip to a draft report or one of its flow lines."""
     report = _lock(report)
@@ -501,7 +502,7 @@ def _require_certifier(actor, authority: Authority) -> None:
 
 
 @service
-def period_certify(*, actor, authority: Authority, year: int, month: int,
+def period_certify(*, actor: User, authority: Authority, year: int, month: int,
                    now: dt.datetime | None = None) -> PeriodCertification:
     """Certify a month: a county once every report of its enterprises is accepted; a city or province once each
     of its lower authorities with reporting enterprises has certified. Certified data are locked."""
@@ -544,7 +545,7 @@ def period_certify(*, actor, authority: Authority, year: int, month: int,
     return cert
 
 
-def _reopen(*, actor, certification: PeriodCertification, now: dt.datetime, reason: str) -> list[PeriodCertification]:
+def _reopen(*, actor: User, certification: PeriodCertification, now: dt.datetime, reason: str) -> list[PeriodCertification]:
     """Re-open a certification and every certification above it for the same month (audited each)."""
     codes = certification.authority.path.strip("/").split("/")
     certs = list(PeriodCertification.objects.select_for_update(of=("self",)).select_related("authority")
@@ -560,7 +561,7 @@ def _reopen(*, actor, certification: PeriodCertification, now: dt.datetime, reas
 
 
 @service
-def period_reopen(*, actor, authority: Authority, year: int, month: int, reason: str,
+def period_reopen(*, actor: User, authority: Authority, year: int, month: int, reason: str,
                   now: dt.datetime | None = None) -> list[PeriodCertification]:
     """Re-open a certified month (with a reason, audited); the levels above re-open with it."""
     require(actor, "reporting.certify")
@@ -579,7 +580,7 @@ def period_reopen(*, actor, authority: Authority, year: int, month: int, reason:
 
 
 @service
-def report_import(*, actor, report: MonthlyReport, content: bytes) -> MonthlyReport:
+def report_import(*, actor: User, report: MonthlyReport, content: bytes) -> MonthlyReport:
     """Replace a draft's lines with the uploaded Excel template, or raise a row-by-row error list and change nothing.
     A composed service: the durable boundary of the ``report_update`` it calls."""
     payload, rows_of = excel.parse_workbook(content)

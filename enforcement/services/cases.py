@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,7 +28,7 @@ def _in_scope(actor, enterprise_id: int) -> bool:
 
 
 @service
-def flag_resolve(*, actor, flag: Flag, comment: str) -> Flag:
+def flag_resolve(*, actor: User, flag: Flag, comment: str) -> Flag:
     require(actor, "enforcement.resolve_flag")
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
     if not _in_scope(actor, flag.enterprise_id):
@@ -65,7 +66,7 @@ def _lock_case(actor, case: Case, perm: str) -> Case:
 
 
 @service
-def case_open(*, actor, enterprise: Enterprise | None = None, flag_ids: Sequence[int] = (),
+def case_open(*, actor: User, enterprise: Enterprise | None = None, flag_ids: Sequence[int] = (),
               origin: str = CaseOrigin.FLAGS, title: str = "", description: str = "") -> Case:
     """A county reviewer opens a case on an enterprise of its county, from flags or from an inspection."""
     require(actor, "enforcement.open_case")
@@ -100,7 +101,7 @@ def case_open(*, actor, enterprise: Enterprise | None = None, flag_ids: Sequence
 
 
 @service
-def case_order_correction(*, actor, case: Case, order: str, deadline: dt.date) -> Case:
+def case_order_correction(*, actor: User, case: Case, order: str, deadline: dt.date) -> Case:
     case = _lock_case(actor, case, "enforcement.manage_case")
     if case.status not in (CaseStatus.OPEN, CaseStatus.CORRECTION_ORDERED):
         raise InvalidTransition(_("A correction can only be ordered on an open case."))
@@ -124,7 +125,7 @@ def case_order_correction(*, actor, case: Case, order: str, deadline: dt.date) -
 
 
 @service
-def case_record_correction(*, actor, case: Case, note: str) -> Case:
+def case_record_correction(*, actor: User, case: Case, note: str) -> Case:
     case = _lock_case(actor, case, "enforcement.manage_case")
     if case.status != CaseStatus.CORRECTION_ORDERED:
         raise InvalidTransition(_("No correction has been ordered on this case."))
@@ -140,7 +141,7 @@ def case_record_correction(*, actor, case: Case, note: str) -> Case:
 
 
 @service
-def case_close(*, actor, case: Case, comment: str) -> Case:
+def case_close(*, actor: User, case: Case, comment: str) -> Case:
     case = _lock_case(actor, case, "enforcement.manage_case")
     if case.status in (CaseStatus.CLOSED, CaseStatus.PENALTY_PROPOSED):
         raise InvalidTransition(_("This case cannot be closed now."))

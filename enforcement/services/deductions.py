@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +45,8 @@ def deduction_apply_waiting(*, year: int | None = None, task_id: str = "") -> in
                 if quota.allocated + quota.adjustments <= 0:
                     progress.step(1)
                     continue  # no indicator issued for that year yet: keep waiting
-                record_deduction(actor=d.penalty.approved_by, enterprise=d.enterprise, year=d.year,
+                record_deduction(actor=cast(User, d.penalty.approved_by),  # an approved penalty has its approver
+                                 enterprise=d.enterprise, year=d.year,
                                  indicator_type=d.indicator_type, tonnes=d.tonnes, penalty_id=d.penalty_id,
                                  reason=_("Penalty #%(id)s: %(v)s") % {"id": d.penalty_id,
                                                                         "v": d.penalty.get_violation_type_display()})

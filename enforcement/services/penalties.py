@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -59,7 +60,7 @@ def _cny(value, field: str, errors: dict, *, optional: bool = False) -> Decimal 
 
 
 @service
-def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: dt.date, fine_cny,
+def penalty_propose(*, actor: User, case: Case, violation_type: str, violation_date: dt.date, fine_cny,
                     legal_basis: str = "", facts: str = "", illegal_income_cny=None,
                     deductions: Sequence[dict] | None = None, deduction_year: int | None = None,
                     now: dt.datetime | None = None) -> Penalty:
@@ -133,7 +134,7 @@ def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: d
 
 
 @service
-def statement_submit(*, actor, penalty: Penalty, text: str = "", waived: bool = False,
+def statement_submit(*, actor: User, penalty: Penalty, text: str = "", waived: bool = False,
                      files: Sequence = (), now: dt.datetime | None = None) -> Statement:
     """The enterprise states its case and defends itself (or waives the right) before the period ends."""
     require(actor, "enforcement.submit_statement")
@@ -169,7 +170,7 @@ def statement_submit(*, actor, penalty: Penalty, text: str = "", waived: bool = 
 
 
 @service
-def penalty_decide(*, actor, penalty: Penalty, consideration: str, now: dt.datetime | None = None) -> Penalty:
+def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, now: dt.datetime | None = None) -> Penalty:
     """Decide the penalty: only after the statement period has ended or the enterprise has answered; the
     decision records how the statement was considered. It takes effect on approval by a second person."""
     require(actor, "enforcement.decide_penalty")
@@ -199,7 +200,7 @@ def penalty_decide(*, actor, penalty: Penalty, consideration: str, now: dt.datet
 
 
 @service
-def penalty_approve(*, actor, penalty: Penalty) -> Penalty:
+def penalty_approve(*, actor: User, penalty: Penalty) -> Penalty:
     """Four eyes: a second person (county reviewer or ministry approver, not the proposer or decider) approves;
     the penalty takes effect and its next-year deductions wait for ``apply_deductions``."""
     require(actor, "enforcement.approve_penalty")
@@ -238,7 +239,7 @@ def penalty_approve(*, actor, penalty: Penalty) -> Penalty:
 
 
 @service
-def penalty_reject(*, actor, penalty: Penalty, reason: str) -> Penalty:
+def penalty_reject(*, actor: User, penalty: Penalty, reason: str) -> Penalty:
     """The second person refuses the decision; the case returns to open and a new penalty may be proposed."""
     require(actor, "enforcement.approve_penalty")
     penalty = Penalty.objects.select_for_update().get(pk=penalty.pk)
