@@ -2,7 +2,6 @@
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,9 +10,10 @@ from allocations.models import AllocationLine, GroupBreakdown
 from allocations.selectors import quota_get
 from allocations.workdays import add_working_days
 from organizations.models import Notification
+from tests.builders import BJ
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = BJ
 D = Decimal
 
 

@@ -14,15 +14,15 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 from playwright.sync_api import sync_playwright
 
-from allocations import services as alloc
 from organizations.demo import DEMO_PASSWORD
+from reporting.periods import BEIJING
+from tests.builders import approved_plan, issue_batch
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -142,7 +142,6 @@ def login(page, username: str, password: str | None = None) -> None:
     page.wait_for_selector("nav.mainnav")
 
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -162,16 +161,10 @@ def quota_world(demo_orgs, before_deadline):
     users = {u.username: u for u in get_user_model().objects.all()}
     year = before_deadline.year
     for itype, total in (("smelting_separation", "200000"), ("mining_rock", "200000")):
-        plan = alloc.plan_create(actor=users["miit_official"], year=year, indicator_type=itype,
-                                 total_t=Decimal(total))
-        alloc.plan_approve(actor=users["miit_approver"], plan=plan)
+        approved_plan(year, itype, total)
     return {"year": year, "users": users, "enterprises": demo_orgs["enterprises"]}
 
 
 def issue_to(world, enterprise, tonnes, indicator_type="smelting_separation"):
-    u = world["users"]
-    batch = alloc.batch_create(actor=u["miit_official"], year=world["year"], title="测试批次",
-                               lines=[{"enterprise": enterprise, "indicator_type": indicator_type,
-                                       "tonnes": Decimal(tonnes)}])
-    alloc.batch_submit(actor=u["miit_official"], batch=batch)
-    return alloc.batch_approve(actor=u["miit_approver"], batch=batch)
+    return issue_batch(world["year"], [{"enterprise": enterprise, "indicator_type": indicator_type,
+                                        "tonnes": Decimal(tonnes)}], title="测试批次")

@@ -21,8 +21,7 @@ from enforcement.models import (
     PenaltyStatus,
 )
 from quota_portal.errors import Conflict, DeadlinePassed, DomainValidationError, NotPermitted
-
-from .helpers import U, file_report, issue, second_reviewer, smelter_month
+from tests.builders import U, file_report, issue, second_reviewer, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"

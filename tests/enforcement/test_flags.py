@@ -12,8 +12,7 @@ from enforcement.models import Flag, FlagKind, FlagStatus, JobRun
 from organizations.models import Notification, OutboxMessage
 from organizations.validators import make_credit_code
 from quota_portal.celery import app
-
-from .helpers import U, bj, file_report, issue, payload, smelter_month
+from tests.builders import U, bj, file_report, issue, payload, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"

@@ -11,8 +11,7 @@ from enforcement.demo import seed
 from enforcement.models import Case, Flag, FlagKind, JobRun, Penalty, PenaltyStatus, Statement
 from organizations.models import Notification
 from reporting.services import report_return
-
-from .helpers import U, bj, file_report, smelter_month
+from tests.builders import U, bj, file_report, smelter_month
 
 pytestmark = pytest.mark.django_db
 

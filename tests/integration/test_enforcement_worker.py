@@ -17,7 +17,7 @@ from enforcement import services
 from enforcement.models import DeductionStatus, Flag, FlagKind, PenaltyDeduction
 from enforcement.tasks import apply_deductions, flag_late_reports
 from organizations.models import Notification
-from tests.enforcement.helpers import U, bj, file_report, issue, second_reviewer, smelter_month
+from tests.builders import U, bj, file_report, issue, second_reviewer, smelter_month
 
 from .conftest import drain_worker, wait_for
 

@@ -18,7 +18,7 @@ from allocations.selectors import quota_get
 from enforcement import services
 from enforcement.models import DeductionStatus, JobRun, PenaltyDeduction
 from quota_portal.celery import app
-from tests.enforcement.helpers import U, issue, second_reviewer
+from tests.builders import U, issue, second_reviewer
 
 from .conftest import wait_for
 from .test_durability import PrivateRedis, _start_worker, _use_broker

@@ -1,9 +1,7 @@
 """Helpers for reporting tests: valid report payloads for the demo enterprises, built through the services."""
 
 import datetime
-import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.conf import settings
@@ -11,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.utils import translation
 from rest_framework.test import APIClient
 
-from organizations.services import user_with_membership_upsert
 from reporting import services
 from reporting.catalogue import products_load
 from reporting.models import (
@@ -24,8 +21,7 @@ from reporting.models import (
     Product,
     ProductionLine,
 )
-
-BJ = ZoneInfo("Asia/Shanghai")
+from tests.builders import filer_of, reviewer_of
 
 
 def huamei_payload(demo_orgs, year=2025, month=3, *, opening_bast="0.000", opening_prnd="0.000", produced="10.000"):
@@ -63,28 +59,16 @@ def filed(demo_orgs, users):
     """file(enterprise_key, year, month, submit=True, accept=False, payload=None, now=None) → report."""
     def make(key="huamei", year=2025, month=3, *, submit=True, accept=False, payload=None, now=None):
         ent = demo_orgs["enterprises"][key]
-        filer = get_user_model().objects.filter(membership__enterprise=ent, membership__role="enterprise_filer").first()
-        if filer is None:
-            filer = user_with_membership_upsert(username=f"{key}_filer", password=None, role="enterprise_filer",
-                                                enterprise=ent)
+        filer = filer_of(ent, username=f"{key}_filer")
         data = payload if payload is not None else huamei_payload(demo_orgs, year, month)
         report = services.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=now)
         if submit:
             report = services.report_submit(actor=filer, report=report, now=now)
         if accept:
-            reviewer = get_user_model().objects.filter(membership__authority=ent.county,
-                                                       membership__role="authority_reviewer").first()
-            if reviewer is None:
-                reviewer = user_with_membership_upsert(username=f"rev_{ent.county.code}", password=None,
-                                                       role="authority_reviewer", authority=ent.county)
-            report = services.report_accept(actor=reviewer, report=report)
+            report = services.report_accept(actor=reviewer_of(ent), report=report)
         return report
 
     return make
-
-
-def bj(*args):
-    return dt.datetime(*args, tzinfo=BJ)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from organizations.services import user_with_membership_upsert
 from quota_portal.errors import DomainValidationError
 from reporting import services
 from reporting.selectors import due_label, period_due_at
+from tests.builders import bj
 
-from .conftest import bj, mine_payload
+from .conftest import mine_payload
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
