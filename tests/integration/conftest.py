@@ -21,6 +21,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
+from django.db import connection
+
+from enforcement.models import JobRun
+from enforcement.tasks import apply_deductions
+from quota_portal.celery import QUEUE_GROUPS, app
 
 BASE = Path(__file__).resolve().parents[2]
 
@@ -43,8 +49,6 @@ def _broker_url() -> str:
 
 def _redis_reachable(url: str) -> bool:
     try:
-        import redis
-
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
         return True
     except Exception:
@@ -98,7 +102,6 @@ def stop_worker(proc: subprocess.Popen) -> None:
 def private_queues(prefix: str, broker: str):
     """Route this process's tasks to queues named ``<prefix><group>`` (parallel runs never share a queue);
     restore the app's configuration and delete the queues afterwards."""
-    from quota_portal.celery import QUEUE_GROUPS, app
 
     saved = {k: app.conf.get(k) for k in ("task_always_eager", "task_default_queue", "broker_url", "queue_prefix")}
     app.conf.task_always_eager = False
@@ -121,8 +124,6 @@ def private_queues(prefix: str, broker: str):
 
 
 def broker_or_skip() -> str:
-    from django.db import connection
-
     if connection.vendor != "postgresql":
         pytest.skip("the worker integration tests need PostgreSQL")
     broker = _broker_url()
@@ -134,8 +135,6 @@ def broker_or_skip() -> str:
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker):
     """One worker consuming this run's three private queues (celery, scans, notifications)."""
-    from django.db import connection
-
     broker = broker_or_skip()
     prefix = f"enf-it-{uuid.uuid4().hex[:8]}-"
     with private_queues(prefix, broker) as queues:
@@ -161,9 +160,6 @@ def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
 def drain_worker(timeout=30.0) -> None:
     """Wait until the worker has run everything queued so far: it works FIFO with one slot, so once a sentinel
     sent now has finished, every earlier task has too. The sentinel is a no-op deduction run for year 1900."""
-    from enforcement.models import JobRun
-    from enforcement.tasks import apply_deductions
-
     before = JobRun.objects.filter(job="apply_deductions", params__year=1900).count()
     apply_deductions.delay(year=1900)
     wait_for(lambda: JobRun.objects.filter(job="apply_deductions", params__year=1900, status="done").count() > before,
