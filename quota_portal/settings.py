@@ -164,6 +164,13 @@ if SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Audit seals: an HMAC of the audit chain heads under a key that is NOT in the database, written to the
+# database and appended to a file outside it (see organizations/audit.py). Production sets its own key
+# (check --deploy warns about the dev key) and a directory on another volume, made append-only (chattr +a).
+DEV_AUDIT_SEAL_KEY = "dev-only-audit-seal-key-change-me-in-production"
+AUDIT_SEAL_KEY = env("AUDIT_SEAL_KEY", default=DEV_AUDIT_SEAL_KEY)
+AUDIT_SEAL_DIR = env.path("AUDIT_SEAL_DIR", default=BASE_DIR / "var" / "audit-seals")
+
 # Content-Security-Policy (django-csp): scripts only from this origin (no inline script, no CDN).
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/"],  # Swagger UI / ReDoc bootstrap inline
