@@ -95,6 +95,7 @@ class ObtainTokenView(APIView):
     permission_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    schema_no_error_statuses = {404, 409}  # (a locked-out account: 429, like the throttle)
 
     @extend_schema(request=TokenInput, responses={200: TokenOutput})
     def post(self, request):

@@ -6,7 +6,13 @@ import django_filters
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -340,6 +346,12 @@ class SummaryRowOutput(serializers.Serializer):
     totals = serializers.DictField(child=serializers.DecimalField(max_digits=16, decimal_places=3))
 
 
+@extend_schema_serializer(many=False)  # one object with count and results, not a list
+class SummaryListOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SummaryRowOutput(many=True)
+
+
 class SummaryViewSet(viewsets.ViewSet):
     """Roll-ups from accepted reports only: ``?year=&month=&level=county|city|province|ministry``."""
 
@@ -348,7 +360,9 @@ class SummaryViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[OpenApiParameter("year", int, required=True), OpenApiParameter("month", int, required=True),
                                OpenApiParameter("level", str, enum=["ministry", "province", "city", "county"]),
                                OpenApiParameter("export", str, enum=["csv", "xlsx"])],
-                   responses={200: SummaryRowOutput(many=True)})
+                   responses={(200, "application/json"): SummaryListOutput,
+                              (200, "text/csv"): OpenApiTypes.BINARY,
+                              (200, excel.XLSX): OpenApiTypes.BINARY})
     def list(self, request):
         if not request.user.has_perm("reporting.view_summaries"):
             raise NotFound()
