@@ -81,7 +81,7 @@ class TokenInput(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     otp_token = serializers.CharField(required=False, allow_blank=True,
-                                      help_text="TOTP code; required for ministry roles.")
+                                      help_text="TOTP code; required for ministry roles and county reviewers.")
 
 
 class TokenOutput(serializers.Serializer):

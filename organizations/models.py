@@ -25,6 +25,9 @@ class Role(models.TextChoices):
 MINISTRY_ROLES = frozenset({Role.MINISTRY_OFFICIAL, Role.MINISTRY_APPROVER})
 AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REVIEWER, Role.AUTHORITY_VIEWER})
 ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_FILER, Role.ENTERPRISE_MANAGER})
+# Roles that decide: the ministry roles (plans, batches, adjustments, their approval) and the county reviewers
+# (open cases, decide and approve penalties). They sign in with a TOTP second factor (organizations/twofactor.py).
+TWO_FACTOR_ROLES = MINISTRY_ROLES | frozenset({Role.AUTHORITY_REVIEWER})
 
 
 class Level(models.TextChoices):

@@ -23,7 +23,7 @@ from organizations.permissions import HasMembership
 from organizations.selectors import authority_list, enterprise_get, membership_of
 from quota_portal.errors import DomainValidationError, NotFound
 
-from . import excel, selectors, services
+from . import access, excel, selectors, services
 from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -188,6 +188,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_serializer_class(self):
         return ReportListOutput if self.action == "list" else ReportOutput
 
+    def retrieve(self, request, pk=None):
+        report = self.get_object()
+        access.report_access_record(actor=request.user, report=report, action="read", via="api")
+        return Response(ReportOutput(report).data)
+
     def _out(self, report, code=status.HTTP_200_OK, **extra):
         data = ReportOutput(_full(report)).data
         data.update(extra)
@@ -310,6 +315,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         report = self.get_object()
+        access.report_access_record(actor=request.user, report=report, action="export", via="api")
         return _xlsx_response(excel.report_export(report), f"report-{report.enterprise.credit_code}-"
                                                            f"{report.period}-v{report.version}.xlsx")
 

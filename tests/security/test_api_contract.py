@@ -46,7 +46,7 @@ def test_every_operation_documents_its_errors_with_the_one_error_body(schema):
 
 def test_query_parameters_carry_their_constraints(schema):
     seen = set()
-    for path, method, op in _operations(schema):
+    for path, _method, op in _operations(schema):
         for p in op.get("parameters", []):
             if p["in"] == "query" and p["name"] == "year":
                 assert (p["schema"]["minimum"], p["schema"]["maximum"]) == (2000, 2100), path
