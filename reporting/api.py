@@ -131,8 +131,8 @@ class ReportInput(serializers.Serializer):
     """Lines are checked by the service so that every error names its field path (``shipments[2].tonnes``)."""
 
     enterprise = serializers.IntegerField(required=False)
-    year = serializers.IntegerField(required=False)
-    month = serializers.IntegerField(required=False)
+    year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
+    month = serializers.IntegerField(required=False, min_value=1, max_value=12)
     nil = serializers.BooleanField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True)
     production = serializers.ListField(child=serializers.JSONField(), required=False)
@@ -405,8 +405,8 @@ class CertificationOutput(serializers.Serializer):
 
 class CertificationInput(serializers.Serializer):
     authority = serializers.IntegerField()
-    year = serializers.IntegerField()
-    month = serializers.IntegerField()
+    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    month = serializers.IntegerField(min_value=1, max_value=12)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
