@@ -23,6 +23,7 @@ from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS
 
+from .quantities import YEAR_MAX, YEAR_MIN
 from .throttling import WriteRateThrottle
 
 
@@ -34,12 +35,17 @@ class ErrorOutput(serializers.Serializer):
         help_text="A stable machine-readable code: invalid, not_authenticated, authentication_failed, "
                   "permission_denied, not_permitted, otp_required, not_found, conflict, invalid_transition, "
                   "quota_exceeded, deadline_passed, throttled, …")
-    errors = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False,
-        help_text='Messages keyed by field path, e.g. {"shipments[2].tonnes": ["…"]} (400 only).')
 
     class Meta:
         ref_name = "Error"
+
+    def get_fields(self):
+        # "errors" is also the name of Serializer.errors: add the field here rather than as a class attribute.
+        fields = super().get_fields()
+        fields["errors"] = serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()), required=False,
+            help_text='Messages keyed by field path, e.g. {"shipments[2].tonnes": ["…"]} (400 only).')
+        return fields
 
 
 ERROR_DESCRIPTIONS = {
@@ -88,7 +94,7 @@ class PortalAutoSchema(AutoSchema):
 # Real constraints of query parameters, by name, wherever they appear (the summaries refuse years outside
 # 2000–2100 and months outside 1–12; a page number starts at 1).
 QUERY_PARAMETER_CONSTRAINTS = {
-    "year": {"minimum": 2000, "maximum": 2100},
+    "year": {"minimum": YEAR_MIN, "maximum": YEAR_MAX},
     "month": {"minimum": 1, "maximum": 12},
     "page": {"minimum": 1},
 }
