@@ -26,6 +26,7 @@ from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from quota_portal.middleware import current_request_id
+from quota_portal.transactions import service
 
 from .models import AuditEntry, AuditSeal, Authority, Enterprise, EnterpriseGroup
 
@@ -139,7 +140,7 @@ def _sealed_heads(seals) -> dict[str, list]:
     return state
 
 
-@transaction.atomic
+@service
 def audit_seal() -> AuditSeal:
     """Seal the heads of the chains that moved since the last seal; write the seal to the DB and the file."""
     if connection.vendor == "postgresql":

@@ -8,19 +8,19 @@ enterprise reading its own reports leaves none.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.models import User
 
 from organizations.audit import audit_record
 from organizations.selectors import membership_of
+from quota_portal.transactions import service
 
 from .models import Attachment, MonthlyReport
 
 ACCESS_ACTIONS = frozenset({"read", "export", "attachment_download"})
 
 
-@transaction.atomic
-def report_access_record(*, actor: AbstractBaseUser, report: MonthlyReport, action: str, via: str,
+@service
+def report_access_record(*, actor: User, report: MonthlyReport, action: str, via: str,
                          attachment: Attachment | None = None) -> bool:
     """Record ``actor``'s read/export of ``report`` if the report is another organisation's; True if recorded."""
     if action not in ACCESS_ACTIONS:
