@@ -31,3 +31,11 @@ is_any_member = _has_role(*Role)
 
 rules.add_perm("organizations.view_audit", is_ministry | is_authority)
 rules.add_perm("organizations.view_enterprises", is_any_member)
+
+# The register (issue 12): the ministry drafts decisions, records permits and capacity; an approver approves.
+rules.add_perm("organizations.draft_designation", is_ministry)
+rules.add_perm("organizations.approve_designation", is_ministry_approver)
+rules.add_perm("organizations.record_permit", is_ministry | is_county_reviewer)
+rules.add_perm("organizations.record_capacity", is_ministry)
+rules.add_perm("organizations.import_register", is_ministry)
+rules.add_perm("organizations.view_register", is_ministry | is_authority)
