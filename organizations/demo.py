@@ -60,6 +60,26 @@ ENTERPRISES = [
 ]
 
 
+def designate_with_permits(*, official, approver, enterprise: Enterprise | None = None,
+                           new_enterprise: dict | None = None, activity: str, capacity: Decimal | None = None,
+                           number: str, since: dt.date = DESIGNATED_FROM,
+                           until: dt.date = dt.date(2029, 12, 31)) -> Enterprise:
+    """Designate (drafted by ``official``, approved by ``approver``), record the permits the activity needs and the
+    capacity: an enterprise eligible from ``since``. Used by the demo and by tests."""
+    dec = designation_draft(actor=official, enterprise=enterprise, new_enterprise=new_enterprise, activity=activity,
+                            kind=DesignationKind.DESIGNATE, document_no=DESIGNATION_DOC, effective_from=since,
+                            basis="《稀土管理条例》第八条")
+    designation_approve(actor=approver, decision=dec)
+    ent = dec.enterprise
+    for kind in REQUIRED_PERMITS[activity]:
+        permit_record(actor=None, enterprise=ent, kind=kind, number=f"{PERMIT_PREFIX[kind]}{number}",
+                      issuer=PERMIT_ISSUER[kind], valid_from=since, valid_to=until)
+    if capacity is not None:
+        capacity_record(actor=official, enterprise=ent, activity=activity, tonnes=capacity, effective_from=since,
+                        source="项目核准文件")
+    return ent
+
+
 def _credit_body(i: int, county: str) -> str:
     # 9 = registered by SAMR, 1 = enterprise; 6-digit registration division; 9-character organisation code.
     return f"91{county}{(731000000 + i * 7919):09d}"[:17]
@@ -97,20 +117,11 @@ def seed(context: dict | None = None) -> dict:
         for activity in activities:
             if ent is not None and ent.designation_decisions.filter(activity=activity).exists():
                 continue
-            dec = designation_draft(
-                actor=official, enterprise=ent,
+            ent = designate_with_permits(
+                official=official, approver=approver, enterprise=ent,
                 new_enterprise=None if ent else {"name": name, "credit_code": code, "county_code": county,
                                                  "group_code": groups[gkey].credit_code},
-                activity=activity, kind=DesignationKind.DESIGNATE, document_no=DESIGNATION_DOC,
-                effective_from=DESIGNATED_FROM, basis="《稀土管理条例》第八条")
-            designation_approve(actor=approver, decision=dec)
-            ent = dec.enterprise
-            for kind in REQUIRED_PERMITS[activity]:
-                permit_record(actor=None, enterprise=ent, kind=kind, number=f"{PERMIT_PREFIX[kind]}{county}2024{i:04d}",
-                              issuer=PERMIT_ISSUER[kind], valid_from=DESIGNATED_FROM, valid_to=dt.date(2029, 12, 31))
-            if cap:
-                capacity_record(actor=official, enterprise=ent, activity=activity, tonnes=Decimal(cap),
-                                effective_from=DESIGNATED_FROM, source="项目核准文件")
+                activity=activity, capacity=Decimal(cap) if cap else None, number=f"{county}2024{i:04d}")
         ent = enterprise_upsert(credit_code=code, name=name, name_en=en, county=counties[county], group=groups[gkey],
                                 smelting_capacity_t=Decimal(cap) if cap else None)
         enterprises[key] = ent

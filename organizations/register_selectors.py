@@ -39,6 +39,25 @@ REQUIRED_PERMITS: dict[str, tuple[str, ...]] = {
 EXPIRY_WARNING_DAYS = 60
 
 
+RULE_DESIGNATION = "designation"
+RULE_PERMIT = "permits"
+RULE_STOP_RECTIFY = "stop_and_rectify"
+RULE_CAPACITY = "smelter_capacity"
+
+
+def rule_label(rule: str) -> str:
+    return {
+        RULE_DESIGNATION: _("designation in force"),
+        RULE_PERMIT: _("valid permits"),
+        RULE_STOP_RECTIFY: _("no stop-and-rectify order"),
+        RULE_CAPACITY: _("minimum smelting capacity"),
+    }[rule]
+
+
+def _failed(rule: str, message: str) -> str:
+    return _("Eligibility rule “%(rule)s” failed: %(message)s") % {"rule": rule_label(rule), "message": message}
+
+
 @dataclass
 class Designation:
     """The designation of one enterprise for one activity on one date."""
@@ -128,19 +147,22 @@ def eligibility_failures(pairs: list[tuple[Enterprise, str]], *, on: dt.date) ->
         msgs = []
         d = status.get((ent.pk, itype), Designation())
         if d.status != DesignationState.DESIGNATED:
-            msgs.append(_("%(ent)s is not designated for %(activity)s on %(date)s (status: %(status)s).")
-                        % {"ent": ent.name, "activity": label, "date": on.isoformat(), "status": d.label})
+            msgs.append(_failed(RULE_DESIGNATION, _("%(ent)s is not designated for %(activity)s on %(date)s "
+                                                    "(status: %(status)s).")
+                                % {"ent": ent.name, "activity": label, "date": on.isoformat(), "status": d.label}))
         for kind in REQUIRED_PERMITS[IndicatorType(itype)]:
             if (ent.pk, kind) not in permits:
-                msgs.append(_("%(ent)s holds no valid %(permit)s on %(date)s.")
-                            % {"ent": ent.name, "permit": PermitKind(kind).label, "date": on.isoformat()})
+                msgs.append(_failed(RULE_PERMIT, _("%(ent)s holds no valid %(permit)s on %(date)s.")
+                                    % {"ent": ent.name, "permit": PermitKind(kind).label, "date": on.isoformat()}))
         if itype == IndicatorType.SMELTING_SEPARATION:
             cap = capacity.get((ent.pk, itype))
             if cap is None or cap.tonnes < minimum:
-                msgs.append(_("%(ent)s has a recorded smelting capacity of %(cap)s t REO/year, below the minimum of "
-                              "%(min)s t.") % {"ent": ent.name, "cap": cap.tonnes if cap else "—", "min": minimum})
+                msgs.append(_failed(RULE_CAPACITY, _("%(ent)s has a recorded smelting capacity of %(cap)s t REO/year, "
+                                                     "below the minimum of %(min)s t.")
+                                    % {"ent": ent.name, "cap": cap.tonnes if cap else "—", "min": minimum}))
         if ent.stop_rectify_ordered:
-            msgs.append(_("%(ent)s is under an order to stop and rectify.") % {"ent": ent.name})
+            msgs.append(_failed(RULE_STOP_RECTIFY, _("%(ent)s is under an order to stop and rectify.")
+                                % {"ent": ent.name}))
         if msgs:
             failures[(ent.pk, itype)] = msgs
     return failures
