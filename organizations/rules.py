@@ -5,7 +5,7 @@ e.g. ``rules.add_perm("allocations.approve_batch", is_ministry_approver)``; serv
 import rules
 
 from .models import Role
-from .selectors import role_of
+from .selectors import membership_of, role_of
 
 
 def _has_role(*roles):
@@ -39,3 +39,12 @@ rules.add_perm("organizations.record_permit", is_ministry | is_county_reviewer)
 rules.add_perm("organizations.record_capacity", is_ministry)
 rules.add_perm("organizations.import_register", is_ministry)
 rules.add_perm("organizations.view_register", is_ministry | is_authority)
+
+
+@rules.predicate
+def manages_authority_staff(user) -> bool:
+    m = membership_of(user)
+    return bool(m and m.authority_id and m.manages_staff)
+
+
+rules.add_perm("organizations.manage_staff", is_ministry | is_enterprise_manager | manages_authority_staff)

@@ -2,12 +2,14 @@
 
 from rest_framework.routers import DefaultRouter
 
+from organizations import register_api
 from organizations.api import AuditEntryViewSet, AuthorityViewSet, EnterpriseViewSet
 
 router = DefaultRouter()
 router.register("authorities", AuthorityViewSet, basename="authority")
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("audit", AuditEntryViewSet, basename="audit")
+register_api.register(router)
 
 # Higher apps append their routes in their own api modules, imported here in dependency order.
 for _module in ("allocations.api", "reporting.api", "enforcement.api"):
