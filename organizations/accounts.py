@@ -98,12 +98,13 @@ def invitation_create(
     if errors:
         raise DomainValidationError(errors=errors)
     token = secrets.token_urlsafe(32)
+    now = timezone.now()
     kwargs = {"authority": organisation} if isinstance(organisation, Authority) else (
         {"enterprise": organisation} if isinstance(organisation, Enterprise) else {"group": organisation})
     inv = Invitation.objects.create(
         email=email.strip(), full_name=full_name.strip(), role=role, manages_staff=manages_staff,
-        token_hash=_hash(token), created_by=actor,
-        expires_at=timezone.now() + dt.timedelta(hours=settings.INVITATION_TTL_HOURS), **kwargs)
+        token_hash=_hash(token), created_by=actor, created_at=now,
+        expires_at=now + dt.timedelta(hours=settings.INVITATION_TTL_HOURS), **kwargs)
     audit_record(actor=actor, action="invitation.create", obj=inv, org=organisation,
                  after={"email": inv.email, "role": role, "manages_staff": manages_staff,
                         "expires_at": inv.expires_at})
