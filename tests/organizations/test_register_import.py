@@ -116,7 +116,7 @@ def test_files_that_are_not_the_template_are_refused(demo_orgs, page, case, sett
     r = page("miit_official").post("/register/import/", {"action": "draft", "file": upload})
     assert r.status_code == 400
     errors = r.context["form"].errors["file"]
-    expected = {"not_xlsx": "template", "wrong_headers": "headings", "too_many_rows": "10000 rows",
+    expected = {"not_xlsx": "名录模板", "wrong_headers": "表头", "too_many_rows": "共有10000行",
                 "formula": "I3"}[case]
     assert any(expected in e for e in errors), errors
     assert _counts() == before
