@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth import get_user_model
 
@@ -126,7 +127,7 @@ def seed(context: dict | None = None) -> dict:
                                 smelting_capacity_t=Decimal(cap) if cap else None)
         enterprises[key] = ent
 
-    users = [
+    users: list[tuple[str, Role, dict[str, Any], str]] = [
         ("miit_official", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办"),
         ("miit_official2", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办 (2)"),
         ("miit_approver", Role.MINISTRY_APPROVER, {"authority": ministry}, "工信部 原材料司 审批"),

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from allocations import services
 from organizations.demo import designate_with_permits
+from organizations.models import AuditEntry
 from organizations.register_services import (
     capacity_record,
     designation_approve,
@@ -118,8 +119,6 @@ def test_permit_expiring_today_makes_the_enterprise_ineligible_tomorrow(draft, m
 def test_capacity_warning_and_refusal_unless_a_reason(draft, ministry, demo_orgs, api, settings):
     """Acceptance: a line above the enterprise's capacity is shown as a warning and refused at the default 1.0×
     unless the approver records a reason; a higher multiple lets it through (with the warning in the audit)."""
-    from organizations.models import AuditEntry
-
     huamei = demo_orgs["enterprises"]["huamei"]  # 15,000 t capacity
     services.batch_line_add(actor=ministry["miit_official"], batch=draft, enterprise=huamei,
                             indicator_type="smelting_separation", tonnes=Decimal("15000.001"))

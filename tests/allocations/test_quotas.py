@@ -7,6 +7,7 @@ import pytest
 from allocations import services
 from allocations.selectors import quota_get, quota_list
 from organizations.demo import designate_with_permits
+from organizations.validators import make_credit_code
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -112,6 +113,4 @@ def test_quota_list_query_count_is_constant(plan, issue, demo_orgs, api, user, m
 
 
 def _code(i: int) -> str:
-    from organizations.validators import make_credit_code
-
     return make_credit_code(f"91150207{(880000000 + i * 37):09d}")

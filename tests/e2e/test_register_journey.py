@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 
 from organizations.models import Enterprise, OutboxMessage
 from organizations.validators import make_credit_code
+from reporting.models import MonthlyReport
 
 from .conftest import login
 
@@ -90,7 +91,5 @@ def test_ministry_designates_approver_approves_manager_invites_filer_who_files(q
     page.locator("form[action='/reports/new/']:has(input[name=nil]) button.primary").first.click()
     page.wait_for_url(re.compile(r".*/reports/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("已提交")
-    from reporting.models import MonthlyReport
-
     report = MonthlyReport.objects.get(enterprise=ent, is_current=True)
     assert report.status == "submitted" and report.nil and report.submitted_by.username == "e2e_filer"

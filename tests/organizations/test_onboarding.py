@@ -12,6 +12,7 @@ from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from organizations import accounts
+from organizations.demo import DEMO_PASSWORD
 from organizations.models import AuditEntry, Invitation, Membership, OutboxMessage
 
 pytestmark = pytest.mark.django_db
@@ -106,8 +107,6 @@ def test_a_manager_invites_only_into_its_own_organisation(demo_orgs, api):
 
 
 def test_a_deactivated_users_token_and_session_stop_working_at_once(demo_orgs, user):
-    from organizations.demo import DEMO_PASSWORD
-
     api = APIClient()
     token = api.post("/api/v1/auth/token/", {"username": "huamei_filer", "password": DEMO_PASSWORD},
                      format="json").json()["token"]

@@ -5,6 +5,7 @@ import datetime as dt
 
 import pytest
 from django.contrib import admin
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.utils import timezone, translation
@@ -25,7 +26,7 @@ from organizations.register_services import (
     permit_record,
 )
 from organizations.validators import make_credit_code
-from quota_portal.errors import InvalidTransition, NotPermitted
+from quota_portal.errors import InvalidTransition
 
 pytestmark = pytest.mark.django_db
 
@@ -220,8 +221,6 @@ def test_admin_is_read_only_for_every_regulated_model():
     own admins — users, beat schedules, task results — stay editable by support staff)."""
     ours = {"organizations", "allocations", "reporting", "enforcement", "portal"}  # third-party admins aside
     request = RequestFactory().get("/admin/")
-    from django.contrib.auth.models import User  # noqa: PLC0415  (test-local)
-
     request.user = User(is_superuser=True, is_staff=True, is_active=True)
     checked = []
     for model, model_admin in admin.site._registry.items():
