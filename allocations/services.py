@@ -515,7 +515,7 @@ def batch_capacity_overruns(batch: IssuanceBatch, lines: list[AllocationLine] | 
     out = []
     for i, ln in enumerate(lines):
         cap = caps.get((ln.enterprise_id, ln.indicator_type)) if ln.enterprise_id else None
-        total = totals.get((ln.enterprise_id, ln.indicator_type), ZERO)
+        total = totals.get((ln.enterprise_id or 0, ln.indicator_type), ZERO)
         if cap is not None and total > cap.tonnes:
             out.append({"index": i, "line": ln, "total": total, "capacity": cap.tonnes,
                         "refuse": total > cap.tonnes * multiple})

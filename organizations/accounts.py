@@ -10,7 +10,7 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.auth.tokens import default_token_generator
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -40,14 +40,14 @@ from .models import (
 from .outbox import enqueue
 from .selectors import is_ministry, membership_of
 
-User = get_user_model()
+UserModel = get_user_model()
 
 
 def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def can_manage(actor: AbstractBaseUser, org: Authority | Enterprise | EnterpriseGroup) -> bool:
+def can_manage(actor: User, org: Authority | Enterprise | EnterpriseGroup) -> bool:
     """The ministry manages every organisation's first people; a manager only its own organisation."""
     if is_ministry(actor):
         return True
@@ -72,7 +72,7 @@ def _send_mail(*, to: str, subject: str, body: str) -> None:
 @transaction.atomic
 def invitation_create(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     organisation: Authority | Enterprise | EnterpriseGroup,
     email: str,
     role: str,
@@ -131,7 +131,7 @@ def invitation_by_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(*, token: str, username: str, password: str) -> AbstractBaseUser:
+def invitation_accept(*, token: str, username: str, password: str) -> User:
     """Create the invited person's account (password under the validators) and membership; the link dies."""
     inv = invitation_by_token(token)
     inv = Invitation.objects.select_for_update().get(pk=inv.pk)
@@ -141,16 +141,16 @@ def invitation_accept(*, token: str, username: str, password: str) -> AbstractBa
     username = (username or "").strip()
     if not username:
         errors["username"] = [_("Choose a user name.")]
-    elif User.objects.filter(username=username).exists():
+    elif UserModel.objects.filter(username=username).exists():
         errors["username"] = [_("This user name is taken.")]
-    candidate = User(username=username, email=inv.email)
+    candidate = UserModel(username=username, email=inv.email)
     try:
         password_validation.validate_password(password or "", candidate)
     except ValidationError as exc:
         errors["password"] = list(exc.messages)
     if errors:
         raise DomainValidationError(errors=errors)
-    user = User.objects.create_user(username=username, email=inv.email, password=password, first_name=inv.full_name)
+    user = UserModel.objects.create_user(username=username, email=inv.email, password=password, first_name=inv.full_name)
     m = Membership(user=user, role=inv.role, authority=inv.authority, enterprise=inv.enterprise, group=inv.group,
                    manages_staff=inv.manages_staff)
     m.full_clean()
@@ -162,7 +162,7 @@ def invitation_accept(*, token: str, username: str, password: str) -> AbstractBa
     return user
 
 
-def staff_list(*, actor: AbstractBaseUser, organisation: Authority | Enterprise | EnterpriseGroup):
+def staff_list(*, actor: User, organisation: Authority | Enterprise | EnterpriseGroup):
     if not can_manage(actor, organisation):
         raise NotFound(_("Not found."))
     field = "authority" if isinstance(organisation, Authority) else (
@@ -170,7 +170,7 @@ def staff_list(*, actor: AbstractBaseUser, organisation: Authority | Enterprise 
     return Membership.objects.filter(**{field: organisation}).select_related("user").order_by("user__username")
 
 
-def _managed_membership(actor: AbstractBaseUser, user: AbstractBaseUser) -> Membership:
+def _managed_membership(actor: User, user: User) -> Membership:
     m = Membership.objects.select_related("authority", "enterprise", "group", "user").filter(user=user).first()
     if m is None or not can_manage(actor, m.organisation):
         raise NotFound(_("Not found."))
@@ -178,7 +178,7 @@ def _managed_membership(actor: AbstractBaseUser, user: AbstractBaseUser) -> Memb
 
 
 @transaction.atomic
-def staff_change_role(*, actor: AbstractBaseUser, user: AbstractBaseUser, role: str) -> Membership:
+def staff_change_role(*, actor: User, user: User, role: str) -> Membership:
     m = _managed_membership(actor, user)
     if role not in roles_for(m.organisation) or (m.authority_id is None and role not in ENTERPRISE_ROLES) or (
             m.authority_id and m.authority.level != Level.MINISTRY and role not in AUTHORITY_ROLES):
@@ -204,12 +204,12 @@ def _end_sessions(user_id: int) -> int:
 
 
 @transaction.atomic
-def staff_deactivate(*, actor: AbstractBaseUser, user: AbstractBaseUser) -> AbstractBaseUser:
+def staff_deactivate(*, actor: User, user: User) -> User:
     """Deactivate a member: the account can no longer log in, and its sessions and API token stop working now."""
     m = _managed_membership(actor, user)
     if m.user_id == actor.pk:
         raise NotPermitted(_("You cannot deactivate yourself."))
-    target = User.objects.select_for_update().get(pk=m.user_id)
+    target = UserModel.objects.select_for_update().get(pk=m.user_id)
     target.is_active = False
     target.save(update_fields=["is_active"])
     tokens = Token.objects.filter(user=target).delete()[0]
@@ -224,7 +224,7 @@ def password_reset_request(*, email: str, base_url: str = "") -> int:
     """E-mail a reset link to the active accounts with this address (through the outbox). Says nothing about
     whether the address exists: the caller shows the same page either way."""
     sent = 0
-    for user in User.objects.filter(email__iexact=(email or "").strip(), is_active=True):
+    for user in UserModel.objects.filter(email__iexact=(email or "").strip(), is_active=True):
         uid = urlsafe_base64_encode(force_bytes(user.pk))
         link = f"{base_url}{reverse('password-reset-confirm', args=[uid, default_token_generator.make_token(user)])}"
         _send_mail(to=user.email, subject=_("Reset your password for the Rare Earth Quota Portal"),

@@ -38,8 +38,8 @@ GROUPS = [
 
 DESIGNATION_DOC = "工信部原函〔2024〕1号"
 DESIGNATED_FROM = dt.date(2024, 1, 1)
-PERMIT_PREFIX = {PermitKind.MINING: "C", PermitKind.SAFETY: "AQ", PermitKind.DISCHARGE: "PW", PermitKind.RADIATION: "FS"}
-PERMIT_ISSUER = {PermitKind.MINING: "自然资源部", PermitKind.SAFETY: "应急管理厅",
+PERMIT_PREFIX: dict[str, str] = {PermitKind.MINING: "C", PermitKind.SAFETY: "AQ", PermitKind.DISCHARGE: "PW", PermitKind.RADIATION: "FS"}
+PERMIT_ISSUER: dict[str, str] = {PermitKind.MINING: "自然资源部", PermitKind.SAFETY: "应急管理厅",
                  PermitKind.DISCHARGE: "生态环境局", PermitKind.RADIATION: "生态环境厅"}
 
 # (key, name, English, county, group, activities (indicator types), capacity t REO/yr)

@@ -19,6 +19,8 @@ from .models import (
     CapacityRecord,
     DesignationDecision,
     DesignationKind,
+    Enterprise,
+    EnterpriseGroup,
     IndicatorType,
     Invitation,
     Permit,
@@ -27,7 +29,7 @@ from .models import (
 )
 from .permissions import HasMembership
 from .register_selectors import capacity_list, decision_list, invitation_list, permit_list
-from .selectors import authority_list, enterprise_list, group_list
+from .selectors import authority_list, enterprise_list, enterprise_q
 
 
 class DecisionOutput(serializers.ModelSerializer):
@@ -208,7 +210,8 @@ def organisation_from(user, *, authority=None, enterprise=None, group=None):
     elif enterprise is not None:
         org = enterprise_list(user=user).filter(pk=enterprise).first()
     else:
-        org = group_list(user=user).filter(pk=group).first()
+        org = EnterpriseGroup.objects.filter(enterprises__in=Enterprise.objects.filter(enterprise_q(user))).filter(
+            pk=group).distinct().first() or EnterpriseGroup.objects.filter(pk=group, members__user=user).first()
     if org is None:
         raise NotFound()
     return org

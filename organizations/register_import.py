@@ -12,7 +12,7 @@ import zipfile
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -155,7 +155,7 @@ def parse_file(upload) -> tuple[list[dict], list[str]]:
 
 
 @transaction.atomic
-def import_draft(*, actor: AbstractBaseUser, upload) -> RegisterImport:
+def import_draft(*, actor: User, upload) -> RegisterImport:
     """Keep a fully valid file as a drafted import; with any bad row nothing is written and every problem is listed."""
     require(actor, "organizations.import_register")
     rows, problems = parse_file(upload)
@@ -169,7 +169,7 @@ def import_draft(*, actor: AbstractBaseUser, upload) -> RegisterImport:
 
 
 @transaction.atomic
-def import_approve(*, actor: AbstractBaseUser, register_import: RegisterImport) -> RegisterImport:
+def import_approve(*, actor: User, register_import: RegisterImport) -> RegisterImport:
     """Approve a drafted import as one batch: each row registers its enterprise, an approved designation and its
     capacity. Rows are checked again (a code may have been registered meanwhile): any problem → nothing written."""
     require(actor, "organizations.approve_designation")

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
@@ -71,7 +71,7 @@ class Designation:
 
     @property
     def label(self) -> str:
-        return DesignationState(self.status).label
+        return str(DesignationState(self.status).label)
 
 
 def _fold(decisions: Iterable[DesignationDecision], on: dt.date) -> Designation:
@@ -170,20 +170,20 @@ def eligibility_failures(pairs: list[tuple[Enterprise, str]], *, on: dt.date) ->
 
 # --- scoped lists ---------------------------------------------------------------------------------------
 
-def decision_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[DesignationDecision]:
+def decision_list(*, user: User | AnonymousUser) -> QuerySet[DesignationDecision]:
     return DesignationDecision.objects.filter(enterprise_q(user, "enterprise")).select_related(
         "enterprise", "drafted_by", "decided_by")
 
 
-def permit_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Permit]:
+def permit_list(*, user: User | AnonymousUser) -> QuerySet[Permit]:
     return Permit.objects.filter(enterprise_q(user, "enterprise")).select_related("enterprise")
 
 
-def capacity_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[CapacityRecord]:
+def capacity_list(*, user: User | AnonymousUser) -> QuerySet[CapacityRecord]:
     return CapacityRecord.objects.filter(enterprise_q(user, "enterprise")).select_related("enterprise")
 
 
-def invitation_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Invitation]:
+def invitation_list(*, user: User | AnonymousUser) -> QuerySet[Invitation]:
     """The ministry sees every invitation; a staff manager those into its own organisation."""
     m = membership_of(user)
     if m is None:
@@ -197,14 +197,14 @@ def invitation_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[Invit
     return Invitation.objects.filter(group_id=m.group_id)
 
 
-def import_list(*, user: AbstractBaseUser | AnonymousUser) -> QuerySet[RegisterImport]:
+def import_list(*, user: User | AnonymousUser) -> QuerySet[RegisterImport]:
     m = membership_of(user)
     if m is None or not (m.authority_id and m.authority.level == "ministry"):
         return RegisterImport.objects.none()
     return RegisterImport.objects.all()
 
 
-def register_enterprise_list(*, user: AbstractBaseUser | AnonymousUser, search: str = "", province: str = "",
+def register_enterprise_list(*, user: User | AnonymousUser, search: str = "", province: str = "",
                              activity: str = "", status: str = "", expiring: bool = False,
                              on: dt.date) -> QuerySet[Enterprise]:
     """The register as the user may see it, filtered. ``status`` is matched on the derived designation status."""
@@ -246,7 +246,7 @@ def public_register(*, on: dt.date, search: str = "") -> dict[str, list[dict]]:
         if ent is None or d.status == DesignationState.NONE:
             continue
         province = ent.county
-        while province.parent_id and province.level != "province":
+        while province.parent is not None and province.level != "province":
             province = province.parent
         out[act].append({
             "id": ent.pk, "name": ent.name, "credit_code": ent.credit_code, "county": ent.county.name,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -45,7 +45,7 @@ EXPIRY_THRESHOLDS = (60, 30, 7)  # days before a permit expires at which the ent
 FAR_FUTURE = dt.date(2099, 12, 31)
 
 
-def _in_scope(actor: AbstractBaseUser, enterprise: Enterprise) -> Enterprise:
+def _in_scope(actor: User, enterprise: Enterprise) -> Enterprise:
     ent = Enterprise.objects.filter(enterprise_q(actor)).filter(pk=enterprise.pk).first()
     if ent is None:
         raise NotPermitted(_("This enterprise is outside your area."))
@@ -111,7 +111,7 @@ def _decision_check(*, activity: str, kind: str, document_no: str, effective_fro
 @transaction.atomic
 def designation_draft(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     enterprise: Enterprise | None = None,
     new_enterprise: dict | None = None,
     activity: str,
@@ -141,6 +141,7 @@ def designation_draft(
     if enterprise is None:
         raise DomainValidationError(errors={"enterprise": [_("Choose an enterprise.")]})
     enterprise = _in_scope(actor, enterprise)
+    assert effective_from is not None  # checked by _decision_check
     dec = DesignationDecision.objects.create(
         enterprise=enterprise, activity=activity, kind=kind, document_no=document_no.strip(),
         effective_from=effective_from, effective_to=effective_to, basis=basis.strip(), drafted_by=actor)
@@ -173,7 +174,7 @@ def _check_transition(dec: DesignationDecision) -> None:
 
 
 @transaction.atomic
-def designation_approve(*, actor: AbstractBaseUser, decision: DesignationDecision) -> DesignationDecision:
+def designation_approve(*, actor: User, decision: DesignationDecision) -> DesignationDecision:
     """Approve a drafted decision (four eyes: never the person who drafted it)."""
     require(actor, "organizations.approve_designation")
     dec = DesignationDecision.objects.select_for_update().select_related("enterprise__county").get(pk=decision.pk)
@@ -196,7 +197,7 @@ def designation_approve(*, actor: AbstractBaseUser, decision: DesignationDecisio
 
 
 @transaction.atomic
-def designation_reject(*, actor: AbstractBaseUser, decision: DesignationDecision, reason: str = "") -> DesignationDecision:
+def designation_reject(*, actor: User, decision: DesignationDecision, reason: str = "") -> DesignationDecision:
     require(actor, "organizations.approve_designation")
     dec = DesignationDecision.objects.select_for_update().select_related("enterprise__county").get(pk=decision.pk)
     if dec.status != DecisionStatus.DRAFT:
@@ -235,7 +236,7 @@ def _sync_licence(enterprise: Enterprise, activity: str) -> None:
 @transaction.atomic
 def permit_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     enterprise: Enterprise,
     kind: str,
     number: str,
@@ -262,6 +263,7 @@ def permit_record(
     if errors:
         raise DomainValidationError(errors=errors)
     _check_range(valid_from, valid_to, start_field="valid_from", end_field="valid_to")
+    assert valid_from is not None and valid_to is not None  # checked above
     permit = Permit(enterprise=enterprise, kind=kind, number=number.strip(), issuer=issuer.strip(),
                     valid_from=valid_from, valid_to=valid_to, recorded_by=actor)
     if scan is not None:
@@ -287,7 +289,7 @@ def parse_tonnes(value: object, *, field: str) -> Decimal:
 @transaction.atomic
 def capacity_record(
     *,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     enterprise: Enterprise,
     activity: str,
     tonnes: Decimal | str,
@@ -308,6 +310,7 @@ def capacity_record(
     if errors:
         raise DomainValidationError(errors=errors)
     t = parse_tonnes(tonnes, field="tonnes")
+    assert effective_from is not None  # checked above
     rec = CapacityRecord.objects.create(enterprise=enterprise, activity=activity, tonnes=t,
                                         effective_from=effective_from, source=source.strip(), recorded_by=actor)
     audit_record(actor=actor, action="capacity.record", obj=rec, org=enterprise,

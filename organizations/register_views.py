@@ -3,6 +3,7 @@ services decide, selectors scope (out of scope = 404)."""
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,17 @@ from .forms import (
     PermitForm,
     RoleForm,
 )
-from .models import DecisionStatus, DesignationState, Enterprise, EnterpriseGroup, IndicatorType, Level, RegisterImport
+from .models import (
+    Authority,
+    DecisionStatus,
+    DesignationState,
+    Enterprise,
+    EnterpriseGroup,
+    IndicatorType,
+    Level,
+    RegisterImport,
+    Role,
+)
 from .register_selectors import (
     capacity_list,
     decision_list,
@@ -269,8 +280,11 @@ def import_decide_view(request, pk: int):
 
 # --- staff and onboarding ---------------------------------------------------------------------------------
 
-def _organisation(request, kind: str, pk: int):
+def _organisation(request, kind: str, pk: int) -> Authority | Enterprise | EnterpriseGroup:
     """An organisation the user may manage (the ministry: any; a manager: its own). Otherwise 404."""
+    org: Authority | Enterprise | EnterpriseGroup | None
+    if kind not in ("authority", "enterprise", "group"):
+        raise Http404
     if kind == "authority":
         org = authority_list(user=request.user).filter(pk=pk).first()
     elif kind == "enterprise":
@@ -296,8 +310,9 @@ def staff_view(request, kind: str = "", pk: int = 0):
     else:
         org = _organisation(request, kind, pk)
     form = InvitationForm(request.POST or None)
-    form.fields["role"].choices = [(r, label) for r, label in form.fields["role"].choices
-                                   if r in accounts.roles_for(org)]
+    role_field = form.fields["role"]
+    assert isinstance(role_field, forms.ChoiceField)
+    role_field.choices = [(r, label) for r, label in Role.choices if r in accounts.roles_for(org)]
     if request.method == "POST" and form.is_valid():
         try:
             accounts.invitation_create(actor=request.user, organisation=org, base_url=_base_url(request),
@@ -314,7 +329,7 @@ def staff_view(request, kind: str = "", pk: int = 0):
         "org": org, "kind": kind, "form": form, "role_form": RoleForm(),
         "members": accounts.staff_list(actor=request.user, organisation=org),
         "invitations": invitation_list(user=request.user).filter(**{field: org}).order_by("-id")[:50],
-        "roles": [(r, label) for r, label in RoleForm.base_fields["role"].choices if r in accounts.roles_for(org)],
+        "roles": [(r, label) for r, label in Role.choices if r in accounts.roles_for(org)],
     }, status=400 if form.errors else 200)
 
 

@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path, re_path
+from django.urls import path
 
 from . import inbox, register_views, views
 
@@ -18,7 +18,7 @@ urlpatterns = [
     path("register/import/<int:pk>/approve/", register_views.import_decide_view, name="register-import-approve"),
     path("staff/", register_views.staff_view, name="staff"),
     path("staff/members/<int:pk>/", register_views.staff_member_view, name="staff-member"),
-    re_path(r"^staff/(?P<kind>authority|enterprise|group)/(?P<pk>[0-9]+)/$", register_views.staff_view, name="staff-of"),
+    path("staff/<str:kind>/<int:pk>/", register_views.staff_view, name="staff-of"),
     path("invitations/<str:token>/", register_views.invitation_accept_view, name="invitation-accept"),
     path("password-reset/", register_views.password_reset_view, name="password-reset"),
     path("password-reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(

@@ -35,7 +35,7 @@ NOT_MAPPED = {
     "allocations/breakdowns/": "group breakdowns: tests/allocations/test_breakdowns.py",
     "enforcement/cases/<int:pk>/attachments/": "statement attachments: tests/enforcement/test_cases.py",
     "register/import/": "register imports (ministry only): tests/organizations/test_register_import.py",
-    "staff/members/": "staff of one's own organisation: tests/organizations/test_onboarding.py",
+    "staff/": "staff of one's own organisation: tests/organizations/test_onboarding.py",
 }
 FILL = {"line_pk": "1", "att": "1", "section": "production", "verb": "submit", "action": "close"}
 
