@@ -263,3 +263,38 @@ def public_register(*, on: dt.date, search: str = "") -> dict[str, list[dict]]:
 def expiring_permits(*, on: dt.date, within_days: int = EXPIRY_WARNING_DAYS) -> QuerySet[Permit]:
     return Permit.objects.filter(valid_to__gte=on, valid_to__lte=on + dt.timedelta(days=within_days)).select_related(
         "enterprise__county")
+
+
+def filing_failures(*, enterprise: Enterprise, indicator_types: Iterable[str], first: dt.date,
+                    last: dt.date) -> dict[str, str]:
+    """Indicator type → why the enterprise may not file production of it for the period ``first``..``last``: it
+    must be designated for the activity and hold the permits the activity needs on the period's first or last day.
+    Two queries whatever the number of lines."""
+    wanted = {t for t in indicator_types if t in IndicatorType.values}
+    if not wanted:
+        return {}
+    decisions = list(DesignationDecision.objects.filter(enterprise=enterprise, status=DecisionStatus.APPROVED,
+                                                        activity__in=wanted, effective_from__lte=last)
+                     .order_by("effective_from", "decided_at", "id"))
+    permits = list(Permit.objects.filter(enterprise=enterprise, valid_from__lte=last, valid_to__gte=first))
+    out: dict[str, str] = {}
+    for itype in wanted:
+        label = IndicatorType(itype).label
+        reason = ""
+        for day in (last, first):
+            d = _fold([x for x in decisions if x.activity == itype], day)
+            missing = [k for k in REQUIRED_PERMITS[IndicatorType(itype)]
+                       if not any(p.kind == k and p.valid_from <= day <= p.valid_to for p in permits)]
+            if d.status == DesignationState.DESIGNATED and not missing:
+                reason = ""
+                break
+            if not reason:
+                if d.status != DesignationState.DESIGNATED:
+                    reason = _("The enterprise is not designated for %(activity)s in this period (status: "
+                               "%(status)s).") % {"activity": label, "status": d.label}
+                else:
+                    reason = _("The enterprise holds no valid %(permit)s for %(activity)s in this period.") % {
+                        "permit": PermitKind(missing[0]).label, "activity": label}
+        if reason:
+            out[itype] = reason
+    return out
