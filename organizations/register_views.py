@@ -4,6 +4,7 @@ services decide, selectors scope (out of scope = 404)."""
 from __future__ import annotations
 
 from django import forms
+from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -112,8 +113,14 @@ def enterprise_detail_view(request, pk: int):
     ent = _enterprise_or_404(request, pk)
     today = timezone.localdate()
     states = designation_status_map(enterprise_ids=[ent.pk], on=today)
+    panels: dict = {"sections": []}
+    for config in apps.get_app_configs():  # higher apps add their panels (indicators, reports)
+        provider = getattr(config, "enterprise_context", None)
+        if provider is not None:
+            panels.update(provider(request, ent) or {})
+            panels["sections"] += getattr(config, "enterprise_sections", [])
     return render(request, "organizations/enterprise_detail.html", {
-        "enterprise": ent, "today": today,
+        **panels, "enterprise": ent, "today": today,
         "states": [(IndicatorType(a).label, d) for (_e, a), d in sorted(states.items())],
         "decisions": decision_list(user=request.user).filter(enterprise=ent).order_by("effective_from", "id"),
         "permits": permit_list(user=request.user).filter(enterprise=ent).order_by("kind", "-valid_to"),
