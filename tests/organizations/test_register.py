@@ -239,3 +239,36 @@ def test_admin_is_read_only_for_every_regulated_model():
                  "enforcement.penaltyrule", "reporting.plausibilityrule", "allocations.nationalplan",
                  "allocations.issuancebatch", "reporting.monthlyreport", "enforcement.case"):
         assert must in checked, must
+
+
+def test_register_pages_list_filter_and_show_the_enterprise(demo_orgs, page):
+    huamei = demo_orgs["enterprises"]["huamei"]
+    c = page("miit_official")
+    html = c.get("/enterprises/?activity=mining_rock&status=designated").content.decode()
+    assert "白云鄂博稀土矿业有限公司" in html and "包头华美稀土高科有限公司" not in html
+    html = c.get("/enterprises/?province=360000").content.decode()
+    assert "中稀(龙南)稀土矿业有限公司" in html and "包头华美" not in html
+    assert "包头华美" not in c.get("/enterprises/?expiring=1").content.decode()  # demo permits run to 2029
+    r = c.get(f"/enterprises/{huamei.pk}/")
+    html = r.content.decode()
+    assert r.status_code == 200
+    for text in ("工信部原函〔2024〕1号", "PW1502072024", "15,000.000", "项目核准文件"):
+        assert text in html, text
+    # authorities read their area only; an enterprise reads itself
+    assert page("jiuyuan_reviewer").get(f"/enterprises/{huamei.pk}/").status_code == 200
+    assert page("longnan_reviewer").get(f"/enterprises/{huamei.pk}/").status_code == 404
+    assert page("hefa_filer").get(f"/enterprises/{huamei.pk}/").status_code == 404
+    # only the ministry drafts decisions, records capacity; a county reviewer may record a permit in its area
+    assert page("jiuyuan_reviewer").get("/register/decisions/new/").status_code == 404
+    assert page("jiuyuan_reviewer").get(f"/enterprises/{huamei.pk}/capacity/new/").status_code == 404
+    assert page("jiuyuan_reviewer").get(f"/enterprises/{huamei.pk}/permits/new/").status_code == 200
+
+
+def test_designation_form_errors_stay_on_the_page_and_write_nothing(demo_orgs, page):
+    before = _counts()
+    r = page("miit_official").post("/register/decisions/new/", {
+        "name": "坏数据公司", "credit_code": "123", "county": "999999", "activity": "smelting_separation",
+        "kind": "designate", "document_no": "X", "effective_from": "2026-01-01", "basis": "b"})
+    assert r.status_code == 400
+    assert r.context["form"].errors["credit_code"] and r.context["form"].errors["county"]
+    assert _counts() == before
