@@ -61,7 +61,7 @@ class DecisionInput(serializers.Serializer):
     basis = serializers.CharField(max_length=4000)
 
 
-class RejectInput(serializers.Serializer):
+class DesignationRejectInput(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
 
 
@@ -98,10 +98,10 @@ class DesignationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         dec = register_services.designation_approve(actor=request.user, decision=self.get_object())
         return Response(DecisionOutput(dec).data)
 
-    @extend_schema(request=RejectInput, responses={200: DecisionOutput}, summary="Reject a drafted decision")
+    @extend_schema(request=DesignationRejectInput, responses={200: DecisionOutput}, summary="Reject a drafted decision")
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        data = RejectInput(data=request.data)
+        data = DesignationRejectInput(data=request.data)
         data.is_valid(raise_exception=True)
         dec = register_services.designation_reject(actor=request.user, decision=self.get_object(),
                                                    reason=data.validated_data["reason"])

@@ -223,6 +223,11 @@ SPECTACULAR_SETTINGS = {
         "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
         "DeductionStatusEnum": "enforcement.models.DeductionStatus",
         "JobStatusEnum": "enforcement.models.JobStatus",
+        "IndicatorTypeEnum": "organizations.models.IndicatorType",
+        "ActivityEnum": "organizations.models.Activity",
+        "DesignationKindEnum": "organizations.models.DesignationKind",
+        "DecisionStatusEnum": "organizations.models.DecisionStatus",
+        "PermitKindEnum": "organizations.models.PermitKind",
     },
 }
 
