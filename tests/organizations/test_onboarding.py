@@ -155,3 +155,20 @@ def test_password_reset_by_email_through_the_outbox(demo_orgs, django_capture_on
     n = len(mail.outbox)
     assert Client().post("/password-reset/", {"email": "nobody@example.cn"}).status_code == 200
     assert len(mail.outbox) == n
+
+
+def test_an_authoritys_staff_manager_is_appointed_by_the_ministry(demo_orgs, user):
+    county = demo_orgs["counties"]["360783"]
+    with pytest.raises(accounts.NotFound):  # a reviewer who manages nobody cannot invite, let alone appoint
+        accounts.invitation_create(actor=user("longnan_reviewer"), organisation=county, email="x@gov.example.cn",
+                                   role="authority_reviewer", manages_staff=True)
+    _inv, token = accounts.invitation_create(actor=user("miit_official"), organisation=county,
+                                             email="head@longnan.example.cn", role="authority_reviewer",
+                                             manages_staff=True)
+    head = accounts.invitation_accept(token=token, username="longnan_head", password=GOOD_PASSWORD)
+    inv, _token = accounts.invitation_create(actor=head, organisation=county, email="v@longnan.example.cn",
+                                             role="authority_viewer")
+    assert inv.authority_id == county.pk
+    with pytest.raises(accounts.NotFound):  # not the next county
+        accounts.invitation_create(actor=head, organisation=demo_orgs["counties"]["360728"],
+                                   email="v@dingnan.example.cn", role="authority_viewer")

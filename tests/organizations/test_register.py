@@ -7,6 +7,7 @@ import pytest
 from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.utils import timezone, translation
 
@@ -272,3 +273,16 @@ def test_designation_form_errors_stay_on_the_page_and_write_nothing(demo_orgs, p
     assert r.status_code == 400
     assert r.context["form"].errors["credit_code"] and r.context["form"].errors["county"]
     assert _counts() == before
+
+
+def test_a_permit_carries_its_scanned_copy(demo_orgs, api, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    hefa = demo_orgs["enterprises"]["hefa"]
+    scan = SimpleUploadedFile("排污许可证.pdf", b"%PDF-1.4 scanned", content_type="application/pdf")
+    r = api("jiuyuan_reviewer").post("/api/v1/permits/", {
+        "enterprise": hefa.pk, "kind": "discharge", "number": "PW-SCAN-1", "issuer": "包头市生态环境局",
+        "valid_from": "2026-01-01", "valid_to": "2030-12-31", "scan": scan}, format="multipart")
+    assert r.status_code == 201, r.json()
+    permit = Permit.objects.get(number="PW-SCAN-1")
+    assert permit.scan.read() == b"%PDF-1.4 scanned" and r.json()["scan_url"].endswith(".pdf")
+    assert AuditEntry.objects.filter(action="permit.record", object_id=str(permit.pk)).get().after["scan"]
