@@ -145,7 +145,9 @@ def _batch_or_404(request, pk) -> IssuanceBatch:
 
 def _lines_context(request, batch, line_form=None):
     lines = list(selectors.batch_lines(user=request.user, batch=batch))
+    overruns = services.batch_capacity_overruns(batch, lines) if batch.status == BatchStatus.SUBMITTED else []
     return {"batch": batch, "lines": lines, "totals": selectors.batch_totals(lines),
+            "capacity_warnings": [services._capacity_message(o) for o in overruns],
             "line_form": line_form if line_form is not None else (LineForm() if batch.status == "draft" else None),
             "editable": batch.status == BatchStatus.DRAFT and is_ministry(request.user)}
 
@@ -162,7 +164,8 @@ def batch_detail_view(request, pk: int):
                 services.batch_submit(actor=request.user, batch=batch)
                 messages.success(request, _("Batch submitted for approval."))
             elif action == "approve":
-                services.batch_approve(actor=request.user, batch=batch)
+                services.batch_approve(actor=request.user, batch=batch,
+                                       capacity_reason=request.POST.get("capacity_reason", ""))
                 messages.success(request, _("Batch approved and issued; recipients have been notified."))
             elif action == "return":
                 services.batch_return(actor=request.user, batch=batch, comment=request.POST.get("comment", ""))

@@ -4,8 +4,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from .models import AUTHORITY_ROLES, ENTERPRISE_ROLES, MINISTRY_ROLES, Enterprise
-from .selectors import audit_entry_list, enterprise_get, enterprise_list, membership_of
+from .models import AUTHORITY_ROLES, ENTERPRISE_ROLES, MINISTRY_ROLES
+from .selectors import audit_entry_list, membership_of
 
 PAGE_SIZE = 25
 
@@ -51,24 +51,6 @@ def _dashboard_contexts(request, kind):
             ctx = provider(request, kind)
             if ctx:
                 yield ctx
-
-
-@login_required
-def enterprise_list_view(request):
-    q = request.GET.get("q", "").strip()
-    qs = enterprise_list(user=request.user, search=q).prefetch_related("licences").order_by("name", "id")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "organizations/enterprise_list.html", {"page": page, "q": q})
-
-
-@login_required
-def enterprise_detail_view(request, pk: int):
-    try:
-        ent = enterprise_get(user=request.user, pk=pk)
-    except Enterprise.DoesNotExist:
-        raise Http404
-    return render(request, "organizations/enterprise_detail.html", {"enterprise": ent,
-                                                                    "licences": ent.licences.all()})
 
 
 @login_required

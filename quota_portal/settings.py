@@ -236,6 +236,11 @@ SPECTACULAR_SETTINGS = {
         "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
         "DeductionStatusEnum": "enforcement.models.DeductionStatus",
         "JobStatusEnum": "enforcement.models.JobStatus",
+        "IndicatorTypeEnum": "organizations.models.IndicatorType",
+        "ActivityEnum": "organizations.models.Activity",
+        "DesignationKindEnum": "organizations.models.DesignationKind",
+        "DecisionStatusEnum": "organizations.models.DecisionStatus",
+        "PermitKindEnum": "organizations.models.PermitKind",
     },
 }
 
@@ -280,6 +285,10 @@ BALANCE_TOLERANCE_T = Decimal(env("BALANCE_TOLERANCE_T", default="0.001"))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STATEMENT_PERIOD_DAYS = env.int("STATEMENT_PERIOD_DAYS", default=5)
 REMINDER_FROM_DAY = env.int("REMINDER_FROM_DAY", default=5)
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+# approving a batch line that takes an enterprise's year total above this multiple of its capacity needs a reason
+CAPACITY_REFUSAL_MULTIPLE = Decimal(env("CAPACITY_REFUSAL_MULTIPLE", default="1.0"))
+REGISTER_IMPORT_MAX_ROWS = env.int("REGISTER_IMPORT_MAX_ROWS", default=9999)
 
 LOGGING = {
     "version": 1,

@@ -13,6 +13,14 @@ class ReportingConfig(AppConfig):
         ("ministry", "reporting/_dash_ministry.html"),
     ]
 
+    enterprise_sections = ["reporting/_enterprise_reports.html"]
+
+    def enterprise_context(self, request, enterprise):
+        """The enterprise page of the register shows its latest monthly reports."""
+        from .selectors import report_list  # noqa: PLC0415 - apps.py loads before the app registry is ready
+
+        return {"ent_reports": list(report_list(user=request.user, enterprise=enterprise.pk)[:12])}
+
     def dashboard_context(self, request, kind):
         from organizations.selectors import membership_of  # noqa: PLC0415 - apps.py loads before the app registry is ready; models import on first use
 

@@ -15,7 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
+from organizations.models import Enterprise, IndicatorType
+from organizations.register_selectors import filing_failures
 from organizations.validators import normalize_credit_code, validate_credit_code
 from quota_portal.errors import DomainValidationError
 from quota_portal.quantities import parse_tonnes
@@ -78,14 +79,6 @@ class CleanContent:
     errors: Errors = field(default_factory=Errors)  # every problem, by field path
 
 
-def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[str]:
-    first, last = period_bounds(year, month)
-    return set(
-        Licence.objects.filter(enterprise=enterprise, status=LicenceStatus.DESIGNATED, valid_from__lte=last,
-                               valid_to__gte=first).values_list("activity", flat=True)
-    )
-
-
 def _as_row(row: Any, path: str, errors: Errors) -> dict | None:
     if not isinstance(row, dict):
         errors.add(path, _("A line must be an object."))
@@ -124,7 +117,9 @@ def _sections(data: dict[str, Any], nil: bool, errors: Errors) -> dict[str, list
 def _clean_production(rows: list, *, enterprise: Enterprise, year: int, month: int, products: dict,
                       errors: Errors) -> list[dict]:
     out = []
-    activities = licensed_activities(enterprise, year, month) if rows else set()
+    first, last = period_bounds(year, month)
+    refused = filing_failures(enterprise=enterprise, first=first, last=last, indicator_types={
+        str(r.get("indicator_type") or "").strip() for r in rows if isinstance(r, dict)}) if rows else {}
     seen = set()
     for i, row in enumerate(rows):
         p = f"production[{i}]"
@@ -135,9 +130,8 @@ def _clean_production(rows: list, *, enterprise: Enterprise, year: int, month: i
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
         if itype not in IndicatorType.values:
             errors.add(f"{p}.indicator_type", _("Choose an indicator type (mining_rock, mining_ion or smelting_separation)."))
-        elif ACTIVITY_OF_INDICATOR[IndicatorType(itype)] not in activities:
-            errors.add(f"{p}.indicator_type", _("The enterprise holds no designated licence for %(activity)s in this period.")
-                       % {"activity": IndicatorType(itype).label})
+        elif itype in refused:  # designation and permits on the period's dates (organizations.register_selectors)
+            errors.add(f"{p}.indicator_type", refused[itype])
         elif product and product.indicator_type != itype:
             errors.add(f"{p}.product", _("%(product)s is not a product of %(type)s.")
                        % {"product": product.code, "type": IndicatorType(itype).label})

@@ -174,8 +174,8 @@ def test_public_pages_need_no_login_and_show_designated_enterprises(demo, page):
         assert anon.get(url).status_code == 200, url
     html = anon.get("/public/enterprises/?year=2026").content.decode()
     assert "白云鄂博稀土矿业有限公司" in html and "包头华美稀土高科有限公司" in html
-    # a licence that expired before the year is not listed
-    assert "包头华美" not in anon.get("/public/enterprises/?year=2031").content.decode()
+    # before its designation took effect (2024-01-01) an enterprise is not listed
+    assert "包头华美" not in anon.get("/public/enterprises/?year=2023").content.decode()
 
 
 def test_public_pages_show_only_published_data(demo, page):

@@ -1,10 +1,12 @@
 """Every validation rule answers 400 with a message naming the field, and a rejected request writes nothing."""
 
 import copy
+import datetime as dt
 
 import pytest
 
 from organizations.models import AuditEntry
+from organizations.register_selectors import filing_failures
 from quota_portal.errors import DomainValidationError
 from reporting import services
 from reporting.models import MonthlyReport, ReportStatus
@@ -30,7 +32,7 @@ MUTATIONS = [
     ("bad date", lambda p: p["shipments"][0].update(date="31/03/2025"), "shipments[0].date", "YYYY-MM-DD"),
     ("unknown product", lambda p: p["production"][0].update(product="XX_OXIDE"), "production[0].product", "Unknown product"),
     ("unlicensed activity", lambda p: p["production"].append(
-        {"indicator_type": "mining_rock", "product": "BAST_CONC", "tonnes": "1"}), "production[1].indicator_type", "licence"),
+        {"indicator_type": "mining_rock", "product": "BAST_CONC", "tonnes": "1"}), "production[1].indicator_type", "not designated"),
     ("product of another type", lambda p: p["production"][0].update(product="BAST_CONC"), "production[0].product", "not a product"),
     ("unknown country", lambda p: p["inputs"][0].update(source="imported_ore", country="XQ"), "inputs[0].country", "ISO 3166"),
     ("import without country", lambda p: p["inputs"][0].update(source="imported_ore", country=""), "inputs[0].country", "country"),
@@ -153,3 +155,17 @@ def test_exponent_notation_in_a_report_line_is_refused_naming_the_field(demo_org
     r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, **payload}, format="json")
     assert r.status_code == 201, r.json()
     assert r.json()["production"][0]["tonnes"] == "10.000"
+
+
+def test_filing_production_needs_the_permits_of_the_period(demo_orgs):
+    """Issue 12: production of an activity is accepted only from an enterprise designated for it and holding the
+    permits it needs on the period's first or last day; the error names the missing permit."""
+    mine = demo_orgs["enterprises"]["bymine"]  # designated from 2024-01-01, permits 2024..2029
+    assert filing_failures(enterprise=mine, indicator_types={"mining_rock"}, first=dt.date(2025, 3, 1),
+                           last=dt.date(2025, 3, 31)) == {}
+    before = filing_failures(enterprise=mine, indicator_types={"mining_rock"}, first=dt.date(2023, 3, 1),
+                             last=dt.date(2023, 3, 31))
+    assert "not designated" in before["mining_rock"]
+    after = filing_failures(enterprise=mine, indicator_types={"mining_rock"}, first=dt.date(2030, 3, 1),
+                            last=dt.date(2030, 3, 31))
+    assert "Mining licence" in after["mining_rock"]

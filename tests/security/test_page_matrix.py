@@ -26,6 +26,7 @@ PAGE_RESOURCE = {
     "enforcement/cases/": "cases",
     "enforcement/flags/": "flags",
     "enforcement/jobs/": "job-runs",
+    "register/decisions/": "designations",
 }
 # pages whose ids are not those of an API resource; each is checked by its own tests (named here)
 NOT_MAPPED = {
@@ -33,6 +34,8 @@ NOT_MAPPED = {
     "reports/attachments/": "attachment of a report: tests/reporting (scoped through the report)",
     "allocations/breakdowns/": "group breakdowns: tests/allocations/test_breakdowns.py",
     "enforcement/cases/<int:pk>/attachments/": "statement attachments: tests/enforcement/test_cases.py",
+    "register/import/": "register imports (ministry only): tests/organizations/test_register_import.py",
+    "staff/": "staff of one's own organisation: tests/organizations/test_onboarding.py",
 }
 FILL = {"line_pk": "1", "att": "1", "section": "production", "verb": "submit", "action": "close"}
 
