@@ -59,6 +59,7 @@ class FlowLineIO(serializers.Serializer):
     tonnes = serializers.DecimalField(max_digits=14, decimal_places=3)
     date = serializers.DateField()
     document_no = serializers.CharField()
+    shipment_no = serializers.CharField(source="shipment.number", read_only=True, allow_null=True, default=None)
     attachments = AttachmentOutput(many=True, read_only=True)
 
 

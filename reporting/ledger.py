@@ -16,7 +16,6 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet, Sum
@@ -44,9 +43,10 @@ from .models import (
     ShipmentStatus,
 )
 from .selectors import period_bounds
+from .shipment_numbers import shipment_numbers_resolve
 from .validation import Errors, country_valid, parse_date, parse_quantity
 
-User = AbstractBaseUser | AnonymousUser
+__all__ = ["shipment_numbers_resolve"]  # re-exported: the report's rows name ledger shipments
 Q3 = Decimal("0.001")
 OPEN_STATES = (ShipmentStatus.DECLARED, ShipmentStatus.IN_TRANSIT)
 
@@ -302,38 +302,6 @@ def import_record(*, actor: Any, importer: Enterprise, data: dict[str, Any],
 
 
 # --- the ledger and the monthly report ----------------------------------------------------------------------
-
-
-def shipment_numbers_resolve(*, enterprise: Enterprise, rows: list[Any], errors: Errors) -> dict[int, Shipment]:
-    """For report rows carrying ``shipment_no``: the shipment (by index). An in row must name a shipment addressed
-    to the enterprise, an out row one it declared; anything else is an error on ``shipments[i].shipment_no``."""
-    wanted = {}
-    for i, row in enumerate(rows):
-        if isinstance(row, dict) and str(row.get("shipment_no") or "").strip():
-            wanted[i] = str(row["shipment_no"]).strip().upper()
-    if not wanted:
-        return {}
-    found = {s.number: s for s in Shipment.objects.filter(number__in=set(wanted.values()))
-             .filter(Q(seller=enterprise) | Q(buyer=enterprise))}
-    out: dict[int, Shipment] = {}
-    for i, number in wanted.items():
-        s = found.get(number)
-        direction = str(rows[i].get("direction") or "").strip()
-        mine = s is not None and (s.buyer_id == enterprise.pk if direction == FlowDirection.IN
-                                  else s.seller_id == enterprise.pk)
-        if not mine:
-            errors.add(f"shipments[{i}].shipment_no",
-                       _("Unknown shipment number “%(number)s”: no shipment with this number is %(what)s your "
-                         "enterprise.") % {"number": number,
-                                           "what": _("addressed to") if direction == FlowDirection.IN
-                                           else _("declared by")})
-            continue
-        code = str(rows[i].get("product") or "").strip().upper()
-        if code and code != s.product_id:
-            errors.add(f"shipments[{i}].product", _("Shipment %(number)s is of %(product)s.")
-                       % {"number": number, "product": s.product_id})
-        out[i] = s
-    return out
 
 
 def ledger_rows(*, enterprise: Enterprise, year: int, month: int) -> list[dict[str, Any]]:
