@@ -89,12 +89,15 @@ def forwards(apps, schema_editor):
     Shipment.objects.bulk_update(shipments, ["number"], batch_size=BATCH)
     pg = schema_editor.connection.vendor == "postgresql"
     with schema_editor.connection.cursor() as cur:
-        if pg:
+        if pg:  # check the deferred foreign keys of the rows above now: ALTER TABLE refuses pending trigger events
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cur.execute("ALTER TABLE reporting_flowline DISABLE TRIGGER reporting_flowline_frozen")
         FlowLine.objects.bulk_update([FlowLine(id=i, shipment_id=s.pk) for s, ids, _rec in links for i in ids],
                                      ["shipment"], batch_size=BATCH)
         if pg:
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cur.execute("ALTER TABLE reporting_flowline ENABLE TRIGGER reporting_flowline_frozen")
+            cur.execute("SET CONSTRAINTS ALL DEFERRED")
 
 
 class Migration(migrations.Migration):
