@@ -37,3 +37,6 @@ for _app, _prefix in (("allocations", "allocations/"), ("reporting", "reports/")
             raise
         continue
     urlpatterns.append(path(_prefix, include(f"{_app}.urls")))
+
+# The shipment ledger's pages (reporting app).
+urlpatterns.append(path("ledger/", include("reporting.ledger_urls")))

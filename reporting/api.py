@@ -17,7 +17,7 @@ from organizations.permissions import HasMembership
 from organizations.selectors import authority_list, enterprise_get, membership_of
 from quota_portal.errors import DomainValidationError, NotFound
 
-from . import excel, selectors, services
+from . import excel, ledger_api, selectors, services
 from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -427,6 +427,7 @@ def register(router) -> None:
     router.register("reports", ReportViewSet, basename="report")
     router.register("summaries", SummaryViewSet, basename="summary")
     router.register("certifications", CertificationViewSet, basename="certification")
+    ledger_api.register(router)
 
 
 __all__ = ["ReportStatus", "register"]

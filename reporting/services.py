@@ -202,7 +202,7 @@ def report_payload(report: MonthlyReport) -> dict[str, Any]:
         "shipments": [{"direction": x.direction, "counterparty_credit_code": x.counterparty_credit_code,
                        "counterparty_name": x.counterparty_name, "counterparty_country": x.counterparty_country,
                        "product": x.product_id, "tonnes": str(x.tonnes), "date": x.date.isoformat(),
-                       "document_no": x.document_no, "shipment_no": x.shipment.number if x.shipment_id else ""}
+                       "document_no": x.document_no, **({"shipment_no": x.shipment.number} if x.shipment_id else {})}
                       for x in report.flow_lines.select_related("shipment").order_by("id")],
         "inventory": [{"product": x.product_id, "opening": str(x.opening), "closing": str(x.closing)}
                       for x in report.inventory_lines.order_by("id")],

@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 
 from enforcement import services as enf
 from enforcement.models import Flag, FlagKind
-from organizations.services import enterprise_upsert, user_with_membership_upsert
+from organizations.services import enterprise_upsert
 from quota_portal.errors import DomainValidationError, NotFound
 from reporting import ledger, services
 from reporting.models import FlowLine, Receipt, Shipment, ShipmentStatus

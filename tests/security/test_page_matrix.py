@@ -26,6 +26,8 @@ PAGE_RESOURCE = {
     "enforcement/cases/": "cases",
     "enforcement/flags/": "flags",
     "enforcement/jobs/": "job-runs",
+    "ledger/fill/": "reports",
+    "ledger/": "shipments",
 }
 # pages whose ids are not those of an API resource; each is checked by its own tests (named here)
 NOT_MAPPED = {
