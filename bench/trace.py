@@ -7,18 +7,21 @@ the size of the traces. Target: p95 ≤ 200 ms at full scale.
 
 from __future__ import annotations
 
-import json
-import os
-import random
-import statistics
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/http.py must not shadow the standard library's http (urllib imports it): keep bench/ off sys.path first.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
+
+import json  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import urllib.request  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 os.environ.setdefault("OTP_REQUIRED", "0")
 os.environ.setdefault("CELERY_BROKER_URL", os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -176,8 +177,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         qs = selectors.report_list(user=self.request.user, current_only=False)
         if self.action == "retrieve":
-            return qs.prefetch_related("production_lines", "input_lines", "flow_lines__attachments",
-                                       "inventory_lines", "attachments")
+            flows = Prefetch("flow_lines", queryset=FlowLine.objects.select_related("shipment")
+                             .prefetch_related("attachments"))
+            return qs.prefetch_related("production_lines", "input_lines", flows, "inventory_lines", "attachments")
         return qs
 
     def get_serializer_class(self):

@@ -174,71 +174,61 @@ def unlicensed_rows(year: int, month: int | None) -> list[dict]:
     ]
 
 
-def _profiles(on: dt.date) -> dict[str, dict[str, Decimal]]:
-    """product → element → share, the profile rows in force on a date (latest ``valid_from`` per product)."""
-    rm = _reporting_models()
-    latest: dict[str, dt.date] = {}
-    rows = list(rm.ElementProfile.objects.filter(valid_from__lte=on).values_list("product_id", "element", "share",
-                                                                                  "valid_from"))
-    for product, _el, _share, since in rows:
-        latest[product] = max(latest.get(product, since), since)
-    out: dict[str, dict[str, Decimal]] = defaultdict(dict)
-    for product, el, share, since in rows:
-        if since == latest[product]:
-            out[product][el] = Decimal(share)
-    return out
-
-
 def yield_rows(year: int, month: int | None) -> list[dict]:
     """Element needed (separated output × the product's element content) vs element available (feedstock consumed ×
-    the feedstock's typical share), per smelter and month of accepted reports. A flag where needed exceeds
-    available × (1 + ``YIELD_TOLERANCE``) by more than 1 kg; the flag's details show the computation."""
+    the feedstock's typical share, by the element profiles in force at the end of the period), per smelter and month
+    of accepted reports. A flag where needed exceeds available × (1 + ``YIELD_TOLERANCE``) by more than 1 kg; the
+    flag's details show the computation (and the products produced and consumed). One statement finds the flags;
+    a second reads the products of the flagged months only."""
     t = _tables()
-    first, last = _range(year, month)
+    _first, last = _range(year, month)
     month_sql = " AND r.month = %s" if month else ""
-    params = [year] + ([month] if month else [])
-    produced = _fetch(f"""
-        SELECT r.enterprise_id, r.month, pl.product_id, SUM(pl.tonnes)
-        FROM {t['rep']} r JOIN {t['pl']} pl ON pl.report_id = r.id
-        WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND pl.indicator_type = 'smelting_separation'
-        GROUP BY r.enterprise_id, r.month, pl.product_id
-    """, params)
-    if not produced:
-        return []
-    consumed = _fetch(f"""
-        SELECT r.enterprise_id, r.month, il.product_id, SUM(il.tonnes)
-        FROM {t['rep']} r JOIN {t['il']} il ON il.report_id = r.id
-        WHERE r.status = 'accepted' AND r.year = %s{month_sql}
-        GROUP BY r.enterprise_id, r.month, il.product_id
-    """, params)
-    profiles = _profiles(last)
+    period = [year] + ([month] if month else [])
     tol = Decimal(settings.YIELD_TOLERANCE)
-    needed: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    available: dict[tuple, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
-    output: dict[tuple, dict[str, str]] = defaultdict(dict)
-    feed: dict[tuple, dict[str, str]] = defaultdict(dict)
-    for ent, m, product, tonnes in produced:
-        for el, share in profiles.get(product, {}).items():
-            needed[(ent, m)][el] += Decimal(tonnes) * share
-        output[(ent, m)][product] = str(Decimal(tonnes).quantize(Q3))
-    for ent, m, product, tonnes in consumed:
-        if (ent, m) not in needed:
-            continue
-        for el, share in profiles.get(product, {}).items():
-            available[(ent, m)][el] += Decimal(tonnes) * share
-        feed[(ent, m)][product] = str(Decimal(tonnes).quantize(Q3))
-    out = []
-    for (ent, m), elements in sorted(needed.items()):
-        for el, need in sorted(elements.items()):
-            have = available[(ent, m)].get(el, Decimal(0))
-            if need - have * (1 + tol) > Q3:
-                out.append({"kind": FlagKind.YIELD_IMPLAUSIBLE, "enterprise_id": ent, "year": year, "month": m,
-                            "indicator_type": "smelting_separation", "subject": f"element:{el}",
-                            "details": {"element": el, "needed_t": str(need.quantize(Q3)),
-                                        "available_t": str(have.quantize(Q3)), "tolerance": str(tol),
-                                        "produced": output[(ent, m)], "consumed": feed[(ent, m)],
-                                        "profiles_on": last.isoformat()}})
-    return out
+    in_force = f"""(SELECT product_id, MAX(valid_from) AS vf FROM {t['ep']} WHERE valid_from <= %s
+                    GROUP BY product_id)"""
+    rows = _fetch(f"""
+        WITH need AS (
+            SELECT r.enterprise_id AS e, r.month AS m, ep.element AS el, SUM(pl.tonnes * ep.share) AS n
+            FROM {t['rep']} r JOIN {t['pl']} pl ON pl.report_id = r.id
+            JOIN {in_force} cur ON cur.product_id = pl.product_id
+            JOIN {t['ep']} ep ON ep.product_id = cur.product_id AND ep.valid_from = cur.vf
+            WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND pl.indicator_type = 'smelting_separation'
+            GROUP BY r.enterprise_id, r.month, ep.element
+        ), have AS (
+            SELECT r.enterprise_id AS e, r.month AS m, ep.element AS el, SUM(il.tonnes * ep.share) AS h
+            FROM {t['rep']} r JOIN {t['il']} il ON il.report_id = r.id
+            JOIN {in_force} cur ON cur.product_id = il.product_id
+            JOIN {t['ep']} ep ON ep.product_id = cur.product_id AND ep.valid_from = cur.vf
+            WHERE r.status = 'accepted' AND r.year = %s{month_sql}
+            GROUP BY r.enterprise_id, r.month, ep.element
+        )
+        SELECT need.e, need.m, need.el, need.n, COALESCE(have.h, 0)
+        FROM need LEFT JOIN have ON have.e = need.e AND have.m = need.m AND have.el = need.el
+        WHERE need.n - COALESCE(have.h, 0) * %s > %s
+        ORDER BY need.e, need.m, need.el
+    """, [last, *period, last, *period, 1 + tol, Q3])
+    if not rows:
+        return []
+    flagged = {(e, m) for e, m, _el, _n, _h in rows}
+    ents = sorted({e for e, _m in flagged})
+    marks = ", ".join(["%s"] * len(ents))
+    products: dict[tuple, dict[str, dict[str, str]]] = defaultdict(lambda: {"produced": {}, "consumed": {}})
+    for kind, table, extra in (("produced", t["pl"], " AND x.indicator_type = 'smelting_separation'"),
+                               ("consumed", t["il"], "")):
+        for e, m, product, tonnes in _fetch(f"""
+                SELECT r.enterprise_id, r.month, x.product_id, SUM(x.tonnes)
+                FROM {t['rep']} r JOIN {table} x ON x.report_id = r.id
+                WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND r.enterprise_id IN ({marks}){extra}
+                GROUP BY r.enterprise_id, r.month, x.product_id""", [*period, *ents]):
+            if (e, m) in flagged:
+                products[(e, m)][kind][product] = str(Decimal(tonnes).quantize(Q3))
+    return [{"kind": FlagKind.YIELD_IMPLAUSIBLE, "enterprise_id": e, "year": year, "month": m,
+             "indicator_type": "smelting_separation", "subject": f"element:{el}",
+             "details": {"element": el, "needed_t": str(Decimal(n).quantize(Q3)),
+                         "available_t": str(Decimal(h).quantize(Q3)), "tolerance": str(tol),
+                         **products[(e, m)], "profiles_on": last.isoformat()}}
+            for e, m, el, n, h in rows]
 
 
 LEDGER_FINDERS = (unconfirmed_rows, quantity_mismatch_rows, undeclared_receipt_rows, unlicensed_rows, yield_rows)
