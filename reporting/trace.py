@@ -38,6 +38,10 @@ from .selectors import period_bounds
 
 Q3 = Decimal("0.001")
 MAX_DEPTH = 10
+# A trace stays readable and fast: contributions under 0.5 % of the traced quantity (or 1 kg) and beyond the 200
+# largest edges of a step are summed into a "smaller sources/destinations" node and not traced further.
+MIN_SHARE = Decimal("0.005")
+MAX_EDGES_PER_STEP = 200
 MINING_TYPES = (IndicatorType.MINING_ROCK, IndicatorType.MINING_ION)
 
 
@@ -175,34 +179,38 @@ def shipment_trace(*, user: Any, shipment: Shipment, direction: str = "up", dept
     return trace
 
 
+def _keep(candidates: list[tuple[Decimal, Any]], floor: Decimal) -> tuple[list[tuple[Decimal, Any]], Decimal]:
+    """The edges worth tracing: at least ``floor`` tonnes, the ``MAX_EDGES_PER_STEP`` largest; and the rest's sum."""
+    big = sorted((c for c in candidates if c[0] >= floor), key=lambda c: c[0], reverse=True)
+    kept = big[:MAX_EDGES_PER_STEP]
+    rest = sum((c[0] for c in candidates), Decimal(0)) - sum((c[0] for c in kept), Decimal(0))
+    return kept, rest
+
+
 def _up(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> None:
-    frontier: list[tuple[Shipment, Decimal]] = [(root, root.tonnes)]
+    floor = max(Q3, root.tonnes * MIN_SHARE)
+    frontier: dict[tuple[int, int, int], Decimal] = {}
+    if root.seller_id is not None:
+        frontier[(root.seller_id, *_month(root.dispatch_date))] = root.tonnes
     for step in range(1, depth + 1):
-        expand = [(s, q) for s, q in frontier if s.seller_id is not None and may_expand(s.seller_id)]
+        expand = {k: q for k, q in frontier.items() if may_expand(k[0])}
         if not expand:
             break
-        sources.load({(s.seller_id, *_month(s.dispatch_date)) for s, _q in expand})
-        nxt: list[tuple[Shipment, Decimal]] = []
-        for s, q in expand:
-            key = (s.seller_id, *_month(s.dispatch_date))
-            here = f"e:{s.seller_id}"
+        sources.load(set(expand))
+        nxt: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
+        candidates: list[tuple[Decimal, Any]] = []
+        small: dict[str, Decimal] = defaultdict(Decimal)
+        for key, q in sorted(expand.items()):
+            here = f"e:{key[0]}"
             total = sources.total(key)
             c = sources.cache[key]
             if total <= 0:
-                add(step, None, leaf(f"u:{s.number}", str(_("No recorded source")), "unattributed"), here, q,
+                add(step, None, leaf(f"u:{key[0]}", str(_("No recorded source")), "unattributed"), here, q,
                     Decimal(1), "unattributed")
                 continue
             for r in c["receipts"]:
-                up = r.shipment
-                if up.seller is not None:
-                    names[up.seller_id] = up.seller.name
                 share = r.tonnes / total
-                src = ent_node(up.seller_id, up.seller_name, up.seller_country) if up.origin != "import" else \
-                    leaf(f"i:{up.seller_country}", _("Import from %(country)s") % {"country": up.seller_country},
-                         "import")
-                add(step, up, src, here, q * share, share)
-                if up.seller_id is not None:
-                    nxt.append((up, q * share))
+                candidates.append((q * share, (here, r.shipment, share)))
             if c["mined"] > 0:
                 share = c["mined"] / total
                 add(step, None, leaf(f"m:{key[0]}", _("Mined by %(name)s") % {"name": names.get(key[0], "")},
@@ -211,30 +219,53 @@ def _up(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> 
                 share = c["opening"] / total
                 add(step, None, leaf(f"o:{key[0]}:{key[1]}-{key[2]}", _("Opening stock %(y)s-%(m)02d")
                                      % {"y": key[1], "m": key[2]}, "stock"), here, q * share, share, "stock")
+        kept, _rest = _keep(candidates, floor)
+        kept_ids = {id(x[1]) for x in kept}
+        for t, (here, up, share) in candidates:
+            if id((here, up, share)) in kept_ids:
+                continue
+            small[here] += t
+        for t, (here, up, share) in kept:
+            if up.seller is not None:
+                names[up.seller_id] = up.seller.name
+            src = leaf(f"i:{up.seller_country}", _("Import from %(country)s") % {"country": up.seller_country},
+                       "import") if up.origin == "import" else ent_node(up.seller_id, up.seller_name, up.seller_country)
+            add(step, up, src, here, t, share)
+            if up.seller_id is not None:
+                nxt[(up.seller_id, *_month(up.dispatch_date))] += t
+        for here, t in small.items():
+            if t > 0:
+                add(step, None, leaf(f"s:{here}", str(_("Smaller sources (not traced further)")), "small"), here, t,
+                    t / root.tonnes if root.tonnes else Decimal(0), "small")
         frontier = nxt
 
 
 def _down(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> None:
-    received = getattr(root, "receipt", None) if hasattr(root, "receipt") else None
+    received = getattr(root, "receipt", None)
     first_q = received.tonnes if received is not None else root.tonnes
     first_day = received.received_date if received is not None else root.dispatch_date
-    frontier: list[tuple[int | None, dt.date, Decimal]] = [(root.buyer_id, first_day, first_q)]
+    floor = max(Q3, first_q * MIN_SHARE)
+    frontier: dict[tuple[int, int, int], Decimal] = {}
+    if root.buyer_id is not None:
+        frontier[(root.buyer_id, *_month(first_day))] = first_q
     for step in range(1, depth + 1):
-        expand = [(e, d, q) for e, d, q in frontier if e is not None and may_expand(e)]
+        expand = {k: q for k, q in frontier.items() if may_expand(k[0])}
         if not expand:
             break
-        keys = {(e, *_month(d)) for e, d, _q in expand}
-        sources.load(keys)
-        ents = {k[0] for k in keys}
-        dates = [period_bounds(k[1], k[2]) for k in keys]
+        sources.load(set(expand))
+        ents = {k[0] for k in expand}
+        dates = [period_bounds(k[1], k[2]) for k in expand]
         outs: dict[tuple[int, int, int], list[Shipment]] = defaultdict(list)
         for s in (Shipment.objects.filter(seller_id__in=ents, dispatch_date__range=(min(d[0] for d in dates),
                                                                                      max(d[1] for d in dates)))
                   .select_related("buyer", "receipt").order_by("pk")):
-            outs[(s.seller_id, *_month(s.dispatch_date))].append(s)
-        nxt: list[tuple[int | None, dt.date, Decimal]] = []
-        for e, d, q in expand:
-            key = (e, *_month(d))
+            key = (s.seller_id, *_month(s.dispatch_date))
+            if key in expand:
+                outs[key].append(s)
+        nxt: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
+        candidates: list[tuple[Decimal, Any]] = []
+        for key, q in sorted(expand.items()):
+            e = key[0]
             here = f"e:{e}"
             total = sources.total(key)
             frac = min(Decimal(1), q / total) if total > 0 else Decimal(1)
@@ -242,12 +273,25 @@ def _down(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -
             for s in outs.get(key, []):
                 t = s.tonnes * frac
                 passed += t
-                if s.buyer is not None:
-                    names[s.buyer_id] = s.buyer.name
-                add(step, s, here, ent_node(s.buyer_id, s.buyer_name, s.buyer_country), t, frac)
-                rec = getattr(s, "receipt", None) if hasattr(s, "receipt") else None
-                nxt.append((s.buyer_id, rec.received_date if rec else s.dispatch_date, t))
+                candidates.append((t, (here, s, frac)))
             if q - passed > Q3:
                 add(step, None, here, leaf(f"h:{e}", _("Still held by %(name)s") % {"name": names.get(e, "")},
                                            "holder"), q - passed, (q - passed) / q if q else Decimal(0), "held")
+        kept, _rest = _keep(candidates, floor)
+        kept_ids = {id(x[1]) for x in kept}
+        small: dict[str, Decimal] = defaultdict(Decimal)
+        for t, item in candidates:
+            if id(item) not in kept_ids:
+                small[item[0]] += t
+        for t, (here, s, frac) in kept:
+            if s.buyer is not None:
+                names[s.buyer_id] = s.buyer.name
+            add(step, s, here, ent_node(s.buyer_id, s.buyer_name, s.buyer_country), t, frac)
+            if s.buyer_id is not None:
+                rec = getattr(s, "receipt", None)
+                nxt[(s.buyer_id, *_month(rec.received_date if rec else s.dispatch_date))] += t
+        for here, t in small.items():
+            if t > 0:
+                add(step, None, here, leaf(f"sd:{here}", str(_("Smaller destinations (not traced further)")),
+                                           "small"), t, Decimal(0), "small")
         frontier = nxt
