@@ -42,7 +42,7 @@ from .models import (
     ShipmentOrigin,
     ShipmentStatus,
 )
-from .selectors import period_bounds
+from .periods import period_bounds
 from .shipment_numbers import shipment_numbers_resolve
 from .validation import Errors, country_valid, parse_date, parse_quantity
 

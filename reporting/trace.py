@@ -34,7 +34,7 @@ from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType
 from organizations.selectors import enterprise_q, membership_of
 
 from .models import InventoryLine, MonthlyReport, ProductionLine, Receipt, ReportStatus, Shipment
-from .selectors import period_bounds
+from .periods import period_bounds
 
 Q3 = Decimal("0.001")
 MAX_DEPTH = 10

@@ -29,9 +29,10 @@ from django.db import connection
 from django.utils import timezone
 
 from organizations.models import Enterprise, Licence, LicenceStatus
+from reporting import models as rm
 
 from ..models import FlagKind
-from .jobs import Progress, _reporting_models, _run_job
+from .jobs import Progress, _run_job
 from .scans import _balance_rows, _store_flags
 
 Q3 = Decimal("0.001")
@@ -46,7 +47,6 @@ def _range(year: int, month: int | None) -> tuple[dt.date, dt.date]:
 
 
 def _tables() -> dict[str, str]:
-    rm = _reporting_models()
     return {"s": rm.Shipment._meta.db_table, "r": rm.Receipt._meta.db_table, "p": rm.Product._meta.db_table,
             "e": Enterprise._meta.db_table, "l": Licence._meta.db_table, "rep": rm.MonthlyReport._meta.db_table,
             "pl": rm.ProductionLine._meta.db_table, "il": rm.InputLine._meta.db_table,

@@ -5,12 +5,15 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from enforcement import services
 from enforcement.models import Flag, FlagKind, FlagStatus, JobRun
+from organizations.models import Notification, OutboxMessage
 from organizations.validators import make_credit_code
-
-from .helpers import U, bj, file_report, issue, payload, smelter_month
+from quota_portal.celery import app
+from reporting.models import FlowLine
+from tests.builders import U, bj, file_report, issue, payload, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -79,8 +82,6 @@ def test_resolved_flag_is_not_reopened_by_same_evidence(demo_orgs):
 
 
 def test_new_flag_notifies_enterprise_and_county_once(demo_orgs):
-    from organizations.models import Notification
-
     services.flag_scan_late_reports(now=bj(2025, 4, 11, 0, 15))
     services.flag_scan_late_reports(now=bj(2025, 4, 11, 0, 15))
     flag = flags(FlagKind.MISSING, demo_orgs["enterprises"]["huamei"], year=2025, month=3).get()
@@ -162,8 +163,6 @@ def test_balanced_report_raises_no_balance_flag(demo_orgs):
 
 def _trade(demo_orgs, shipped, received):
     """Huamei files a shipment out (it enters the ledger at submission); Hefa's receipt names its portal number."""
-    from reporting.models import FlowLine
-
     ents = demo_orgs["enterprises"]
     huamei, hefa = ents["huamei"], ents["hefa"]
     d = dt.date(2025, 3, 20)
@@ -233,7 +232,6 @@ def test_flag_descriptions_read_as_sentences(huamei_quota):
     file_report(huamei_quota, 2025, 3, smelter_month("120"))
     services.flag_scan_quota_usage(year=2025)
     flag = flags(FlagKind.OVERRUN, huamei_quota).get()
-    from django.utils import translation
 
     with translation.override("en"):
         assert flag.description == ("120.000 t produced against an effective indicator of 100.000 t: "
@@ -241,9 +239,6 @@ def test_flag_descriptions_read_as_sentences(huamei_quota):
 
 
 def test_acceptance_enqueues_the_usage_scan_through_the_outbox(huamei_quota, django_capture_on_commit_callbacks):
-    from organizations.models import OutboxMessage
-    from quota_portal.celery import app
-
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True  # this test runs the task in-process; tests/integration uses a real worker
     try:

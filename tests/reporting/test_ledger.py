@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from enforcement import services as enf
 from enforcement.models import Flag, FlagKind
 from organizations.services import enterprise_upsert
+from organizations.validators import make_credit_code
 from quota_portal.errors import DomainValidationError, NotFound
 from reporting import ledger, services
 from reporting.models import FlowLine, Receipt, Shipment, ShipmentStatus
 from reporting.trace import shipment_trace
-from tests.enforcement.helpers import filer_of, payload, reviewer_of
+from tests.builders import filer_of, payload, reviewer_of
 
 pytestmark = pytest.mark.django_db
 
@@ -255,8 +256,6 @@ def test_buying_oxide_from_a_non_designated_domestic_party(ents, demo_orgs):
 
 
 def _code(body):
-    from organizations.validators import make_credit_code
-
     return make_credit_code(body)
 
 

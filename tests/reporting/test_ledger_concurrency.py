@@ -8,7 +8,7 @@ from django.db import connection, transaction
 
 from reporting import ledger
 from reporting.models import Receipt
-from tests.enforcement.helpers import filer_of
+from tests.builders import filer_of
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOW = dt.datetime(2025, 5, 20, 10, 0, tzinfo=dt.UTC)

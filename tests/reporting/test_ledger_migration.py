@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from reporting import services
 from reporting.models import FlowLine, MonthlyReport, Receipt, Shipment
-from tests.enforcement.helpers import filer_of, payload
+from tests.builders import filer_of, payload
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2025, 5, 20, 10, 0, tzinfo=dt.UTC)

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 
 from reporting import ledger, services
 from reporting.models import Receipt, Shipment
-from tests.enforcement.helpers import filer_of, payload
+from tests.builders import filer_of, payload
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2025, 5, 20, 10, 0, tzinfo=dt.UTC)
