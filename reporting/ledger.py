@@ -355,7 +355,27 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
                 written += 1
             continue
         foreign = (line.counterparty_country or "CN") != "CN"
-        if line.direction == FlowDirection.OUT:
+        match = _counterpart(line, ent, other) if other is not None else None
+        if match is not None and line.direction == FlowDirection.OUT:
+            # the buyer recorded this consignment first: the seller's line declares it
+            before = match.tonnes
+            match.origin, match.tonnes, match.declared_by, match.declared_at = (
+                ShipmentOrigin.DECLARED, line.tonnes, actor, now)
+            match.save(update_fields=["origin", "tonnes", "declared_by", "declared_at"])
+            audit_record(actor=actor, action="shipment.declare", obj=match, org=ent,
+                         before={"origin": ShipmentOrigin.RECEIPT, "tonnes": str(before)}, after=_snapshot(match))
+            s = match
+        elif match is not None:
+            # the seller declared this consignment: the buyer's line confirms it
+            if line.tonnes > match.tonnes * (1 + settings.FLOW_MATCH_TOLERANCE):
+                raise DomainValidationError(errors={f"shipments[{i}].tonnes": [
+                    _("%(received)s t is more than the %(shipped)s t of shipment %(number)s; dispute the "
+                      "shipment on the ledger page and say why.")
+                    % {"received": line.tonnes, "shipped": match.tonnes, "number": match.number}]})
+            _receive(actor=actor, shipment=match, buyer=ent, tonnes=line.tonnes,
+                     received=max(line.date, match.dispatch_date), reason="", now=now)
+            s = match
+        elif line.direction == FlowDirection.OUT:
             s = Shipment.objects.create(
                 origin=ShipmentOrigin.DECLARED, seller=ent, seller_credit_code=ent.credit_code, seller_name=ent.name,
                 buyer=other, buyer_credit_code=line.counterparty_credit_code, buyer_name=line.counterparty_name,
@@ -378,6 +398,20 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
         FlowLine.objects.filter(pk=line.pk).update(shipment=s)
         written += 1
     return written
+
+
+def _counterpart(line: FlowLine, ent: Enterprise, other: Enterprise) -> Shipment | None:
+    """The other side's ledger record of the same consignment, not yet linked from this side: for a receipt line, an
+    open shipment the seller declared to this buyer; for a shipment line, a receipt the buyer recorded without a
+    declaration. Same product; the same document number, else the same date. Locked."""
+    if line.direction == FlowDirection.IN:
+        qs = Shipment.objects.filter(seller=other, buyer=ent, origin=ShipmentOrigin.DECLARED, status__in=OPEN_STATES,
+                                     dispatch_date__lte=line.date)
+    else:
+        qs = Shipment.objects.filter(seller=ent, buyer=other, origin=ShipmentOrigin.RECEIPT)
+    qs = qs.filter(product_id=line.product_id).select_for_update().order_by("dispatch_date", "pk")
+    return (qs.filter(document_no=line.document_no).first() if line.document_no else None) or \
+        qs.filter(dispatch_date=line.date).first()
 
 
 # --- selectors ---------------------------------------------------------------------------------------------

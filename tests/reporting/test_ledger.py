@@ -339,3 +339,24 @@ def test_trace_mine_smelter_metal_maker_magnet_maker_gives_the_hand_computed_sha
     # an enterprise sees one step: the metal maker's own suppliers, not the smelter's
     own = shipment_trace(user=filer_of(metal), shipment=metal_out, direction="up", depth=5)
     assert own.depth == 1 and {r["step"] for r in own.rows} == {0, 1}
+
+
+@pytest.mark.parametrize("seller_first", [True, False])
+def test_the_two_reports_of_one_consignment_meet_on_one_shipment(ents, seller_first):
+    """A receipt line without a number finds the seller's open shipment (same product and document number), and a
+    shipment line finds the receipt the buyer recorded first: one shipment, no undeclared receipt."""
+    huamei, hefa = ents["huamei"], ents["hefa"]
+    out = payload(shipments=[("out", hefa.credit_code, "", "CN", "PRND_OXIDE", 6, dt.date(2025, 3, 20))],
+                  inventory=[("PRND_OXIDE", 6, 0)])
+    inn = payload(shipments=[("in", huamei.credit_code, "", "CN", "PRND_OXIDE", 5, dt.date(2025, 3, 20))],
+                  inventory=[("PRND_OXIDE", 0, 5)])
+    order = [(huamei, out), (hefa, inn)] if seller_first else [(hefa, inn), (huamei, out)]
+    for ent, data in order:
+        r = services.report_create(actor=filer_of(ent), enterprise=ent, year=2025, month=3, data=data, now=NOW)
+        services.report_submit(actor=filer_of(ent), report=r, now=NOW)
+    s = Shipment.objects.get()
+    assert s.origin == "declared" and s.seller == huamei and s.tonnes == Decimal("6.000")
+    assert s.receipt.tonnes == Decimal("5.000") and set(FlowLine.objects.values_list("shipment", flat=True)) == {s.pk}
+    enf.flag_scan_ledger(year=2025, month=3, today=dt.date(2025, 5, 20))
+    assert not flags(FlagKind.UNDECLARED_RECEIPT).exists() and not flags(FlagKind.UNCONFIRMED_SHIPMENT).exists()
+    assert flags(FlagKind.QUANTITY_MISMATCH).count() == 2
