@@ -2,8 +2,12 @@
 
 from django.contrib import admin
 
+from organizations.admin import ReadOnlyAdmin
+
 from .models import (
     Attachment,
+    ElementProfile,
+    ExportControlItem,
     FlowLine,
     InputLine,
     InventoryLine,
@@ -12,7 +16,9 @@ from .models import (
     PlausibilityRule,
     Product,
     ProductionLine,
+    Receipt,
     ReportStatus,
+    Shipment,
 )
 
 
@@ -105,3 +111,32 @@ class PeriodCertificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    """Shipments and receipts change only through reporting.ledger (audited)."""
+
+    list_display = ["number", "origin", "seller", "buyer", "product", "tonnes", "dispatch_date", "status"]
+    list_filter = ["status", "origin"]
+    search_fields = ["number", "lots", "document_no", "customs_no"]
+    raw_id_fields = ["seller", "buyer"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["shipment", "buyer", "tonnes", "received_date", "disputed"]
+    raw_id_fields = ["shipment", "buyer"]
+
+
+@admin.register(ExportControlItem)
+class ExportControlItemAdmin(admin.ModelAdmin):
+    """Dated reference data: a new announcement is a new row; a suspension is a ``valid_to``."""
+
+    list_display = ["product", "announcement", "valid_from", "valid_to"]
+
+
+@admin.register(ElementProfile)
+class ElementProfileAdmin(admin.ModelAdmin):
+    list_display = ["product", "element", "share", "valid_from"]
+    list_filter = ["product"]
