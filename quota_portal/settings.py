@@ -218,6 +218,8 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "allocations.models.PlanStatus",
         "BatchStatusEnum": "allocations.models.BatchStatus",
         "ReportStatusEnum": "reporting.models.ReportStatus",
+        "ShipmentStatusEnum": "reporting.models.ShipmentStatus",
+        "ShipmentOriginEnum": "reporting.models.ShipmentOrigin",
         "FlagStatusEnum": "enforcement.models.FlagStatus",
         "CaseStatusEnum": "enforcement.models.CaseStatus",
         "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
