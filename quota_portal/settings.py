@@ -222,6 +222,7 @@ SPECTACULAR_SETTINGS = {
         "ShipmentOriginEnum": "reporting.models.ShipmentOrigin",
         "FlagStatusEnum": "enforcement.models.FlagStatus",
         "CaseStatusEnum": "enforcement.models.CaseStatus",
+        "CaseOriginEnum": "enforcement.models.CaseOrigin",
         "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
         "DeductionStatusEnum": "enforcement.models.DeductionStatus",
         "JobStatusEnum": "enforcement.models.JobStatus",
