@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quota_portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint bench messages e2e-deps i18n clean
+.PHONY: run test install lint bench messages e2e-deps i18n clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,5 +59,14 @@ bench: install
 	bash scripts/ensure_services.sh
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench} $(BIN)/python bench/run.py
 
+## make backup: seal the audit chain, pg_dump (custom format) + manifest into ./backups (DATABASE_URL=postgres://…)
+backup: install
+	$(BIN)/python manage.py backup --out $${BACKUP_DIR:-backups}
+
+## make restore FILE=backups/….dump [DB=new_name]: into a NEW database, then counts, attachments and verify_audit
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<name>.dump [DB=<new database name>]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(DB),--database-name "$(DB)")
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles var

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AuditEntry, Authority, Enterprise, EnterpriseGroup, Licence, Membership
+from .models import AuditEntry, AuditSeal, Authority, Enterprise, EnterpriseGroup, Licence, Membership
 
 
 @admin.register(Authority)
@@ -58,3 +58,10 @@ class AuditEntryAdmin(ReadOnlyAdmin):
     list_display = ["at", "actor_username", "action", "object_type", "object_id"]
     list_filter = ["action", "object_type"]
     search_fields = ["actor_username", "action", "object_id"]
+
+
+@admin.register(AuditSeal)
+class AuditSealAdmin(ReadOnlyAdmin):
+    """Read-only: seals are made by the daily job or ``manage.py seal_audit`` only."""
+
+    list_display = ["number", "at", "entries", "key_id", "mac"]

@@ -81,7 +81,7 @@ class TokenInput(serializers.Serializer):
     username = serializers.CharField()
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
     otp_token = serializers.CharField(required=False, allow_blank=True,
-                                      help_text="TOTP code; required for ministry roles.")
+                                      help_text="TOTP code; required for ministry roles and county reviewers.")
 
 
 class TokenOutput(serializers.Serializer):
@@ -95,6 +95,7 @@ class ObtainTokenView(APIView):
     permission_classes: list = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "token"
+    schema_no_error_statuses = {404, 409}  # (a locked-out account: 429, like the throttle)
 
     @extend_schema(request=TokenInput, responses={200: TokenOutput})
     def post(self, request):

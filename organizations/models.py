@@ -25,6 +25,9 @@ class Role(models.TextChoices):
 MINISTRY_ROLES = frozenset({Role.MINISTRY_OFFICIAL, Role.MINISTRY_APPROVER})
 AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REVIEWER, Role.AUTHORITY_VIEWER})
 ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_FILER, Role.ENTERPRISE_MANAGER})
+# Roles that decide: the ministry roles (plans, batches, adjustments, their approval) and the county reviewers
+# (open cases, decide and approve penalties). They sign in with a TOTP second factor (organizations/twofactor.py).
+TWO_FACTOR_ROLES = MINISTRY_ROLES | frozenset({Role.AUTHORITY_REVIEWER})
 
 
 class Level(models.TextChoices):
@@ -241,7 +244,14 @@ class Membership(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only record of a state change. Each entry hashes its content and the previous entry's hash."""
+    """Append-only record of a state change (or of a read of another organisation's report).
+
+    Entries form one hash chain per organisation (``chain``, the scope path of the organisation the entry
+    concerns; ``seq`` its position there): each entry hashes its content and the previous entry's hash in
+    the same chain, so writers for different organisations never wait for each other. Entries written
+    before the chains were split keep their single global chain, ``chain = "legacy"``. The chain heads are
+    sealed with an HMAC under a key outside the database (``AuditSeal``, see organizations/audit.py).
+    """
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -257,6 +267,8 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     # Scope: the authority path (plus "e<id>/" for an enterprise) of the organisation the entry concerns.
     scope_path = models.CharField(max_length=80, db_index=True)
+    chain = models.CharField(max_length=80, default="legacy")
+    seq = models.PositiveBigIntegerField(default=0)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
 
@@ -265,6 +277,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit entries")
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
@@ -298,6 +311,50 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+
+class AuditSeal(models.Model):
+    """An HMAC over the audit chain heads that moved since the previous seal, under ``AUDIT_SEAL_KEY``.
+
+    The key is not in the database: whoever can write the database can rebuild a chain, but cannot make a
+    seal that matches the rebuilt hashes. Each seal also covers the previous seal's MAC, and every seal is
+    appended to a file outside the database (``AUDIT_SEAL_DIR``) as well.
+    """
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    at = models.DateTimeField(_("sealed at"), default=timezone.now)
+    heads = models.JSONField(_("chain heads"), default=dict)  # {chain: [seq, hash]} of the chains that moved
+    entries = models.PositiveBigIntegerField(_("entries"), default=0)  # entries in the database when sealed
+    prev_mac = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=16)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.at:%Y-%m-%d %H:%M} {self.mac[:12]}"
+
+    def payload(self) -> dict:
+        """What the MAC covers (also the line written to the seal file, plus ``mac``)."""
+        return {
+            "number": self.number,
+            "at": self.at.isoformat(),
+            "heads": self.heads,
+            "entries": self.entries,
+            "prev_mac": self.prev_mac,
+            "key_id": self.key_id,
+        }
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Audit seals cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit seals cannot be deleted."))
 
 
 class Notification(models.Model):

@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from . import outbox
+from . import audit, outbox
 from .notifications import notification_emails_send
 
 
@@ -13,3 +13,8 @@ def outbox_sweep() -> int:
              autoretry_for=(OSError,), retry_backoff=30, max_retries=10, ignore_result=True)
 def send_notification_emails(self, ids: list[int]) -> int:
     return notification_emails_send(ids=ids)
+
+
+@shared_task(name="organizations.tasks.audit_seal", ignore_result=True)
+def audit_seal() -> int:
+    return audit.audit_seal().number

@@ -119,6 +119,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "organizations.lockout.lockout_response"  # JSON error body on /api/, the page elsewhere
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 LANGUAGE_CODE = "zh-hans"
@@ -165,6 +167,13 @@ if SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Audit seals: an HMAC of the audit chain heads under a key that is NOT in the database, written to the
+# database and appended to a file outside it (see organizations/audit.py). Production sets its own key
+# (check --deploy warns about the dev key) and a directory on another volume, made append-only (chattr +a).
+DEV_AUDIT_SEAL_KEY = "dev-only-audit-seal-key-change-me-in-production"
+AUDIT_SEAL_KEY = env("AUDIT_SEAL_KEY", default=DEV_AUDIT_SEAL_KEY)
+AUDIT_SEAL_DIR = env.path("AUDIT_SEAL_DIR", default=BASE_DIR / "var" / "audit-seals")
+
 # Content-Security-Policy (django-csp): scripts only from this origin (no inline script, no CDN).
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/"],  # Swagger UI / ReDoc bootstrap inline
@@ -196,7 +205,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "quota_portal.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "quota_portal.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": ["quota_portal.throttling.WriteRateThrottle"],
@@ -214,6 +223,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "quota_portal.schema.constrain_query_parameters",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "allocations.models.PlanStatus",
         "BatchStatusEnum": "allocations.models.BatchStatus",

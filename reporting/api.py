@@ -7,7 +7,13 @@ from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -19,7 +25,7 @@ from organizations.selectors import authority_list, enterprise_get, membership_o
 from quota_portal.errors import DomainValidationError, NotFound
 from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
-from . import excel, ledger_api, selectors, services
+from . import access, excel, ledger_api, selectors, services
 from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -128,8 +134,8 @@ class ReportInput(serializers.Serializer):
     """Lines are checked by the service so that every error names its field path (``shipments[2].tonnes``)."""
 
     enterprise = serializers.IntegerField(required=False)
-    year = serializers.IntegerField(required=False)
-    month = serializers.IntegerField(required=False)
+    year = serializers.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    month = serializers.IntegerField(required=False, min_value=1, max_value=12)
     nil = serializers.BooleanField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True)
     production = serializers.ListField(child=serializers.JSONField(), required=False)
@@ -185,6 +191,11 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     def get_serializer_class(self):
         return ReportListOutput if self.action == "list" else ReportOutput
+
+    def retrieve(self, request, pk=None):
+        report = self.get_object()
+        access.report_access_record(actor=request.user, report=report, action="read", via="api")
+        return Response(ReportOutput(report).data)
 
     def _out(self, report, code=status.HTTP_200_OK, **extra):
         data = ReportOutput(_full(report)).data
@@ -308,6 +319,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         report = self.get_object()
+        access.report_access_record(actor=request.user, report=report, action="export", via="api")
         return _xlsx_response(excel.report_export(report), f"report-{report.enterprise.credit_code}-"
                                                            f"{report.period}-v{report.version}.xlsx")
 
@@ -344,6 +356,12 @@ class SummaryRowOutput(serializers.Serializer):
     totals = serializers.DictField(child=serializers.DecimalField(max_digits=16, decimal_places=3))
 
 
+@extend_schema_serializer(many=False)  # one object with count and results, not a list
+class SummaryListOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SummaryRowOutput(many=True)
+
+
 class SummaryQuery(serializers.Serializer):
     """The query of the roll-ups: ``year`` and ``month`` (required), ``level`` (one of the levels the user may
     read, given as ``context["levels"]``; default the first), ``export`` (csv, xlsx; anything else: JSON)."""
@@ -377,7 +395,9 @@ class SummaryViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[OpenApiParameter("year", int, required=True), OpenApiParameter("month", int, required=True),
                                OpenApiParameter("level", str, enum=["ministry", "province", "city", "county"]),
                                OpenApiParameter("export", str, enum=["csv", "xlsx"])],
-                   responses={200: SummaryRowOutput(many=True)})
+                   responses={(200, "application/json"): SummaryListOutput,
+                              (200, "text/csv"): OpenApiTypes.BINARY,
+                              (200, excel.XLSX): OpenApiTypes.BINARY})
     def list(self, request):
         if not request.user.has_perm("reporting.view_summaries"):
             raise NotFound()
@@ -407,8 +427,8 @@ class CertificationOutput(serializers.Serializer):
 
 class CertificationInput(serializers.Serializer):
     authority = serializers.IntegerField()
-    year = serializers.IntegerField()
-    month = serializers.IntegerField()
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
+    month = serializers.IntegerField(min_value=1, max_value=12)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 

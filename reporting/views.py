@@ -22,7 +22,7 @@ from organizations.selectors import authority_list, enterprise_list, membership_
 from quota_portal.errors import DomainError, DomainValidationError
 from quota_portal.params import int_or_none as _int
 
-from . import excel, ledger, selectors, services
+from . import access, excel, ledger, selectors, services
 from .models import (
     Attachment,
     AttachmentKind,
@@ -123,6 +123,7 @@ def _quota_context(report: MonthlyReport) -> list[dict]:
 @login_required
 def report_detail_view(request, pk):
     report = selectors.report_with_lines(_report_or_404(request, pk))
+    access.report_access_record(actor=request.user, report=report, action="read", via="page")
     m = membership_of(request.user)
     is_filer = bool(m and m.enterprise_id == report.enterprise_id and request.user.has_perm("reporting.file"))
     is_reviewer = bool(m and m.authority_id == report.enterprise.county_id and request.user.has_perm("reporting.review"))
@@ -266,7 +267,9 @@ def attachment_download_view(request, pk):
     att = Attachment.objects.filter(pk=pk).select_related("report").first()
     if att is None:
         raise Http404
-    _report_or_404(request, att.report_id)
+    report = _report_or_404(request, att.report_id)
+    access.report_access_record(actor=request.user, report=report, action="attachment_download", via="page",
+                                attachment=att)
     resp = HttpResponse(bytes(att.content), content_type=att.content_type)
     resp["Content-Disposition"] = f'attachment; filename="{att.filename}"'
     resp["X-Content-Type-Options"] = "nosniff"
@@ -289,6 +292,7 @@ def report_diff_view(request, pk):
 @login_required
 def report_export_view(request, pk):
     report = _report_or_404(request, pk)
+    access.report_access_record(actor=request.user, report=report, action="export", via="page")
     resp = HttpResponse(excel.report_export(report), content_type=excel.XLSX)
     resp["Content-Disposition"] = f'attachment; filename="report-{report.period}-v{report.version}.xlsx"'
     return resp
