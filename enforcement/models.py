@@ -33,6 +33,10 @@ class FlagKind(models.TextChoices):
     FLOW_MISMATCH = "flow_mismatch", _("Flow mismatch")
     UNLICENSED_COUNTERPARTY = "unlicensed_counterparty", _("Non-designated counterparty")
     PRODUCTION_WITHOUT_INDICATOR = "production_without_indicator", _("Production without indicator")
+    UNCONFIRMED_SHIPMENT = "unconfirmed_shipment", _("Shipment not confirmed")
+    QUANTITY_MISMATCH = "quantity_mismatch", _("Received quantity differs")
+    UNDECLARED_RECEIPT = "undeclared_receipt", _("Receipt without a declared shipment")
+    YIELD_IMPLAUSIBLE = "yield_implausible", _("Output the feedstock cannot yield")
 
 
 class FlagStatus(models.TextChoices):
@@ -109,11 +113,31 @@ class Flag(models.Model):
                     "product": d["product"], "shipped": d["shipped_t"], "received": d["received_t"]}
             if self.kind == FlagKind.UNLICENSED_COUNTERPARTY:
                 if d.get("direction") == "in":
-                    return t("%(tonnes)s t of %(product)s received from %(party)s, not a designated mining "
-                             "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"],
+                    return t("%(tonnes)s t of %(product)s received from %(party)s, not designated to produce "
+                             "it.") % {"tonnes": d["tonnes"], "product": d["product"],
                                                 "party": d["counterparty"]}
                 return t("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
                          "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"], "party": d["counterparty"]}
+            if self.kind == FlagKind.UNCONFIRMED_SHIPMENT:
+                return t("Shipment %(number)s (%(tonnes)s t of %(product)s from %(seller)s to %(buyer)s), dispatched "
+                         "%(date)s, has not been confirmed by the buyer after %(days)s days.") % {
+                    "number": d["number"], "tonnes": d["tonnes"], "product": d["product"], "seller": d["seller"],
+                    "buyer": d["buyer"], "date": d["dispatch_date"], "days": d["days"]}
+            if self.kind == FlagKind.QUANTITY_MISMATCH:
+                return t("Shipment %(number)s of %(product)s: %(shipped)s t shipped by %(seller)s, %(received)s t "
+                         "received by %(buyer)s.") % {
+                    "number": d["number"], "product": d["product"], "shipped": d["shipped_t"],
+                    "received": d["received_t"], "seller": d["seller"], "buyer": d["buyer"]}
+            if self.kind == FlagKind.UNDECLARED_RECEIPT:
+                return t("%(buyer)s recorded %(tonnes)s t of %(product)s received from %(seller)s (%(number)s), a "
+                         "designated enterprise that declared no shipment for it.") % {
+                    "number": d["number"], "tonnes": d["tonnes"], "product": d["product"], "seller": d["seller"],
+                    "buyer": d["buyer"]}
+            if self.kind == FlagKind.YIELD_IMPLAUSIBLE:
+                return t("%(element)s: %(needed)s t separated, but the feedstock consumed can yield only "
+                         "%(available)s t (tolerance %(tolerance)s).") % {
+                    "element": d["element"], "needed": d["needed_t"], "available": d["available_t"],
+                    "tolerance": d["tolerance"]}
         except (KeyError, TypeError):
             pass
         return "; ".join(f"{k}: {v}" for k, v in d.items() if not isinstance(v, list | dict))

@@ -231,8 +231,11 @@ SPECTACULAR_SETTINGS = {
         "PlanStatusEnum": "allocations.models.PlanStatus",
         "BatchStatusEnum": "allocations.models.BatchStatus",
         "ReportStatusEnum": "reporting.models.ReportStatus",
+        "ShipmentStatusEnum": "reporting.models.ShipmentStatus",
+        "ShipmentOriginEnum": "reporting.models.ShipmentOrigin",
         "FlagStatusEnum": "enforcement.models.FlagStatus",
         "CaseStatusEnum": "enforcement.models.CaseStatus",
+        "CaseOriginEnum": "enforcement.models.CaseOrigin",
         "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
         "DeductionStatusEnum": "enforcement.models.DeductionStatus",
         "JobStatusEnum": "enforcement.models.JobStatus",
@@ -281,6 +284,10 @@ SMELTER_MIN_CAPACITY_T = Decimal(env("SMELTER_MIN_CAPACITY_T", default="2000"))
 GROUP_BREAKDOWN_WORKING_DAYS = env.int("GROUP_BREAKDOWN_WORKING_DAYS", default=10)
 USAGE_WARNING_RATIO = Decimal(env("USAGE_WARNING_RATIO", default="0.90"))
 FLOW_MATCH_TOLERANCE = Decimal(env("FLOW_MATCH_TOLERANCE", default="0.005"))
+SHIPMENT_TRANSIT_DAYS = env.int("SHIPMENT_TRANSIT_DAYS", default=15)
+# Relative slack on the feedstock-yield check: separated output of an element may exceed what the consumed
+# feedstock can yield by this fraction before a yield_implausible flag is raised.
+YIELD_TOLERANCE = Decimal(env("YIELD_TOLERANCE", default="0.25"))
 BALANCE_TOLERANCE_T = Decimal(env("BALANCE_TOLERANCE_T", default="0.001"))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STATEMENT_PERIOD_DAYS = env.int("STATEMENT_PERIOD_DAYS", default=5)

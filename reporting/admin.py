@@ -7,6 +7,8 @@ from organizations.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import (
     Attachment,
+    ElementProfile,
+    ExportControlItem,
     FlowLine,
     InputLine,
     InventoryLine,
@@ -15,6 +17,9 @@ from .models import (
     PlausibilityRule,
     Product,
     ProductionLine,
+    Receipt,
+    ReportStatus,
+    Shipment,
 )
 
 
@@ -84,3 +89,32 @@ class PeriodCertificationAdmin(ReadOnlyAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    """Shipments and receipts change only through reporting.ledger (audited)."""
+
+    list_display = ["number", "origin", "seller", "buyer", "product", "tonnes", "dispatch_date", "status"]
+    list_filter = ["status", "origin"]
+    search_fields = ["number", "lots", "document_no", "customs_no"]
+    raw_id_fields = ["seller", "buyer"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["shipment", "buyer", "tonnes", "received_date", "disputed"]
+    raw_id_fields = ["shipment", "buyer"]
+
+
+@admin.register(ExportControlItem)
+class ExportControlItemAdmin(ReadOnlyAdmin):
+    """Dated reference data: a new announcement is a new row; a suspension is a ``valid_to``."""
+
+    list_display = ["product", "announcement", "valid_from", "valid_to"]
+
+
+@admin.register(ElementProfile)
+class ElementProfileAdmin(ReadOnlyAdmin):
+    list_display = ["product", "element", "share", "valid_from"]
+    list_filter = ["product"]

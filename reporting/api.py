@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -24,7 +25,7 @@ from organizations.selectors import authority_list, enterprise_get, membership_o
 from quota_portal.errors import DomainValidationError, NotFound
 from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
-from . import access, excel, selectors, services
+from . import access, excel, ledger_api, selectors, services
 from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -66,6 +67,7 @@ class FlowLineIO(serializers.Serializer):
     tonnes = serializers.DecimalField(**TONNES_FORM)
     date = serializers.DateField()
     document_no = serializers.CharField()
+    shipment_no = serializers.CharField(source="shipment.number", read_only=True, allow_null=True, default=None)
     attachments = AttachmentOutput(many=True, read_only=True)
 
 
@@ -182,8 +184,9 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         qs = selectors.report_list(user=self.request.user, current_only=False)
         if self.action == "retrieve":
-            return qs.prefetch_related("production_lines", "input_lines", "flow_lines__attachments",
-                                       "inventory_lines", "attachments")
+            flows = Prefetch("flow_lines", queryset=FlowLine.objects.select_related("shipment")
+                             .prefetch_related("attachments"))
+            return qs.prefetch_related("production_lines", "input_lines", flows, "inventory_lines", "attachments")
         return qs
 
     def get_serializer_class(self):
@@ -465,6 +468,7 @@ def register(router) -> None:
     router.register("reports", ReportViewSet, basename="report")
     router.register("summaries", SummaryViewSet, basename="summary")
     router.register("certifications", CertificationViewSet, basename="certification")
+    ledger_api.register(router)
 
 
 __all__ = ["ReportStatus", "register"]

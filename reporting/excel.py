@@ -31,7 +31,7 @@ SHEETS: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
     "shipments": ("产品流向", [("direction", "流向(in=购进/out=销售)", "D"), ("counterparty_credit_code", "对方统一社会信用代码", None),
                                ("counterparty_name", "对方名称", None), ("counterparty_country", "对方国家(ISO代码)", None),
                                ("product", "产品代码", "A"), ("tonnes", "数量(吨REO)", None), ("date", "日期(YYYY-MM-DD)", None),
-                               ("document_no", "发票或报关单号", None)]),
+                               ("document_no", "发票或报关单号", None), ("shipment_no", "门户发货单号", None)]),
     "inventory": ("库存", [("product", "产品代码", "A"), ("opening", "期初库存(吨REO)", None),
                           ("closing", "期末库存(吨REO)", None)]),
 }
@@ -100,8 +100,9 @@ def _report_rows(report: MonthlyReport) -> dict[str, list[dict[str, Any]]]:
                    for x in report.input_lines.order_by("id")],
         "shipments": [{"direction": x.direction, "counterparty_credit_code": x.counterparty_credit_code,
                        "counterparty_name": x.counterparty_name, "counterparty_country": x.counterparty_country,
-                       "product": x.product_id, "tonnes": x.tonnes, "date": x.date, "document_no": x.document_no}
-                      for x in report.flow_lines.order_by("id")],
+                       "product": x.product_id, "tonnes": x.tonnes, "date": x.date, "document_no": x.document_no,
+                       "shipment_no": x.shipment.number if x.shipment_id else ""}
+                      for x in report.flow_lines.select_related("shipment").order_by("id")],
         "inventory": [{"product": x.product_id, "opening": x.opening, "closing": x.closing}
                       for x in report.inventory_lines.order_by("id")],
     }

@@ -203,6 +203,9 @@ class FlowLine(ReportLine):
     tonnes = models.DecimalField(_("tonnes REO"), **QTY)
     date = models.DateField(_("date"))
     document_no = models.CharField(_("invoice or customs document no."), max_length=64, blank=True)
+    # The ledger shipment this line reports (reporting.ledger); set while the report is a draft or at submission.
+    shipment = models.ForeignKey("Shipment", verbose_name=_("shipment"), null=True, blank=True,
+                                 on_delete=models.PROTECT, related_name="flow_lines")
 
     class Meta(ReportLine.Meta):
         verbose_name = _("flow record")
@@ -330,3 +333,180 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+# --- the shipment ledger (reporting/ledger.py writes it, reporting/trace.py reads it) -------------------------
+
+
+class Element(models.TextChoices):
+    LA = "La", "La"
+    CE = "Ce", "Ce"
+    PR = "Pr", "Pr"
+    ND = "Nd", "Nd"
+    SM = "Sm", "Sm"
+    EU = "Eu", "Eu"
+    GD = "Gd", "Gd"
+    TB = "Tb", "Tb"
+    DY = "Dy", "Dy"
+    HO = "Ho", "Ho"
+    ER = "Er", "Er"
+    Y = "Y", "Y"
+    LU = "Lu", "Lu"
+    OTHER = "other", _("other")
+
+
+class ExportControlItem(models.Model):
+    """A product under export licensing from ``valid_from`` (to ``valid_to``), with the announcement that says so.
+    Dated data, never code: a suspended announcement is a ``valid_to``."""
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    announcement = models.CharField(_("announcement"), max_length=160)
+    source = models.CharField(_("source"), max_length=300)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export-controlled item")
+        verbose_name_plural = _("export-controlled items")
+        ordering = ["product_id", "valid_from"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__isnull=True) | Q(valid_to__gte=models.F("valid_from")),
+                                   name="export_control_valid_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} ({self.valid_from}–{self.valid_to or '…'})"
+
+
+class ElementProfile(models.Model):
+    """The share of one rare-earth element in a product's REO: the typical distribution of a feedstock (bastnaesite,
+    monazite, the ion-adsorption types) or the element a separated product is made of. Dated, with its source."""
+
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    element = models.CharField(_("element"), max_length=5, choices=Element.choices)
+    share = models.DecimalField(_("share of REO"), max_digits=7, decimal_places=5)
+    source = models.CharField(_("source"), max_length=300)
+    valid_from = models.DateField(_("valid from"))
+
+    class Meta:
+        verbose_name = _("element profile")
+        verbose_name_plural = _("element profiles")
+        ordering = ["product_id", "element", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "element", "valid_from"], name="element_profile_unique"),
+            models.CheckConstraint(condition=Q(share__gte=0, share__lte=1), name="element_profile_share_range"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.element} {self.share}"
+
+
+class ShipmentStatus(models.TextChoices):
+    DECLARED = "declared", _("Declared")
+    IN_TRANSIT = "in_transit", _("In transit")
+    RECEIVED = "received", _("Received")
+    DISPUTED = "disputed", _("Disputed")
+
+
+class ShipmentOrigin(models.TextChoices):
+    DECLARED = "declared", _("Declared by the seller")
+    RECEIPT = "receipt", _("Recorded by the buyer")
+    IMPORT = "import", _("Import")
+
+
+class Shipment(models.Model):
+    """One physical consignment (a lot or several) between two parties, at least one of them in the portal.
+
+    The seller declares it (``origin=declared``); the buyer confirms it with a ``Receipt`` or disputes it. A receipt
+    the buyer records without a seller's declaration (a foreign or non-portal seller, or a designated seller that
+    did not declare) is a shipment of ``origin=receipt``; an import is ``origin=import``. REO tonnes are the net
+    weight times the REO content (lines migrated from monthly reports carry only REO tonnes)."""
+
+    number = models.CharField(_("portal number"), max_length=20, unique=True, null=True, blank=True)
+    origin = models.CharField(_("origin"), max_length=10, choices=ShipmentOrigin.choices,
+                              default=ShipmentOrigin.DECLARED)
+    seller = models.ForeignKey(Enterprise, verbose_name=_("seller"), null=True, blank=True, on_delete=models.PROTECT,
+                               related_name="shipments_out")
+    seller_credit_code = models.CharField(_("seller credit code"), max_length=18, blank=True)
+    seller_name = models.CharField(_("seller name"), max_length=160, blank=True)
+    seller_country = models.CharField(_("seller country"), max_length=2, default="CN")
+    buyer = models.ForeignKey(Enterprise, verbose_name=_("buyer"), null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="shipments_in")
+    buyer_credit_code = models.CharField(_("buyer credit code"), max_length=18, blank=True)
+    buyer_name = models.CharField(_("buyer name"), max_length=160, blank=True)
+    buyer_country = models.CharField(_("buyer country"), max_length=2, default="CN")
+    product = models.ForeignKey(Product, verbose_name=_("product"), on_delete=models.PROTECT, related_name="+")
+    lots = models.CharField(_("lot / batch numbers"), max_length=200, blank=True)
+    net_weight_t = models.DecimalField(_("net weight (t)"), null=True, blank=True, **QTY)
+    reo_pct = models.DecimalField(_("REO content (%)"), max_digits=6, decimal_places=3, null=True, blank=True)
+    tonnes = models.DecimalField(_("tonnes REO"), **QTY)
+    dispatch_date = models.DateField(_("dispatch date"))
+    document_no = models.CharField(_("invoice or waybill no."), max_length=64, blank=True)
+    customs_no = models.CharField(_("customs declaration no."), max_length=32, blank=True)
+    export_licence_no = models.CharField(_("export licence no."), max_length=64, blank=True)
+    origin_country = models.CharField(_("country of origin"), max_length=2, blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=ShipmentStatus.choices,
+                              default=ShipmentStatus.DECLARED)
+    migrated = models.BooleanField(_("migrated from a report line"), default=False)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    declared_at = models.DateTimeField(_("declared at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("shipment")
+        verbose_name_plural = _("shipments")
+        ordering = ["-dispatch_date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tonnes__gte=0), name="shipment_tonnes_not_negative"),
+            models.CheckConstraint(condition=Q(net_weight_t__isnull=True) | Q(net_weight_t__gte=0),
+                                   name="shipment_weight_not_negative"),
+            models.CheckConstraint(condition=Q(reo_pct__isnull=True) | Q(reo_pct__gte=0, reo_pct__lte=100),
+                                   name="shipment_reo_pct_range"),
+            models.CheckConstraint(condition=Q(seller__isnull=False) | Q(buyer__isnull=False),
+                                   name="shipment_one_party_in_portal"),
+        ]
+        indexes = [
+            models.Index(fields=["seller", "dispatch_date"], name="shipment_seller_date_idx"),
+            models.Index(fields=["buyer", "dispatch_date"], name="shipment_buyer_date_idx"),
+            models.Index(fields=["status", "dispatch_date"], name="shipment_status_date_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.number or f"#{self.pk}"
+
+    @property
+    def seller_label(self) -> str:
+        return self.seller.name if self.seller_id else f"{self.seller_name} ({self.seller_country})"
+
+    @property
+    def buyer_label(self) -> str:
+        return self.buyer.name if self.buyer_id else f"{self.buyer_name} ({self.buyer_country})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (ShipmentStatus.DECLARED, ShipmentStatus.IN_TRANSIT)
+
+
+class Receipt(models.Model):
+    """The buyer's confirmation of a shipment (one per shipment: the unique key makes a second one impossible)."""
+
+    shipment = models.OneToOneField(Shipment, verbose_name=_("shipment"), on_delete=models.PROTECT,
+                                    related_name="receipt")
+    buyer = models.ForeignKey(Enterprise, verbose_name=_("buyer"), on_delete=models.PROTECT, related_name="receipts")
+    tonnes = models.DecimalField(_("tonnes REO received"), **QTY)
+    received_date = models.DateField(_("received on"))
+    disputed = models.BooleanField(_("disputed"), default=False)
+    dispute_reason = models.TextField(_("reason of the dispute"), blank=True)
+    confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    confirmed_at = models.DateTimeField(_("confirmed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("receipt")
+        verbose_name_plural = _("receipts")
+        ordering = ["-received_date", "-id"]
+        constraints = [models.CheckConstraint(condition=Q(tonnes__gte=0), name="receipt_tonnes_not_negative")]
+        indexes = [models.Index(fields=["buyer", "received_date"], name="receipt_buyer_date_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.shipment} → {self.tonnes} t"

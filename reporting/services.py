@@ -31,7 +31,7 @@ from quota_portal.errors import Conflict, DomainValidationError, InvalidTransiti
 from quota_portal.quantities import YEAR_MAX, YEAR_MIN
 from quota_portal.transactions import durable_boundary, service
 
-from . import excel, signals
+from . import excel, ledger, signals
 from .models import (
     Attachment,
     AttachmentKind,
@@ -141,6 +141,9 @@ def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int,
     now = _now(now)
     year, month = _check_period(year, month, now)
     data = dict(data or {})
+    if "shipments" not in data and not data.get("nil"):
+        # the month's flows come from the ledger: declared shipments out, confirmed receipts in
+        data["shipments"] = ledger.ledger_rows(enterprise=enterprise, year=year, month=month)
     content = _clean_or_raise(enterprise=enterprise, year=year, month=month, data=data)
     # serialise filings of one enterprise; FOR NO KEY UPDATE so that other filings whose flow lines name this
     # enterprise as counterparty (a foreign-key check, FOR KEY SHARE) are not blocked — bench/http.py deadlocked
@@ -202,7 +205,8 @@ def report_payload(report: MonthlyReport) -> dict[str, Any]:
         "shipments": [{"direction": x.direction, "counterparty_credit_code": x.counterparty_credit_code,
                        "counterparty_name": x.counterparty_name, "counterparty_country": x.counterparty_country,
                        "product": x.product_id, "tonnes": str(x.tonnes), "date": x.date.isoformat(),
-                       "document_no": x.document_no} for x in report.flow_lines.order_by("id")],
+                       "document_no": x.document_no, **({"shipment_no": x.shipment.number} if x.shipment_id else {})}
+                      for x in report.flow_lines.select_related("shipment").order_by("id")],
         "inventory": [{"product": x.product_id, "opening": str(x.opening), "closing": str(x.closing)}
                       for x in report.inventory_lines.order_by("id")],
     }
@@ -244,6 +248,8 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
         raise DomainValidationError(
             _("Some figures are outside the plausible range: confirm them with an explanation before submitting."),
             errors={"warnings_explanation": [w["message"] for w in warnings]}, code="warnings_unconfirmed")
+    # every flow line goes into the ledger while the report is still a draft (its lines are frozen after)
+    ledger.ledger_sync_report(actor=actor, report=report, now=now)
     if balance_explained:
         warnings = warnings + [{"kind": "balance", "path": p["path"], "message": p["message"]} for p in check["balance"]]
     first = report

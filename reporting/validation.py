@@ -33,6 +33,7 @@ from .models import (
     RuleKind,
 )
 from .periods import period_bounds, previous_period
+from .shipment_numbers import shipment_numbers_resolve
 
 SECTIONS = ("production", "inputs", "shipments", "inventory")
 
@@ -201,6 +202,7 @@ def _clean_shipments(rows: list, *, enterprise: Enterprise, year: int, month: in
         if isinstance(row, dict) and row.get("counterparty_credit_code"):
             codes.add(normalize_credit_code(str(row["counterparty_credit_code"])))
     known = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
+    ledger = shipment_numbers_resolve(enterprise=enterprise, rows=rows, errors=errors)
     for i, row in enumerate(rows):
         p = f"shipments[{i}]"
         if _as_row(row, p, errors) is None:
@@ -224,7 +226,7 @@ def _clean_shipments(rows: list, *, enterprise: Enterprise, year: int, month: in
         out.append({
             "direction": direction, "counterparty_enterprise": counterparty, "counterparty_credit_code": code,
             "counterparty_name": name[:160], "counterparty_country": country, "product": product, "tonnes": tonnes,
-            "date": date, "document_no": doc,
+            "date": date, "document_no": doc, "shipment": ledger.get(i),
         })
     return out
 

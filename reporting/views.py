@@ -22,7 +22,7 @@ from organizations.selectors import authority_list, enterprise_list, membership_
 from quota_portal.errors import DomainError, DomainValidationError
 from quota_portal.params import int_or_none as _int
 
-from . import access, excel, selectors, services
+from . import access, excel, ledger, selectors, services
 from .models import (
     Attachment,
     AttachmentKind,
@@ -39,7 +39,7 @@ SECTION_FIELDS = {
     "production": ["indicator_type", "product", "tonnes"],
     "inputs": ["source", "country", "product", "tonnes"],
     "shipments": ["direction", "counterparty_credit_code", "counterparty_name", "counterparty_country", "product",
-                  "tonnes", "date", "document_no"],
+                  "tonnes", "date", "document_no", "shipment_no"],
     "inventory": ["product", "opening", "closing"],
 }
 PATH_RE = re.compile(r"^(production|inputs|shipments|inventory)\[(\d+)\](?:\.(\w+))?$")
@@ -203,7 +203,8 @@ def _editor_context(report, payload, errors=None):
     rows, section_errors = _editor_rows(payload, errors or {})
     return {"report": report, "rows": rows, "section_errors": section_errors, "payload": payload,
             "products": Product.objects.order_by("code"), "indicator_types": IndicatorType.choices,
-            "sources": InputSource.choices, "directions": FlowDirection.choices}
+            "sources": InputSource.choices, "directions": FlowDirection.choices,
+            "awaiting": ledger.shipments_awaiting(enterprise=report.enterprise)}
 
 
 @login_required

@@ -10,9 +10,10 @@ from ..selectors import penalty_default_deductions, penalty_fine_warnings, penal
 from .cases import case_close, case_open, case_order_correction, case_record_correction, flag_resolve
 from .deductions import deduction_apply_waiting
 from .jobs import Progress
+from .ledger import flag_scan_flows, flag_scan_ledger
 from .penalties import penalty_approve, penalty_decide, penalty_propose, penalty_reject, statement_submit
 from .reminders import reminder_send_deadlines, reminder_send_returned
-from .scans import flag_scan_flows, flag_scan_late_reports, flag_scan_quota_usage
+from .scans import flag_scan_late_reports, flag_scan_quota_usage
 
 __all__ = [
     "Progress",
@@ -23,6 +24,7 @@ __all__ = [
     "deduction_apply_waiting",
     "flag_resolve",
     "flag_scan_flows",
+    "flag_scan_ledger",
     "flag_scan_late_reports",
     "flag_scan_quota_usage",
     "penalty_approve",

@@ -6,8 +6,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from reporting import services
-from reporting.models import ReportStatus
+from quota_portal.errors import DomainValidationError
+from reporting import excel, services
+from reporting.models import FlowLine, ReportStatus, Shipment
+from tests.builders import filer_of
 
 from .conftest import huamei_payload, row_counts
 
@@ -98,3 +100,19 @@ def test_upload_with_two_bad_rows_lists_both_and_changes_nothing(demo_orgs, api,
     assert "生产情况 row 2" in html and "产品流向 row 3" in html and "nothing was changed" in html
     r = _upload(api("huamei_filer"), f"/api/v1/reports/{report.pk}/upload/", b"not a workbook")
     assert r.status_code == 400 and "file" in r.json()["errors"]
+
+
+def test_excel_receipt_row_with_an_unknown_portal_shipment_number_names_row_and_column(demo_orgs, filed):
+    report = filed("huamei", 2025, 3, submit=False)
+    payload = huamei_payload(demo_orgs, 2025, 3)
+    content = _fill(excel.template_workbook(), payload)
+    wb = load_workbook(io.BytesIO(content))
+    wb["产品流向"].cell(2, 9, "SH99999999")  # the receipt row (row 2) names a shipment that does not exist
+    buf = io.BytesIO()
+    wb.save(buf)
+    before = row_counts()
+    with pytest.raises(DomainValidationError) as exc:
+        services.report_import(actor=filer_of(demo_orgs["enterprises"]["huamei"]), report=report, content=buf.getvalue())
+    messages = exc.value.errors["产品流向 row 2"]
+    assert any(m.startswith("门户发货单号: Unknown shipment number “SH99999999”") for m in messages), messages
+    assert row_counts() == before and not Shipment.objects.exists() and FlowLine.objects.filter(report=report).count() == 2

@@ -27,6 +27,8 @@ PAGE_RESOURCE = {
     "enforcement/flags/": "flags",
     "enforcement/jobs/": "job-runs",
     "register/decisions/": "designations",
+    "ledger/fill/": "reports",
+    "ledger/": "shipments",
 }
 # pages whose ids are not those of an API resource; each is checked by its own tests (named here)
 NOT_MAPPED = {
