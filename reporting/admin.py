@@ -18,7 +18,6 @@ from .models import (
     Product,
     ProductionLine,
     Receipt,
-    ReportStatus,
     Shipment,
 )
 
