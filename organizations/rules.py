@@ -31,3 +31,5 @@ is_any_member = _has_role(*Role)
 
 rules.add_perm("organizations.view_audit", is_ministry | is_authority)
 rules.add_perm("organizations.view_enterprises", is_any_member)
+# Publication is a decision of the ministry (national totals, designated list changes, penalty decisions).
+rules.add_perm("organizations.publish", is_ministry)

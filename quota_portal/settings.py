@@ -266,6 +266,16 @@ BALANCE_TOLERANCE_T = Decimal(env("BALANCE_TOLERANCE_T", default="0.001"))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STATEMENT_PERIOD_DAYS = env.int("STATEMENT_PERIOD_DAYS", default=5)
 REMINDER_FROM_DAY = env.int("REMINDER_FROM_DAY", default=5)
+# Annual report (年度报告): due at the end of this month-day of the following year, Beijing time.
+ANNUAL_REPORT_DUE = env("ANNUAL_REPORT_DUE", default="01-31")
+# A submitted monthly report should be reviewed within this many working days (official calendar).
+REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=5)
+# Hearing right (听证): fines at or above the threshold in force on the notice date offer a hearing.
+# "valid-from:CNY" pairs, comma-separated; the latest one not after the date applies.
+HEARING_FINE_THRESHOLDS = env("HEARING_FINE_THRESHOLDS", default="2021-07-15:100000")
+HEARING_REQUEST_WORKING_DAYS = env.int("HEARING_REQUEST_WORKING_DAYS", default=5)
+# A fine is paid within this many days of the decision taking effect (Administrative Penalty Law art. 67).
+FINE_PAYMENT_DAYS = env.int("FINE_PAYMENT_DAYS", default=15)
 
 LOGGING = {
     "version": 1,
