@@ -101,16 +101,27 @@ def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[st
     )
 
 
-def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[str, Any]) -> CleanContent:
-    """Check a report's content; raise ``Errors`` (as a dict) via the caller when anything is wrong.
+def _as_row(row: Any, path: str, errors: Errors) -> dict | None:
+    if not isinstance(row, dict):
+        errors.add(path, _("A line must be an object."))
+        return None
+    return row
 
-    Returns the cleaned lines; ``errors`` is filled in place and returned on the object as ``.errors``."""
-    errors = Errors()
-    products = product_map()
-    first, last = period_bounds(year, month)
-    nil = bool(data.get("nil", False))
-    comment = str(data.get("comment") or "")
-    out = CleanContent(nil=nil, comment=comment)
+
+def _product_of(row: dict, path: str, products: dict, errors: Errors):
+    code = str(row.get("product") or "").strip().upper()
+    if not code:
+        errors.add(path, _("Choose a product."))
+        return None
+    p = products.get(code)
+    if p is None:
+        errors.add(path, _("Unknown product code “%(code)s”.") % {"code": code})
+    return p
+
+
+def _sections(data: dict[str, Any], nil: bool, errors: Errors) -> dict[str, list]:
+    """The four line lists of the payload (a non-list is an error and counts as empty); a nil report has none
+    but its inventory."""
     sections = {}
     for name in SECTIONS:
         rows = data.get(name) or []
@@ -122,31 +133,20 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
         for name in ("production", "inputs", "shipments"):
             if sections[name]:
                 errors.add(name, _("A nil report has no production, inputs or flows; remove these lines or untick “nil”."))
+    return sections
 
-    def product_of(row, path):
-        code = str(row.get("product") or "").strip().upper()
-        if not code:
-            errors.add(path, _("Choose a product."))
-            return None
-        p = products.get(code)
-        if p is None:
-            errors.add(path, _("Unknown product code “%(code)s”.") % {"code": code})
-        return p
 
-    def as_row(row, path):
-        if not isinstance(row, dict):
-            errors.add(path, _("A line must be an object."))
-            return None
-        return row
-
-    activities = licensed_activities(enterprise, year, month) if sections["production"] else set()
+def _clean_production(rows: list, *, enterprise: Enterprise, year: int, month: int, products: dict,
+                      errors: Errors) -> list[dict]:
+    out = []
+    activities = licensed_activities(enterprise, year, month) if rows else set()
     seen = set()
-    for i, row in enumerate(sections["production"]):
+    for i, row in enumerate(rows):
         p = f"production[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
         itype = str(row.get("indicator_type") or "").strip()
-        product = product_of(row, f"{p}.product")
+        product = _product_of(row, f"{p}.product", products, errors)
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
         if itype not in IndicatorType.values:
             errors.add(f"{p}.indicator_type", _("Choose an indicator type (mining_rock, mining_ion or smelting_separation)."))
@@ -160,11 +160,15 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
             errors.add(f"{p}.product", _("This product is already on another production line."))
         if product:
             seen.add((itype, product.code))
-        out.production.append({"indicator_type": itype, "product": product, "tonnes": tonnes})
+        out.append({"indicator_type": itype, "product": product, "tonnes": tonnes})
+    return out
 
-    for i, row in enumerate(sections["inputs"]):
+
+def _clean_inputs(rows: list, *, products: dict, errors: Errors) -> list[dict]:
+    out = []
+    for i, row in enumerate(rows):
         p = f"inputs[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
         source = str(row.get("source") or "").strip()
         country = str(row.get("country") or "").strip().upper()
@@ -174,47 +178,60 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
             errors.add(f"{p}.country", _("Imported ore needs its country of origin (ISO 3166 code, e.g. MM)."))
         elif country and not country_valid(country):
             errors.add(f"{p}.country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
-        product = product_of(row, f"{p}.product")
+        product = _product_of(row, f"{p}.product", products, errors)
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
-        out.inputs.append({"source": source, "country": country, "product": product, "tonnes": tonnes})
+        out.append({"source": source, "country": country, "product": product, "tonnes": tonnes})
+    return out
 
+
+def _shipment_counterparty(row: dict, p: str, *, enterprise: Enterprise, known: dict, errors: Errors):
+    """(credit code, name, country, portal enterprise or None) of a shipment line's counterparty."""
+    code = normalize_credit_code(str(row.get("counterparty_credit_code") or ""))
+    name = str(row.get("counterparty_name") or "").strip()
+    country = str(row.get("counterparty_country") or "").strip().upper()
+    counterparty = None
+    if code:
+        try:
+            validate_credit_code(code)
+        except ValidationError as exc:
+            errors.add(f"{p}.counterparty_credit_code", exc.messages[0])
+        else:
+            counterparty = known.get(code)
+            if counterparty is not None and counterparty.pk == enterprise.pk:
+                errors.add(f"{p}.counterparty_credit_code", _("The counterparty cannot be the enterprise itself."))
+        if not country:
+            country = "CN"
+    else:
+        if not name:
+            errors.add(f"{p}.counterparty_name", _("Give the counterparty's credit code, or its name and country."))
+        if not country:
+            errors.add(f"{p}.counterparty_country", _("Give the counterparty's country (ISO 3166 code)."))
+    if country and not country_valid(country):
+        errors.add(f"{p}.counterparty_country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
+    if not name and counterparty is not None:
+        name = counterparty.name
+    return code, name, country, counterparty
+
+
+def _clean_shipments(rows: list, *, enterprise: Enterprise, year: int, month: int, products: dict,
+                     errors: Errors) -> list[dict]:
+    out = []
+    first, last = period_bounds(year, month)
     codes = set()
-    for row in sections["shipments"]:
+    for row in rows:
         if isinstance(row, dict) and row.get("counterparty_credit_code"):
             codes.add(normalize_credit_code(str(row["counterparty_credit_code"])))
     known = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
-    for i, row in enumerate(sections["shipments"]):
+    for i, row in enumerate(rows):
         p = f"shipments[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
         direction = str(row.get("direction") or "").strip()
         if direction not in FlowDirection.values:
             errors.add(f"{p}.direction", _("Choose “in” (received) or “out” (shipped)."))
-        code = normalize_credit_code(str(row.get("counterparty_credit_code") or ""))
-        name = str(row.get("counterparty_name") or "").strip()
-        country = str(row.get("counterparty_country") or "").strip().upper()
-        counterparty = None
-        if code:
-            try:
-                validate_credit_code(code)
-            except ValidationError as exc:
-                errors.add(f"{p}.counterparty_credit_code", exc.messages[0])
-            else:
-                counterparty = known.get(code)
-                if counterparty is not None and counterparty.pk == enterprise.pk:
-                    errors.add(f"{p}.counterparty_credit_code", _("The counterparty cannot be the enterprise itself."))
-            if not country:
-                country = "CN"
-        else:
-            if not name:
-                errors.add(f"{p}.counterparty_name", _("Give the counterparty's credit code, or its name and country."))
-            if not country:
-                errors.add(f"{p}.counterparty_country", _("Give the counterparty's country (ISO 3166 code)."))
-        if country and not country_valid(country):
-            errors.add(f"{p}.counterparty_country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
-        if not name and counterparty is not None:
-            name = counterparty.name
-        product = product_of(row, f"{p}.product")
+        code, name, country, counterparty = _shipment_counterparty(row, p, enterprise=enterprise, known=known,
+                                                                   errors=errors)
+        product = _product_of(row, f"{p}.product", products, errors)
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
         date = parse_date(row.get("date"), f"{p}.date", errors)
         if date and not (first <= date <= last):
@@ -225,25 +242,48 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
             errors.add(f"{p}.document_no", _("Enter the invoice or customs document number."))
         elif len(doc) > 64:
             errors.add(f"{p}.document_no", _("At most 64 characters."))
-        out.shipments.append({
+        out.append({
             "direction": direction, "counterparty_enterprise": counterparty, "counterparty_credit_code": code,
             "counterparty_name": name[:160], "counterparty_country": country, "product": product, "tonnes": tonnes,
             "date": date, "document_no": doc,
         })
+    return out
 
-    seen_inv = set()
-    for i, row in enumerate(sections["inventory"]):
+
+def _clean_inventory(rows: list, *, products: dict, errors: Errors) -> list[dict]:
+    out = []
+    seen = set()
+    for i, row in enumerate(rows):
         p = f"inventory[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
-        product = product_of(row, f"{p}.product")
+        product = _product_of(row, f"{p}.product", products, errors)
         opening = parse_quantity(row.get("opening"), f"{p}.opening", errors)
         closing = parse_quantity(row.get("closing"), f"{p}.closing", errors)
-        if product and product.code in seen_inv:
+        if product and product.code in seen:
             errors.add(f"{p}.product", _("This product already has an inventory line."))
         if product:
-            seen_inv.add(product.code)
-        out.inventory.append({"product": product, "opening": opening, "closing": closing})
+            seen.add(product.code)
+        out.append({"product": product, "opening": opening, "closing": closing})
+    return out
+
+
+def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[str, Any]) -> CleanContent:
+    """Check a report's content; raise ``Errors`` (as a dict) via the caller when anything is wrong.
+
+    Returns the cleaned lines; ``errors`` is filled in place and returned on the object as ``.errors``.
+    Each section is checked by its own function, in the order of the form."""
+    errors = Errors()
+    products = product_map()
+    nil = bool(data.get("nil", False))
+    out = CleanContent(nil=nil, comment=str(data.get("comment") or ""))
+    sections = _sections(data, nil, errors)
+    out.production = _clean_production(sections["production"], enterprise=enterprise, year=year, month=month,
+                                       products=products, errors=errors)
+    out.inputs = _clean_inputs(sections["inputs"], products=products, errors=errors)
+    out.shipments = _clean_shipments(sections["shipments"], enterprise=enterprise, year=year, month=month,
+                                     products=products, errors=errors)
+    out.inventory = _clean_inventory(sections["inventory"], products=products, errors=errors)
     out.errors = errors  # type: ignore[attr-defined]
     return out
 
