@@ -11,12 +11,36 @@ from .cases import case_close, case_open, case_order_correction, case_record_cor
 from .deductions import deduction_apply_waiting, on_batch_issued
 from .jobs import Progress
 from .penalties import penalty_approve, penalty_decide, penalty_propose, penalty_reject, statement_submit
+from .procedure import (
+    case_escalate,
+    correct_legacy_deduction_years,
+    decision_document,
+    deduction_reverse_annulled,
+    hearing_record,
+    hearing_request,
+    hearing_schedule,
+    payment_record,
+    payment_reminders_send,
+    review_decide,
+    review_file,
+)
 from .reminders import reminder_send_deadlines, reminder_send_returned
 from .scans import flag_scan_flows, flag_scan_late_reports, flag_scan_quota_usage, on_report_accepted
 
 __all__ = [
     "Progress",
     "case_close",
+    "case_escalate",
+    "correct_legacy_deduction_years",
+    "decision_document",
+    "deduction_reverse_annulled",
+    "hearing_record",
+    "hearing_request",
+    "hearing_schedule",
+    "payment_record",
+    "payment_reminders_send",
+    "review_decide",
+    "review_file",
     "case_open",
     "case_order_correction",
     "case_record_correction",

@@ -37,7 +37,7 @@ from quota_portal.errors import (
     NotPermitted,
 )
 
-from .models import (
+from ..models import (
     Case,
     CaseEvent,
     CaseOrigin,
