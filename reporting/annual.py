@@ -521,11 +521,17 @@ def year_reopen(*, actor: User, authority: Authority, year: int, reason: str,
 
 
 def year_certification_list(*, user, year: int) -> list[dict]:
-    """The authorities the user may certify or re-open for the year, with their state."""
+    """The user's authority and the authorities below it that have enterprises owing an annual report (the
+    chain down to their counties), with the state of their year certification."""
     m = membership_of(user)
     if m is None or m.authority is None:
         return []
-    auths = list(Authority.objects.filter(path__startswith=m.authority.path)
-                 .exclude(level=Level.COUNTY, enterprises__isnull=True).distinct().order_by("path"))
+    base = m.authority.path
+    codes = {base.strip("/").split("/")[-1]}
+    for path in (Enterprise.objects.filter(county__path__startswith=base)
+                 .values_list("county__path", flat=True).distinct()):
+        codes.update(path[len(base):].strip("/").split("/"))
+    codes.discard("")
+    auths = list(Authority.objects.filter(code__in=codes, path__startswith=base).order_by("path"))
     certs = {c.authority_id: c for c in YearCertification.objects.filter(year=year, authority__in=auths)}
     return [{"authority": a, "cert": certs.get(a.pk), "own": a.pk == m.authority_id} for a in auths]

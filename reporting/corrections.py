@@ -53,11 +53,11 @@ def correction_request(*, actor: User, report: MonthlyReport, reason: str,
                        now: dt.datetime | None = None) -> CorrectionRequest:
     """An enterprise asks to correct its accepted report of a certified month (it cannot amend it directly)."""
     require(actor, "reporting.file")
+    report = MonthlyReport.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(
+        pk=report.pk)
     m = membership_of(actor)
     if m is None or m.enterprise_id != report.enterprise_id:
         raise NotPermitted(_("Only the enterprise's own staff can file its reports."))
-    report = MonthlyReport.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(
-        pk=report.pk)
     if not (reason or "").strip():
         raise DomainValidationError(errors={"reason": [_("Say what must be corrected and why.")]})
     if _county_cert(report) is None:

@@ -215,7 +215,7 @@ def seed(context: dict) -> dict:
             if (key, month) in DRAFT_ONLY:
                 continue
             submitted = _at(YEAR, month + 1, 12, 9) if (key, month) == LATE else _at(YEAR, month + 1, 7 + len(key) % 3)
-            report = services.report_submit(actor=filer, report=report, now=submitted, confirm_warnings=True,
+            report = services.report_submit(attest=True, actor=filer, report=report, now=submitted, confirm_warnings=True,
                                             warnings_explanation="Seasonal variation (demo data).")
             if (key, month) in AWAITING:
                 continue

@@ -133,7 +133,7 @@ def test_county_returns_enterprise_resubmits_county_accepts_dashboard_changes(qu
             "inventory": [{"product": "PRND_OXIDE", "opening": "0.000", "closing": "40.000"}]}
     report = rep.report_create(actor=world["users"]["huamei_filer"], enterprise=huamei, year=year, month=month,
                                data=data)
-    rep.report_submit(actor=world["users"]["huamei_filer"], report=report)
+    rep.report_submit(attest=True, actor=world["users"]["huamei_filer"], report=report)
 
     county = browser_page
     login(county, "jiuyuan_reviewer")

@@ -95,7 +95,7 @@ def file_report(ent, year, month, data, *, submit=True, accept=True, submitted_a
     filer = filer_of(ent)
     report = r.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=submitted_at)
     if submit:
-        report = r.report_submit(actor=filer, report=report, confirm_warnings=True,
+        report = r.report_submit(attest=True, actor=filer, report=report, confirm_warnings=True,
                                  warnings_explanation="test data", now=submitted_at)
     if accept:
         report = r.report_accept(actor=reviewer_of(ent), report=report, now=accepted_at)
