@@ -24,7 +24,7 @@ from organizations.audit import audit_record
 from organizations.models import Authority, Enterprise, IndicatorType, Level
 from organizations.notifications import notify
 from organizations.permissions import require
-from organizations.selectors import membership_of, scope_queryset
+from organizations.selectors import enterprise_q, membership_of, scope_queryset
 from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
 
 from .models import (
@@ -147,7 +147,7 @@ def annual_status_list(*, user, year: int, now: dt.datetime | None = None) -> li
     """Per enterprise in scope that owes an annual report: its current report, late and missing flags."""
     now = now or timezone.now()
     due = annual_due_at(year)
-    ents = list(scope_queryset(user, annual_expected_enterprises(year)).select_related("county").order_by("name"))
+    ents = list(annual_expected_enterprises(year).filter(enterprise_q(user)).select_related("county").order_by("name"))
     reports = {r.enterprise_id: r for r in AnnualReport.objects.filter(year=year, is_current=True,
                                                                          enterprise__in=ents)}
     rows = []
