@@ -51,6 +51,7 @@ def seed(context: dict) -> dict:
             deductions=[{"indicator_type": "smelting_separation", "tonnes": Decimal("120")}])
         services.statement_submit(actor=users["hefa_filer"], penalty=penalty,
                                   text="超产系设备调试期间计量误差所致，请求从轻处罚。")
+        services.hearing_request(actor=users["hefa_filer"], penalty=penalty, waive=True)
         services.penalty_decide(actor=reviewer, penalty=penalty,
                                 consideration="计量误差未能提供校准记录予以证明，申辩理由不予采纳；罚款维持。")
         services.penalty_approve(actor=users["miit_approver"], penalty=penalty)

@@ -31,7 +31,7 @@ from .forms import (
     ResolveForm,
     StatementForm,
 )
-from .models import Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus
+from .models import Case, CaseStatus, Flag, FlagKind, FlagStatus, Hearing, JobRun, PenaltyStatus, ReviewKind
 
 PAGE_SIZE = 25
 JOBS = {
@@ -182,6 +182,14 @@ def _case_context(request, case: Case, forms: dict | None = None) -> dict:
         "reject_form": forms.get("reject") or RejectForm(),
         "indicator_types": IndicatorType.choices,
         "statement_days": settings.STATEMENT_PERIOD_DAYS,
+        "hearing": Hearing.objects.filter(penalty=penalty).first() if penalty else None,
+        "is_party": getattr(membership_of(user), "enterprise_id", None) == case.enterprise_id
+        and user.has_perm("enforcement.submit_statement"),
+        "can_decide_perm": user.has_perm("enforcement.decide_penalty"),
+        "can_manage_perm": can_manage,
+        "review_kinds": ReviewKind.choices,
+        "can_escalate": bool(user.has_perm("enforcement.open_case") and case.status == CaseStatus.CORRECTION_ORDERED
+                             and case.correction_deadline and timezone.localdate() > case.correction_deadline),
     }
 
 

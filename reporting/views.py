@@ -26,15 +26,15 @@ from . import corrections as corrections_mod
 from . import excel, selectors, services
 from .models import (
     Attachment,
-    PeriodCertification,
-    RequestStatus,
     AttachmentKind,
     FlowDirection,
     FlowLine,
     InputSource,
     MonthlyReport,
+    PeriodCertification,
     Product,
     ReportStatus,
+    RequestStatus,
 )
 
 PAGE_SIZE = 25

@@ -52,6 +52,7 @@ from ..models import (
     PenaltyStatus,
     ReviewKind,
     ReviewOutcome,
+    Statement,
 )
 
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -191,6 +192,9 @@ def hearing_blocks_decision(penalty: Penalty, *, now: dt.datetime) -> str | None
         return None
     hearing = Hearing.objects.filter(penalty=penalty).first()
     if hearing is None:
+        # A statement that waives "the right to be heard" (陈述、申辩) waives the hearing with it.
+        if Statement.objects.filter(penalty=penalty, waived=True).exists():
+            return None
         if penalty.hearing_request_due and now.astimezone(BEIJING).date() <= penalty.hearing_request_due:
             return _("The enterprise may request a hearing until %(due)s; decide after that, or after it waives.") % {
                 "due": penalty.hearing_request_due}

@@ -17,7 +17,7 @@ from enforcement.models import (
 )
 from quota_portal.errors import Conflict, DeadlinePassed, NotPermitted
 
-from .helpers import U, file_report, issue, second_reviewer, smelter_month
+from .helpers import U, bj, file_report, issue, second_reviewer, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -57,7 +57,7 @@ def test_only_reviewers_open_cases(hefa):
 
 
 def test_penalty_cannot_be_decided_during_statement_period(hefa):
-    penalty = _notice(hefa)
+    penalty = _notice(hefa, fine_cny="50000", deductions=[])  # below the hearing threshold, no deduction
     with pytest.raises(Conflict):
         services.penalty_decide(actor=U("jiuyuan_reviewer"), penalty=penalty, consideration="x")
     # once the period has ended without an answer, it can
@@ -68,7 +68,7 @@ def test_penalty_cannot_be_decided_during_statement_period(hefa):
 
 
 def test_statement_allows_decision_and_is_shown_in_it(hefa, page):
-    penalty = _notice(hefa)
+    penalty = _notice(hefa, fine_cny="50000", deductions=[])  # no hearing offered
     services.statement_submit(actor=U("hefa_filer"), penalty=penalty,
                               text="The flow records were entered late because the system was down on the 10th.")
     p = services.penalty_decide(actor=U("jiuyuan_reviewer"), penalty=penalty,
@@ -155,7 +155,9 @@ def test_default_deduction_from_the_overrun(demo_orgs):
     case = services.case_open(actor=U("jiuyuan_reviewer"), flag_ids=[flag.pk])
     p = services.penalty_propose(actor=U("jiuyuan_reviewer"), case=case, violation_type="illegal_production",
                                  violation_date=dt.date(2025, 3, 31), fine_cny="600000", deductions=None)
-    assert [(d.indicator_type, d.tonnes, d.year) for d in p.deductions.all()] == [(SMELT, Decimal("30.000"), 2026)]
+    # provisional year: the one after the notice; fixed when the decision takes effect
+    assert [(d.indicator_type, d.tonnes, d.year) for d in p.deductions.all()] == [
+        (SMELT, Decimal("30.000"), timezone.localdate().year + 1)]
 
 
 def test_correction_workflow_and_close_settles_flags(demo_orgs, api):
@@ -197,6 +199,11 @@ def test_api_penalty_flow_and_errors(hefa, api):
                   format="json").status_code == 409
     assert api("hefa_filer").post(f"/api/v1/cases/{case_id}/statement/", {"text": "We object."},
                                   format="json").status_code == 200
+    # the notice offered a hearing (it reduces an indicator): no decision until it is held or waived
+    assert c.post(f"/api/v1/cases/{case_id}/decide-penalty/", {"consideration": "Objection rejected."},
+                  format="json").json()["code"] == "hearing_pending"
+    assert api("hefa_filer").post(f"/api/v1/cases/{case_id}/hearing/", {"waive": True},
+                                  format="json").status_code == 200
     assert c.post(f"/api/v1/cases/{case_id}/decide-penalty/", {"consideration": "Objection rejected."},
                   format="json").status_code == 200
     assert c.post(f"/api/v1/cases/{case_id}/approve-penalty/").status_code == 403
@@ -212,7 +219,7 @@ def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
     from allocations.services import record_deduction
 
     issue(2026, [(hefa, SMELT, 1000)])
-    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
+    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa), now=bj(2025, 12, 15, 10))
     record_deduction(actor=None, enterprise=hefa, year=2026, indicator_type=SMELT, tonnes=Decimal("50"),
                      penalty_id=penalty.pk)
     assert services.deduction_apply_waiting(year=2026) == 1
@@ -225,6 +232,6 @@ def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
 
 
 def test_deduction_waits_without_next_year_indicator(hefa):
-    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
+    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa), now=bj(2025, 12, 15, 10))
     assert services.deduction_apply_waiting(year=2026) == 0
     assert penalty.deductions.get().status == DeductionStatus.WAITING
