@@ -385,7 +385,7 @@ def review_file(*, actor: User, penalty: Penalty, kind: str, filed_on: dt.date, 
         raise InvalidTransition(_("Only a penalty in effect can be reviewed."))
     review = PenaltyReview.objects.create(penalty=penalty, kind=kind, filed_on=filed_on, body=body.strip(),
                                           recorded_by=actor)
-    _event(penalty.case, actor, "review_filed", review.body, penalty=penalty.pk, kind=kind,
+    _event(penalty.case, actor, "review_filed", review.body, penalty=penalty.pk, review_kind=kind,
            filed_on=filed_on.isoformat())
     audit_record(actor=actor, action="penalty.review_file", obj=penalty, org=penalty.enterprise,
                  after={"review": review.pk, "kind": kind, "filed_on": filed_on, "body": review.body})
