@@ -10,6 +10,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from organizations.models import PublicationKind
+from organizations.publication import publication_publish
+
 from . import services
 from .models import Case, Flag, FlagStatus
 
@@ -56,4 +59,5 @@ def seed(context: dict) -> dict:
                                 consideration="计量误差未能提供校准记录予以证明，申辩理由不予采纳；罚款维持。")
         services.penalty_approve(actor=users["miit_approver"], penalty=penalty)
         services.deduction_apply_waiting(year=penalty.deduction_year)
+        publication_publish(actor=users["miit_approver"], kind=PublicationKind.PENALTY, key=penalty.pk)
     return {"enforcement_open_case": open_case, "enforcement_penalty_case": penalty_case}

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, Sum
 
-from organizations.models import Activity, Authority, IndicatorType, Level, Licence, LicenceStatus
+from organizations.models import Activity, Authority, IndicatorType, Level, Licence, LicenceStatus, PublicationKind
+from organizations.publication import published_keys
 
 ZERO = Decimal("0.000")
 BEIJING = ZoneInfo("Asia/Shanghai")
@@ -57,12 +58,13 @@ def public_designated_enterprise_list(*, year: int, search: str = "") -> dict[st
 def public_national_total_list() -> list[dict]:
     """Approved national control indicators per year: {"year", "mining_rock", "mining_ion", "mining",
     "smelting_separation"} (None where not published). Only approved plans — never a draft, never a
-    superseded revision. One query."""
+    superseded revision — of the years a ministry user has published (publication is a decision). One query."""
     from allocations.models import NationalPlan, PlanStatus
 
+    published = [int(k) for k in published_keys(PublicationKind.NATIONAL_TOTALS) if k.isdigit()]
     rows: dict[int, dict] = {}
     for year, itype, total in (
-        NationalPlan.objects.filter(status=PlanStatus.APPROVED)
+        NationalPlan.objects.filter(status=PlanStatus.APPROVED, year__in=published)
         .order_by("year", "indicator_type")
         .values_list("year", "indicator_type", "total_t")
     ):
