@@ -10,7 +10,7 @@ router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
 # Higher apps append their routes in their own api modules, imported here in dependency order.
-for _module in ("allocations.api", "reporting.api", "enforcement.api"):
+for _module in ("allocations.api", "reporting.api", "reporting.annual_api", "enforcement.api"):
     try:
         _mod = __import__(_module, fromlist=["register"])
     except ModuleNotFoundError as exc:
