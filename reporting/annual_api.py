@@ -35,12 +35,12 @@ class AnnualInput(serializers.Serializer):
     declared_production = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
 
-class AttestInput(serializers.Serializer):
+class AnnualAttestInput(serializers.Serializer):
     attest = serializers.BooleanField(required=False, default=False, help_text=(
         "Required true: the filer confirms that the figures are true and complete (如实记录)."))
 
 
-class CommentInput(serializers.Serializer):
+class AnnualCommentInput(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -78,26 +78,26 @@ class AnnualReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         v.pop("year", None)
         return self._out(annual.annual_update(actor=request.user, report=self.get_object(), data=v))
 
-    @extend_schema(request=AttestInput, responses=AnnualReportOutput)
+    @extend_schema(request=AnnualAttestInput, responses=AnnualReportOutput)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        data = AttestInput(data=request.data)
+        data = AnnualAttestInput(data=request.data)
         data.is_valid(raise_exception=True)
         return self._out(annual.annual_submit(actor=request.user, report=self.get_object(),
                                               attest=data.validated_data["attest"]))
 
-    @extend_schema(request=CommentInput, responses=AnnualReportOutput)
+    @extend_schema(request=AnnualCommentInput, responses=AnnualReportOutput)
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        data = CommentInput(data=request.data)
+        data = AnnualCommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         return self._out(annual.annual_accept(actor=request.user, report=self.get_object(),
                                               comment=data.validated_data["comment"]))
 
-    @extend_schema(request=CommentInput, responses=AnnualReportOutput, operation_id="annual_reports_return")
+    @extend_schema(request=AnnualCommentInput, responses=AnnualReportOutput, operation_id="annual_reports_return")
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request, pk=None):
-        data = CommentInput(data=request.data)
+        data = AnnualCommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         return self._out(annual.annual_return(actor=request.user, report=self.get_object(),
                                               comment=data.validated_data["comment"]))
