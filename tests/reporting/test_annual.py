@@ -265,3 +265,39 @@ def test_submission_requires_attestation_in_the_api_too(demo_orgs, api, users):
     assert body["attested_name"] and body["attested_at"] and body["responsible_person"] == "王厂长"
     report = MonthlyReport.objects.get(pk=rid)
     assert report.attested_by == users["huamei_filer"]
+
+
+def test_annual_report_api_requires_attestation(demo_orgs, huamei_year, api):
+    c = api("huamei_filer")
+    r = c.post("/api/v1/annual-reports/", {"year": 2025, "responsible_person": "张经理",
+                                           "explanation": "April under review"}, format="json")
+    assert r.status_code == 201, r.content
+    rid = r.json()["id"]
+    assert r.json()["totals"]["production"] == {"smelting_separation": "20.000"}
+    r = c.post(f"/api/v1/annual-reports/{rid}/submit/", {}, format="json")
+    assert r.status_code == 400 and "attest" in r.json()["errors"]
+    assert AnnualReport.objects.get(pk=rid).status == ReportStatus.DRAFT
+    r = c.post(f"/api/v1/annual-reports/{rid}/submit/", {"attest": True}, format="json")
+    assert r.status_code == 200 and r.json()["attested_at"] and r.json()["status"] == "submitted"
+    assert api("longnan_reviewer").get(f"/api/v1/annual-reports/{rid}/").status_code == 404
+    r = api("jiuyuan_reviewer").post(f"/api/v1/annual-reports/{rid}/accept/", {}, format="json")
+    assert r.status_code == 200 and r.json()["status"] == "accepted"
+
+
+def test_correction_pages_are_scoped(demo_orgs, filed, users, page_en):
+    report = filed("huamei", 2025, 3, accept=True)
+    filed("hefa", 2025, 3, payload={"nil": True}, accept=True)
+    county = Authority.objects.get(code="150207")
+    services.period_certify(actor=users["jiuyuan_reviewer"], authority=county, year=2025, month=3)
+    assert page_en("hefa_filer").post(f"/reports/corrections/{report.pk}/request/",
+                                      {"reason": "x"}).status_code == 404
+    assert page_en("huamei_filer").post(f"/reports/corrections/{report.pk}/request/",
+                                        {"reason": "typo"}).status_code == 302
+    req = CorrectionRequest.objects.get()
+    assert page_en("longnan_reviewer").post(f"/reports/corrections/{req.pk}/grant/").status_code == 404
+    html = page_en("jiuyuan_reviewer").get(f"/reports/{report.pk}/").content.decode()
+    assert "Grant" in html and "typo" in html
+    assert page_en("jiuyuan_reviewer").post(f"/reports/corrections/{req.pk}/grant/",
+                                            {"reason": "ok"}).status_code == 302
+    req.refresh_from_db()
+    assert req.status == "granted"
