@@ -66,5 +66,6 @@ def reverse_deductions(self) -> int:
 
 @shared_task(name="enforcement.tasks.send_procedure_reminders", bind=True, acks_late=True)
 def send_procedure_reminders(self) -> int:
-    """Daily: overdue fines, overdue county reviews (working days), annual reports due or missing."""
-    return services.payment_reminders_send() + review_reminders_send() + annual_reminders_send()
+    """Daily: overdue fines, overdue county reviews (working days), annual reports due, missing or late."""
+    return (services.payment_reminders_send() + review_reminders_send() + annual_reminders_send()
+            + services.flag_scan_annual_reports())

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Min
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -36,6 +36,8 @@ from quota_portal.errors import (
     NotFound,
     NotPermitted,
 )
+from reporting.annual import annual_due_at, annual_expected_enterprises
+from reporting.models import AnnualReport
 
 from ..models import (
     Case,
@@ -43,6 +45,7 @@ from ..models import (
     CaseOrigin,
     CaseStatus,
     DeductionStatus,
+    FlagKind,
     Hearing,
     JobRun,
     JobStatus,
@@ -54,6 +57,7 @@ from ..models import (
     ReviewOutcome,
     Statement,
 )
+from .scans import _store_flags
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 User = AbstractBaseUser
@@ -511,3 +515,27 @@ def case_escalate(*, actor: User, case: Case, reason: str, now: dt.datetime | No
            subject=_("A further case has been opened: %(title)s") % {"title": new.title},
            dedup_key=f"case:{new.pk}")
     return new
+
+
+# --- annual report flags -----------------------------------------------------------------------------------
+
+
+def flag_scan_annual_reports(*, now: dt.datetime | None = None) -> int:
+    """Yearly flags (month 0, subject "annual_report") for last year's annual reports once ANNUAL_REPORT_DUE has
+    passed: ``missing`` without a submitted version, ``late`` for a first submission after the deadline.
+    Idempotent through the flags' natural key."""
+    now = now or timezone.now()
+    year = now.astimezone(BEIJING).year - 1
+    due = annual_due_at(year)
+    if now <= due:
+        return 0
+    first = dict(AnnualReport.objects.filter(year=year, submitted_at__isnull=False).values("enterprise_id")
+                 .annotate(first=Min("submitted_at")).values_list("enterprise_id", "first"))
+    details = {"due_at": due.astimezone(BEIJING).isoformat()}
+    rows = [{"kind": FlagKind.MISSING, "enterprise_id": pk, "year": year, "month": 0, "subject": "annual_report",
+             "details": details}
+            for pk in annual_expected_enterprises(year).values_list("pk", flat=True) if pk not in first]
+    rows += [{"kind": FlagKind.LATE, "enterprise_id": pk, "year": year, "month": 0, "subject": "annual_report",
+              "details": {**details, "submitted_at": at.astimezone(BEIJING).isoformat()}}
+             for pk, at in first.items() if at > due]
+    return _store_flags(rows)

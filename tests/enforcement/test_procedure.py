@@ -23,7 +23,7 @@ from enforcement.models import (
 from organizations.models import AuditEntry, Notification
 from quota_portal.errors import Conflict, DeadlinePassed, DomainValidationError, InvalidTransition
 
-from .helpers import U, bj, issue, second_reviewer
+from .helpers import U, bj, file_report, issue, second_reviewer
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -304,3 +304,22 @@ def test_refusing_to_correct_escalates_to_a_further_case(hefa, api):
         services.case_escalate(actor=U("jiuyuan_reviewer"), case=case, reason="again", now=later)
     assert Case.objects.filter(escalated_from=case).count() == 1
     assert list(case.events.values_list("kind", flat=True))[-1] == "escalated"
+
+
+def test_annual_report_missing_and_late_flags(demo_orgs):
+    from enforcement.models import Flag, FlagKind
+    from reporting import annual
+    from tests.enforcement.helpers import filer_of, smelter_month
+
+    huamei, hefa = demo_orgs["enterprises"]["huamei"], demo_orgs["enterprises"]["hefa"]
+    issue(2025, [(huamei, SMELT, 100), (hefa, SMELT, 100)])
+    file_report(huamei, 2025, 3, smelter_month(10))
+    file_report(hefa, 2025, 3, smelter_month(10))
+    assert services.flag_scan_annual_reports(now=bj(2026, 1, 31, 23)) == 0  # not due yet
+    r = annual.annual_create(actor=filer_of(huamei), enterprise=huamei, year=2025, now=bj(2026, 2, 3),
+                             data={"responsible_person": "张", "explanation": "March only"})
+    annual.annual_submit(actor=filer_of(huamei), report=r, attest=True, now=bj(2026, 2, 3))
+    assert services.flag_scan_annual_reports(now=bj(2026, 2, 5)) == 2
+    assert services.flag_scan_annual_reports(now=bj(2026, 2, 6)) == 0  # idempotent
+    flags = {(f.enterprise_id, f.kind) for f in Flag.objects.filter(year=2025, month=0, subject="annual_report")}
+    assert flags == {(huamei.pk, FlagKind.LATE), (hefa.pk, FlagKind.MISSING)}
