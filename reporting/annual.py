@@ -184,7 +184,7 @@ def year_is_closed(year: int) -> bool:
     return YearCertification.objects.filter(year=year, certified=True, authority__level=Level.MINISTRY).exists()
 
 
-def _refuse_if_closed(year: int) -> None:
+def refuse_if_year_closed(year: int) -> None:
     if year_is_closed(year):
         raise Conflict(_("The ministry has closed %(year)s; its figures change only after a recorded re-opening.")
                        % {"year": year}, code="year_closed")
@@ -249,7 +249,7 @@ def annual_create(*, actor: User, enterprise: Enterprise, year: int, data: dict[
     if not year_has_ended(year, now):
         raise DomainValidationError(errors={"year": [_("%(year)s has not ended yet; an annual report covers a past "
                                                        "year.") % {"year": year}]})
-    _refuse_if_closed(year)
+    refuse_if_year_closed(year)
     clean = _clean_data(data or {})
     Enterprise.objects.select_for_update(no_key=True).filter(pk=enterprise.pk).first()
     if AnnualReport.objects.filter(enterprise=enterprise, year=year, is_current=True).exists():
@@ -300,7 +300,7 @@ def annual_submit(*, actor: User, report: AnnualReport, attest: bool = False,
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("Only a draft can be submitted; this report is %(status)s.")
                                 % {"status": report.get_status_display()})
-    _refuse_if_closed(report.year)
+    refuse_if_year_closed(report.year)
     now = now or timezone.now()
     declared = (report.totals or {}).get("declared", {})
     totals = annual_totals(enterprise=report.enterprise, year=report.year)
@@ -390,7 +390,7 @@ def annual_amend(*, actor: User, report: AnnualReport, now: dt.datetime | None =
     if report.status not in (ReportStatus.ACCEPTED, ReportStatus.RETURNED) or not report.is_current:
         raise InvalidTransition(_("Only the current accepted or returned version can be amended; this one is "
                                   "%(status)s.") % {"status": report.get_status_display()})
-    _refuse_if_closed(report.year)
+    refuse_if_year_closed(report.year)
     if YearCertification.objects.filter(authority_id=report.enterprise.county_id, year=report.year,
                                         certified=True).exists():
         raise Conflict(_("The county has certified %(year)s; ask it to re-open the year first.")

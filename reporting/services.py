@@ -28,6 +28,7 @@ from organizations.selectors import membership_of
 from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
 
 from . import signals
+from .annual import refuse_if_year_closed
 from .models import (
     AnnualReport,
     Attachment,
@@ -153,6 +154,7 @@ def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data:
     if PeriodCertification.objects.filter(authority_id=enterprise.county_id, year=year, month=month,
                                           certified=True).exists():
         raise Conflict(_("The county has certified this month; ask it to re-open the month first."))
+    refuse_if_year_closed(year)
     report = MonthlyReport(enterprise=enterprise, year=year, month=month, nil=content.nil, comment=content.comment,
                            due_at=period_due_at(year, month), created_by=actor, created_at=now, updated_at=now)
     try:
@@ -404,6 +406,7 @@ def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None
         raise InvalidTransition(_("Only the current accepted or returned version can be amended; this one is "
                                   "%(status)s.") % {"status": report.get_status_display()})
     now = _now(now)
+    refuse_if_year_closed(report.year)
     reopened = []
     cert = _county_certification(report)
     if cert is not None:

@@ -133,6 +133,10 @@ def test_year_end_close_up_the_chain_and_locked_until_reopened(demo_orgs, filed,
     with pytest.raises(Conflict) as exc:
         annual.annual_amend(actor=users["huamei_filer"], report=report)
     assert exc.value.code == "year_closed"
+    february = MonthlyReport.objects.get(enterprise=report.enterprise, year=2025, month=2)
+    with pytest.raises(Conflict) as exc:  # nor a monthly report of the closed year
+        services.report_amend(actor=users["huamei_filer"], report=february)
+    assert exc.value.code == "year_closed"
     # a recorded re-opening (reason, audited) unlocks it
     with pytest.raises(DomainValidationError):
         annual.year_reopen(actor=users["miit_approver"], authority=ministry, year=2025, reason=" ")
