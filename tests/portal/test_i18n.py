@@ -194,7 +194,7 @@ def _candidates(name: str, user) -> dict[str, list]:
     from enforcement.models import Case, Flag, JobRun
     from organizations.models import Enterprise
     from organizations.selectors import enterprise_q
-    from reporting.models import Attachment, MonthlyReport
+    from reporting.models import AnnualReport, Attachment, MonthlyReport
 
     def ids(qs, field=None, n=2):
         scoped = list(qs.filter(enterprise_q(user, field)).order_by("-pk").values_list("pk", flat=True)[:n]) \
@@ -207,6 +207,8 @@ def _candidates(name: str, user) -> dict[str, list]:
         ("allocations:batch", lambda: ids(IssuanceBatch.objects.all())),
         ("allocations:breakdown-detail", lambda: ids(GroupBreakdown.objects.all())),
         ("reporting:attachment", lambda: ids(Attachment.objects.all(), "report__enterprise")),
+        ("reporting:annual-detail", lambda: ids(AnnualReport.objects.all(), "enterprise")),
+        ("enforcement:decision", lambda: ids(Case.objects.filter(penalties__status="approved"), "enterprise")),
         ("reporting:", lambda: ids(MonthlyReport.objects.filter(is_current=True), "enterprise")),
         ("enforcement:flag", lambda: ids(Flag.objects.all(), "enterprise")),
         ("enforcement:case", lambda: ids(Case.objects.all(), "enterprise")),
