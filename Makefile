@@ -33,6 +33,7 @@ run: install messages
 test: install messages e2e-deps
 	bash scripts/ensure_services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/ruff check .
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/mypy .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(PYTEST_ARGS)
 
 ## e2e-deps: Debian's Chromium and CJK fonts for the Playwright browser tests (never a downloaded browser)
@@ -49,8 +50,10 @@ i18n: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=media --no-obsolete
 	@msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
+## lint: ruff (with PLC0415: imports at module top) and mypy (django-stubs, djangorestframework-stubs; see pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 
 bench: install
 	bash scripts/ensure_services.sh

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -20,7 +19,7 @@ from organizations.publication import is_published, publication_publish
 from .models import AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan, PlanStatus
 from .services import batch_approve, batch_create, batch_submit, breakdown_file, plan_approve, plan_create
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = timezone.get_default_timezone()  # settings.TIME_ZONE, Asia/Shanghai (allocations sits below reporting.periods)
 D = Decimal
 
 _SPLIT_NOTE = ("Rock/ion split not published for this year; the ion-adsorption figure of 2021 (19,150 t) is assumed "
@@ -107,6 +106,7 @@ def seed(context: dict) -> dict:
             line = AllocationLine.objects.get(batch=batch, group=groups[gkey], indicator_type=itype)
             if GroupBreakdown.objects.filter(line=line).exists():
                 continue
+            assert issued_at is not None  # a batch with breakdowns was issued
             filed = (issued_at + dt.timedelta(days=3)).replace(tzinfo=TZ)
             breakdown_file(actor=managers[gkey], line=line, filed_at=filed,
                            note="Provincial departments consulted (demo).",

@@ -13,13 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as t
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, IndicatorType
-
-
-def _tonnes(verbose_name, **kwargs):
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=3, **kwargs)
+from quota_portal.quantities import tonnes_field
 
 
 def _cny(verbose_name, **kwargs):
@@ -88,8 +86,6 @@ class Flag(models.Model):
     @property
     def description(self) -> str:
         """The evidence in one translated sentence (the raw figures stay in ``details``)."""
-        from django.utils.translation import gettext as t
-
         d = {k: v for k, v in (self.details or {}).items()}
         try:
             if self.kind == FlagKind.MISSING:
@@ -244,7 +240,7 @@ class PenaltyRule(models.Model):
     deduction_basis = models.CharField(_("default deduction"), max_length=10, choices=DeductionBasis.choices,
                                        default=DeductionBasis.NONE)
     deduction_factor = models.DecimalField(_("deduction factor"), max_digits=6, decimal_places=3, default=1)
-    deduction_fixed_t = _tonnes(_("fixed deduction (t REO)"), default=0)
+    deduction_fixed_t = tonnes_field(_("fixed deduction (t REO)"), default=0)
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
@@ -425,7 +421,7 @@ class PenaltyDeduction(models.Model):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    tonnes = _tonnes(_("tonnes REO"))
+    tonnes = tonnes_field(_("tonnes REO"))
     status = models.CharField(_("status"), max_length=20, choices=DeductionStatus.choices,
                               default=DeductionStatus.PLANNED)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)

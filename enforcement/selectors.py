@@ -79,8 +79,12 @@ def case_get(*, user, pk) -> Case:
     )
 
 
-def penalty_get(*, user, pk) -> Penalty:
-    return scope_queryset(user, Penalty.objects.select_related("case", "enterprise")).get(pk=pk)
+def penalty_in_progress(*, case: Case) -> Penalty | None:
+    """The case's penalty that is not rejected — the one statement, decision and approval act on. There is at most
+    one (a new penalty can only be proposed once the previous one was rejected); the latest if ever several.
+    Uses the prefetched ``case.penalties`` when there is one (``case_get``)."""
+    live = [p for p in case.penalties.all() if p.status != PenaltyStatus.REJECTED]
+    return max(live, key=lambda p: p.pk, default=None)
 
 
 def penalty_rule_list() -> QuerySet[PenaltyRule]:
@@ -106,7 +110,7 @@ def dashboard_summary(*, user) -> dict:
     by_kind = {row["kind"]: row["n"] for row in flags.values("kind").annotate(n=Count("id"))}
     cases = scope_queryset(user, Case.objects.exclude(status=CaseStatus.CLOSED)).aggregate(
         open=Count("id"), awaiting=Count("id", filter=Q(status=CaseStatus.PENALTY_PROPOSED)))
-    penalties = scope_queryset(user, Penalty.objects).aggregate(
+    penalties = scope_queryset(user, Penalty.objects.all()).aggregate(
         notified=Count("id", filter=Q(status=PenaltyStatus.NOTIFIED)),
         decided=Count("id", filter=Q(status=PenaltyStatus.DECIDED)))
     return {

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from quota_portal.errors import Conflict, DomainValidationError
+from quota_portal.transactions import service
 
 from .audit import audit_record
 from .models import Publication, PublicationKind
@@ -24,7 +25,7 @@ def _key(key) -> str:
     return str(key).strip()[:40]
 
 
-@transaction.atomic
+@service
 def publication_publish(*, actor: AbstractBaseUser, kind: str, key, note: str = "") -> Publication:
     """Publish an object on the public pages (once; a second publication of the same object is refused)."""
     require(actor, "organizations.publish")

@@ -26,6 +26,7 @@ from organizations.notifications import notify
 from organizations.permissions import require
 from organizations.selectors import enterprise_q, membership_of, scope_queryset
 from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
+from quota_portal.transactions import service
 
 from .models import (
     AnnualReport,
@@ -234,7 +235,7 @@ def _apply(report: AnnualReport, clean: dict[str, Any]) -> None:
         report.totals = {**(report.totals or {}), "declared": clean["declared_production"]}
 
 
-@transaction.atomic
+@service
 def annual_create(*, actor: User, enterprise: Enterprise, year: int, data: dict[str, Any] | None = None,
                   now: dt.datetime | None = None) -> AnnualReport:
     """Open the draft annual report of a finished year (one current per enterprise and year)."""
@@ -270,7 +271,7 @@ def annual_create(*, actor: User, enterprise: Enterprise, year: int, data: dict[
     return report
 
 
-@transaction.atomic
+@service
 def annual_update(*, actor: User, report: AnnualReport, data: dict[str, Any]) -> AnnualReport:
     report = _lock(report)
     _require_filer(actor, report.enterprise)
@@ -289,7 +290,7 @@ def _attest_name(actor) -> str:
     return full or actor.get_username()
 
 
-@transaction.atomic
+@service
 def annual_submit(*, actor: User, report: AnnualReport, attest: bool = False,
                   now: dt.datetime | None = None) -> AnnualReport:
     """Submit a draft: recompute and freeze the totals and the execution statement; the filer attests that the
@@ -338,7 +339,7 @@ def annual_submit(*, actor: User, report: AnnualReport, attest: bool = False,
     return report
 
 
-@transaction.atomic
+@service
 def annual_accept(*, actor: User, report: AnnualReport, comment: str = "",
                   now: dt.datetime | None = None) -> AnnualReport:
     report = _lock(report)
@@ -361,7 +362,7 @@ def annual_accept(*, actor: User, report: AnnualReport, comment: str = "",
     return report
 
 
-@transaction.atomic
+@service
 def annual_return(*, actor: User, report: AnnualReport, comment: str,
                   now: dt.datetime | None = None) -> AnnualReport:
     report = _lock(report)
@@ -382,7 +383,7 @@ def annual_return(*, actor: User, report: AnnualReport, comment: str,
     return report
 
 
-@transaction.atomic
+@service
 def annual_amend(*, actor: User, report: AnnualReport, now: dt.datetime | None = None) -> AnnualReport:
     """Open a new draft version of the current accepted or returned annual report (refused in a closed year)."""
     report = _lock(report)
@@ -444,7 +445,7 @@ def _require_year_certifier(actor, authority: Authority) -> None:
         raise NotPermitted(_("The county's reviewer certifies the county's year."))
 
 
-@transaction.atomic
+@service
 def year_certify(*, actor: User, authority: Authority, year: int,
                  now: dt.datetime | None = None) -> YearCertification:
     """Certify a year: a county once every annual report of its enterprises is accepted; a city or province once
@@ -493,7 +494,7 @@ def year_certify(*, actor: User, authority: Authority, year: int,
     return cert
 
 
-@transaction.atomic
+@service
 def year_reopen(*, actor: User, authority: Authority, year: int, reason: str,
                 now: dt.datetime | None = None) -> list[YearCertification]:
     """Re-open a certified (or closed) year with a reason, audited; the levels above re-open with it."""

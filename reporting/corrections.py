@@ -20,6 +20,7 @@ from organizations.notifications import notify
 from organizations.permissions import require
 from organizations.selectors import membership_of, scope_queryset
 from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
+from quota_portal.transactions import service
 
 from .annual import year_is_closed
 from .models import (
@@ -48,7 +49,7 @@ def _require_reviewer(actor, report: MonthlyReport) -> None:
         raise NotPermitted(_("Only a reviewer of the enterprise's county can review its reports."))
 
 
-@transaction.atomic
+@service
 def correction_request(*, actor: User, report: MonthlyReport, reason: str,
                        now: dt.datetime | None = None) -> CorrectionRequest:
     """An enterprise asks to correct its accepted report of a certified month (it cannot amend it directly)."""
@@ -85,7 +86,7 @@ def _lock_request(req: CorrectionRequest) -> CorrectionRequest:
             .select_related("report__enterprise__county").get(pk=req.pk))
 
 
-@transaction.atomic
+@service
 def correction_grant(*, actor: User, request: CorrectionRequest, reason: str = "",
                      now: dt.datetime | None = None) -> CorrectionRequest:
     """The county grants a correction: the month re-opens for the county and, with notice, the levels above;
@@ -121,7 +122,7 @@ def correction_grant(*, actor: User, request: CorrectionRequest, reason: str = "
     return req
 
 
-@transaction.atomic
+@service
 def correction_refuse(*, actor: User, request: CorrectionRequest, reason: str,
                       now: dt.datetime | None = None) -> CorrectionRequest:
     req = _lock_request(request)
@@ -141,7 +142,7 @@ def correction_refuse(*, actor: User, request: CorrectionRequest, reason: str,
     return req
 
 
-@transaction.atomic
+@service
 def supplementary_request(*, actor: User, report: MonthlyReport, text: str,
                           now: dt.datetime | None = None) -> SupplementaryRequest:
     """A reviewer asks for a supplementary report on an accepted report."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pycountry
@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
 from organizations.validators import normalize_credit_code, validate_credit_code
+from quota_portal.errors import DomainValidationError
+from quota_portal.quantities import parse_tonnes
 
 from .catalogue import product_map
 from .models import (
@@ -29,9 +31,8 @@ from .models import (
     ReportStatus,
     RuleKind,
 )
-from .selectors import period_bounds, previous_period
+from .periods import period_bounds, previous_period
 
-MAX_TONNES = Decimal("99999999999.999")
 SECTIONS = ("production", "inputs", "shipments", "inventory")
 
 
@@ -45,30 +46,13 @@ def country_valid(code: str) -> bool:
 
 
 def parse_quantity(value: Any, path: str, errors: Errors) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.add(path, _("Enter a quantity in tonnes."))
-        return None
-    if isinstance(value, bool):
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
-        return None
+    """``parse_tonnes`` collecting its message under ``path`` instead of raising."""
     try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
+        return parse_tonnes(value, path)
+    except DomainValidationError as exc:
+        for message in exc.errors.get(path, []):
+            errors.add(path, message)
         return None
-    if not d.is_finite():
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
-        return None
-    if d < 0:
-        errors.add(path, _("A quantity cannot be negative."))
-        return None
-    if d.as_tuple().exponent < -3 and d != d.quantize(Decimal("0.001")):
-        errors.add(path, _("At most 3 decimals (tonnes to the kilogram)."))
-        return None
-    if d > MAX_TONNES:
-        errors.add(path, _("This quantity is too large."))
-        return None
-    return d.quantize(Decimal("0.001"))
 
 
 def parse_date(value: Any, path: str, errors: Errors) -> dt.date | None:
@@ -91,6 +75,7 @@ class CleanContent:
     inputs: list[dict] = field(default_factory=list)
     shipments: list[dict] = field(default_factory=list)
     inventory: list[dict] = field(default_factory=list)
+    errors: Errors = field(default_factory=Errors)  # every problem, by field path
 
 
 def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[str]:
@@ -284,7 +269,7 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
     out.shipments = _clean_shipments(sections["shipments"], enterprise=enterprise, year=year, month=month,
                                      products=products, errors=errors)
     out.inventory = _clean_inventory(sections["inventory"], products=products, errors=errors)
-    out.errors = errors  # type: ignore[attr-defined]
+    out.errors = errors
     return out
 
 
@@ -321,22 +306,22 @@ def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
                            % {"product": code, "closing": closing})
     flows = defaultdict(lambda: {"produced": Decimal(0), "received": Decimal(0), "shipped": Decimal(0),
                                  "consumed": Decimal(0)})
-    for line in report.production_lines.all():
-        flows[line.product_id]["produced"] += line.tonnes
-    for line in report.input_lines.all():
-        flows[line.product_id]["consumed"] += line.tonnes
-    for line in report.flow_lines.all():
-        flows[line.product_id]["received" if line.direction == FlowDirection.IN else "shipped"] += line.tonnes
+    for pl in report.production_lines.all():
+        flows[pl.product_id]["produced"] += pl.tonnes
+    for il in report.input_lines.all():
+        flows[il.product_id]["consumed"] += il.tonnes
+    for fl in report.flow_lines.all():
+        flows[fl.product_id]["received" if fl.direction == FlowDirection.IN else "shipped"] += fl.tonnes
     problems = []
     by_product = {line.product_id: (i, line) for i, line in enumerate(inventory)}
     for code in sorted(set(flows) | set(by_product)):
         f = flows[code]
-        i, line = by_product.get(code, (None, None))
-        opening = line.opening if line else Decimal(0)
-        closing = line.closing if line else Decimal(0)
+        idx, inv = by_product[code] if code in by_product else (None, None)
+        opening = inv.opening if inv else Decimal(0)
+        closing = inv.closing if inv else Decimal(0)
         expected = opening + f["produced"] + f["received"] - f["shipped"] - f["consumed"]
         if abs(expected - closing) > tol:
-            path = f"inventory[{i}].closing" if line else "inventory"
+            path = f"inventory[{idx}].closing" if inv else "inventory"
             message = _("%(product)s does not balance: opening %(opening)s + produced %(produced)s + received "
                         "%(received)s − shipped %(shipped)s − consumed %(consumed)s = %(expected)s t, but closing "
                         "stock is %(closing)s t. Correct the figures or explain the difference in the comment.") % {
@@ -397,8 +382,8 @@ def plausibility_warnings(report: MonthlyReport) -> list[dict]:
                             "months": rule.months, "avg": avg.quantize(Decimal("0.001"))},
                     })
         elif rule.kind == RuleKind.SHIPMENT_CEILING and rule.ceiling_t is not None:
-            for i, line in enumerate(flows):
-                if line.tonnes > rule.ceiling_t:
+            for i, flow in enumerate(flows):
+                if flow.tonnes > rule.ceiling_t:
                     warnings.append({
                         "rule": rule.pk, "kind": rule.kind, "path": f"shipments[{i}].tonnes",
                         "message": _("A single shipment of %(tonnes)s t is above the ceiling of %(ceiling)s t.")

@@ -8,7 +8,7 @@ The pure reads the penalty services use (rule in force, fine warnings, default d
 
 from ..selectors import penalty_default_deductions, penalty_fine_warnings, penalty_rule_in_force
 from .cases import case_close, case_open, case_order_correction, case_record_correction, flag_resolve
-from .deductions import deduction_apply_waiting, on_batch_issued
+from .deductions import deduction_apply_waiting
 from .jobs import Progress
 from .penalties import penalty_approve, penalty_decide, penalty_propose, penalty_reject, statement_submit
 from .procedure import (
@@ -26,7 +26,7 @@ from .procedure import (
     review_file,
 )
 from .reminders import reminder_send_deadlines, reminder_send_returned
-from .scans import flag_scan_flows, flag_scan_late_reports, flag_scan_quota_usage, on_report_accepted
+from .scans import flag_scan_flows, flag_scan_late_reports, flag_scan_quota_usage
 
 __all__ = [
     "Progress",
@@ -51,8 +51,6 @@ __all__ = [
     "flag_scan_flows",
     "flag_scan_late_reports",
     "flag_scan_quota_usage",
-    "on_batch_issued",
-    "on_report_accepted",
     "penalty_approve",
     "penalty_decide",
     "penalty_default_deductions",

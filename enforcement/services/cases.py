@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.db import transaction
+from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,6 +16,7 @@ from organizations.notifications import notify
 from organizations.permissions import require
 from organizations.selectors import enterprise_q
 from quota_portal.errors import DomainValidationError, InvalidTransition, NotFound, NotPermitted
+from quota_portal.transactions import service
 
 from ..models import Case, CaseEvent, CaseOrigin, CaseStatus, Flag, FlagStatus
 
@@ -26,8 +27,8 @@ def _in_scope(actor, enterprise_id: int) -> bool:
     return Enterprise.objects.filter(enterprise_q(actor), pk=enterprise_id).exists()
 
 
-@transaction.atomic
-def flag_resolve(*, actor, flag: Flag, comment: str) -> Flag:
+@service
+def flag_resolve(*, actor: User, flag: Flag, comment: str) -> Flag:
     require(actor, "enforcement.resolve_flag")
     flag = Flag.objects.select_for_update().get(pk=flag.pk)
     if not _in_scope(actor, flag.enterprise_id):
@@ -58,14 +59,14 @@ def _case_url(case: Case) -> str:
 
 def _lock_case(actor, case: Case, perm: str) -> Case:
     require(actor, perm)
-    case = Case.objects.select_for_update().select_related("enterprise__county").get(pk=case.pk)
+    case = Case.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(pk=case.pk)
     if not _in_scope(actor, case.enterprise_id):
         raise NotFound()
     return case
 
 
-@transaction.atomic
-def case_open(*, actor, enterprise: Enterprise | None = None, flag_ids: Sequence[int] = (),
+@service
+def case_open(*, actor: User, enterprise: Enterprise | None = None, flag_ids: Sequence[int] = (),
               origin: str = CaseOrigin.FLAGS, title: str = "", description: str = "") -> Case:
     """A county reviewer opens a case on an enterprise of its county, from flags or from an inspection."""
     require(actor, "enforcement.open_case")
@@ -99,8 +100,8 @@ def case_open(*, actor, enterprise: Enterprise | None = None, flag_ids: Sequence
     return case
 
 
-@transaction.atomic
-def case_order_correction(*, actor, case: Case, order: str, deadline: dt.date) -> Case:
+@service
+def case_order_correction(*, actor: User, case: Case, order: str, deadline: dt.date) -> Case:
     case = _lock_case(actor, case, "enforcement.manage_case")
     if case.status not in (CaseStatus.OPEN, CaseStatus.CORRECTION_ORDERED):
         raise InvalidTransition(_("A correction can only be ordered on an open case."))
@@ -123,8 +124,8 @@ def case_order_correction(*, actor, case: Case, order: str, deadline: dt.date) -
     return case
 
 
-@transaction.atomic
-def case_record_correction(*, actor, case: Case, note: str) -> Case:
+@service
+def case_record_correction(*, actor: User, case: Case, note: str) -> Case:
     case = _lock_case(actor, case, "enforcement.manage_case")
     if case.status != CaseStatus.CORRECTION_ORDERED:
         raise InvalidTransition(_("No correction has been ordered on this case."))
@@ -139,8 +140,8 @@ def case_record_correction(*, actor, case: Case, note: str) -> Case:
     return case
 
 
-@transaction.atomic
-def case_close(*, actor, case: Case, comment: str) -> Case:
+@service
+def case_close(*, actor: User, case: Case, comment: str) -> Case:
     case = _lock_case(actor, case, "enforcement.manage_case")
     if case.status in (CaseStatus.CLOSED, CaseStatus.PENALTY_PROPOSED):
         raise InvalidTransition(_("This case cannot be closed now."))

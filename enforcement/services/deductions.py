@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.outbox import enqueue
+from allocations.selectors import quota_get
+from allocations.services import record_deduction
 
 from ..models import DeductionStatus, PenaltyDeduction
 from .cases import _event
@@ -23,9 +27,6 @@ def deduction_apply_waiting(*, year: int | None = None, task_id: str = "") -> in
     So a second or concurrent run, or a retry after a worker crash, leaves exactly one deduction. A deduction
     whose year has no effective quota for the enterprise yet keeps waiting (the year's first batch triggers
     this job again)."""
-    from allocations.selectors import quota_get
-    from allocations.services import record_deduction
-
     def body(progress: Progress) -> int:
         qs = PenaltyDeduction.objects.filter(status=DeductionStatus.WAITING)
         if year is not None:
@@ -44,7 +45,8 @@ def deduction_apply_waiting(*, year: int | None = None, task_id: str = "") -> in
                 if quota.allocated + quota.adjustments <= 0:
                     progress.step(1)
                     continue  # no indicator issued for that year yet: keep waiting
-                record_deduction(actor=d.penalty.approved_by, enterprise=d.enterprise, year=d.year,
+                record_deduction(actor=cast(User, d.penalty.approved_by),  # an approved penalty has its approver
+                                 enterprise=d.enterprise, year=d.year,
                                  indicator_type=d.indicator_type, tonnes=d.tonnes, penalty_id=d.penalty_id,
                                  reason=_("Penalty #%(id)s: %(v)s") % {"id": d.penalty_id,
                                                                         "v": d.penalty.get_violation_type_display()})
@@ -57,8 +59,3 @@ def deduction_apply_waiting(*, year: int | None = None, task_id: str = "") -> in
         return applied
 
     return _run_job("apply_deductions", {"year": year}, task_id, body)
-
-
-def on_batch_issued(batch) -> None:
-    with transaction.atomic():
-        enqueue("enforcement.tasks.apply_deductions", {"year": batch.year}, dedup_key=f"deductions:{batch.year}")

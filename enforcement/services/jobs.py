@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from django.db import DatabaseError
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Enterprise, LicenceStatus
+from reporting.periods import period_bounds
 
 from ..models import JobRun, JobStatus
 
@@ -26,8 +26,6 @@ class Progress:
         JobRun.objects.filter(pk=self.run.pk).update(total=total)
 
     def step(self, n: int = 1, created: int = 0) -> None:
-        from django.db.models import F
-
         self.created += created
         JobRun.objects.filter(pk=self.run.pk).update(done=F("done") + n, created=F("created") + created)
 
@@ -58,31 +56,9 @@ def _run_job(job: str, params: dict, task_id: str, body) -> int:
 # --- periods and expected reporters ------------------------------------------------------------------
 
 
-def _period_due_at(year: int, month: int) -> dt.datetime:
-    from reporting.selectors import period_due_at
-
-    return period_due_at(year, month)
-
-
-def _prev_period(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
-
-
-def _month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
-    first = dt.date(year, month, 1)
-    nxt = dt.date(year + (month == 12), month % 12 + 1, 1)
-    return first, nxt - dt.timedelta(days=1)
-
-
 def _expected_reporters(year: int, month: int):
     """Enterprises that must report for the month: a designated licence valid during it."""
-    first, last = _month_bounds(year, month)
+    first, last = period_bounds(year, month)
     return Enterprise.objects.filter(
         licences__status=LicenceStatus.DESIGNATED, licences__valid_from__lte=last, licences__valid_to__gte=first
     ).distinct()
-
-
-def _reporting_models():
-    from reporting import models as rm
-
-    return rm

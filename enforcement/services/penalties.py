@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.contrib.auth.models import User
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +16,7 @@ from organizations.models import IndicatorType
 from organizations.notifications import notify
 from organizations.outbox import enqueue
 from organizations.permissions import require
+from organizations.selectors import membership_of
 from quota_portal.errors import (
     Conflict,
     DeadlinePassed,
@@ -25,6 +25,9 @@ from quota_portal.errors import (
     NotFound,
     NotPermitted,
 )
+from quota_portal.quantities import ZERO, parse_tonnes
+from quota_portal.transactions import service
+from reporting.periods import BEIJING
 
 from ..models import (
     Case,
@@ -48,15 +51,13 @@ from .procedure import (
     settle_deduction_year,
 )
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-ZERO = Decimal("0")
 
-
-def _dec(value, field: str, errors: dict, *, places: str = "0.001", optional: bool = False) -> Decimal | None:
+def _cny(value, field: str, errors: dict, *, optional: bool = False) -> Decimal | None:
+    """An amount of yuan to the fen (2 decimals); collects its message in ``errors``."""
     if value in (None, "") and optional:
         return None
     try:
-        d = Decimal(str(value)).quantize(Decimal(places))
+        d = Decimal(str(value)).quantize(Decimal("0.01"))
     except (InvalidOperation, ValueError, TypeError):
         errors[field] = [_("Enter a number.")]
         return None
@@ -66,8 +67,8 @@ def _dec(value, field: str, errors: dict, *, places: str = "0.001", optional: bo
     return d
 
 
-@transaction.atomic
-def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: dt.date, fine_cny,
+@service
+def penalty_propose(*, actor: User, case: Case, violation_type: str, violation_date: dt.date, fine_cny,
                     legal_basis: str = "", facts: str = "", illegal_income_cny=None,
                     deductions: Sequence[dict] | None = None, deduction_year: int | None = None,
                     now: dt.datetime | None = None) -> Penalty:
@@ -86,8 +87,8 @@ def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: d
         errors["violation_type"] = [_("Choose a violation type.")]
     if violation_date is None or violation_date > timezone.localdate():
         errors["violation_date"] = [_("The violation date cannot be in the future.")]
-    fine = _dec(fine_cny, "fine_cny", errors, places="0.01")
-    income = _dec(illegal_income_cny, "illegal_income_cny", errors, places="0.01", optional=True)
+    fine = _cny(fine_cny, "fine_cny", errors)
+    income = _cny(illegal_income_cny, "illegal_income_cny", errors, optional=True)
     now = now or timezone.now()
     try:
         stated_year = check_stated_deduction_year(deduction_year, now=now)
@@ -96,6 +97,7 @@ def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: d
         stated_year = None
     if errors:
         raise DomainValidationError(errors=errors)
+    assert fine is not None  # no errors: the fine parsed
     rule = penalty_rule_in_force(violation_type=violation_type, on=violation_date)
     # provisional until the decision takes effect (settle_deduction_year on approval)
     year = stated_year or default_deduction_year(effective_at=now)
@@ -108,8 +110,12 @@ def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: d
             if itype not in IndicatorType.values:
                 errors[f"deductions[{i}].indicator_type"] = [_("Choose an indicator type.")]
                 continue
-            t = _dec(d.get("tonnes"), f"deductions[{i}].tonnes", errors)
-            if t is not None and t > 0:
+            try:
+                t = parse_tonnes(d.get("tonnes"), f"deductions[{i}].tonnes")
+            except DomainValidationError as exc:  # more than 3 decimals is refused, never rounded
+                errors.update(exc.errors)
+                continue
+            if t > 0:
                 planned[itype] = planned.get(itype, ZERO) + t
         if errors:
             raise DomainValidationError(errors=errors)
@@ -151,15 +157,14 @@ def penalty_propose(*, actor, case: Case, violation_type: str, violation_date: d
     return penalty
 
 
-@transaction.atomic
-def statement_submit(*, actor, penalty: Penalty, text: str = "", waived: bool = False,
+@service
+def statement_submit(*, actor: User, penalty: Penalty, text: str = "", waived: bool = False,
                      files: Sequence = (), now: dt.datetime | None = None) -> Statement:
     """The enterprise states its case and defends itself (or waives the right) before the period ends."""
     require(actor, "enforcement.submit_statement")
-    penalty = Penalty.objects.select_for_update().select_related("case").get(pk=penalty.pk)
+    penalty = Penalty.objects.select_for_update(of=("self",)).select_related("case").get(pk=penalty.pk)
     if not _in_scope(actor, penalty.enterprise_id):
         raise NotFound()
-    from organizations.selectors import membership_of
 
     if membership_of(actor).enterprise_id != penalty.enterprise_id:
         raise NotPermitted(_("Only the enterprise itself states its case."))
@@ -188,12 +193,12 @@ def statement_submit(*, actor, penalty: Penalty, text: str = "", waived: bool = 
     return st
 
 
-@transaction.atomic
-def penalty_decide(*, actor, penalty: Penalty, consideration: str, now: dt.datetime | None = None) -> Penalty:
+@service
+def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, now: dt.datetime | None = None) -> Penalty:
     """Decide the penalty: only after the statement period has ended or the enterprise has answered; the
     decision records how the statement was considered. It takes effect on approval by a second person."""
     require(actor, "enforcement.decide_penalty")
-    penalty = Penalty.objects.select_for_update().select_related("case").get(pk=penalty.pk)
+    penalty = Penalty.objects.select_for_update(of=("self",)).select_related("case").get(pk=penalty.pk)
     if not _in_scope(actor, penalty.enterprise_id):
         raise NotFound()
     now = now or timezone.now()
@@ -221,8 +226,8 @@ def penalty_decide(*, actor, penalty: Penalty, consideration: str, now: dt.datet
     return penalty
 
 
-@transaction.atomic
-def penalty_approve(*, actor, penalty: Penalty, now: dt.datetime | None = None) -> Penalty:
+@service
+def penalty_approve(*, actor: User, penalty: Penalty, now: dt.datetime | None = None) -> Penalty:
     """Four eyes: a second person (county reviewer or ministry approver, not the proposer or decider) approves;
     the penalty takes effect, gets its document number and payment due date, its deduction year is fixed (the
     year after it takes effect, or the later year it states) and its deductions wait for ``apply_deductions``."""
@@ -267,8 +272,8 @@ def penalty_approve(*, actor, penalty: Penalty, now: dt.datetime | None = None) 
     return penalty
 
 
-@transaction.atomic
-def penalty_reject(*, actor, penalty: Penalty, reason: str) -> Penalty:
+@service
+def penalty_reject(*, actor: User, penalty: Penalty, reason: str) -> Penalty:
     """The second person refuses the decision; the case returns to open and a new penalty may be proposed."""
     require(actor, "enforcement.approve_penalty")
     penalty = Penalty.objects.select_for_update().get(pk=penalty.pk)

@@ -36,6 +36,7 @@ from quota_portal.errors import (
     NotFound,
     NotPermitted,
 )
+from quota_portal.transactions import service
 from reporting.annual import annual_due_at, annual_expected_enterprises
 from reporting.models import AnnualReport
 
@@ -208,7 +209,7 @@ def hearing_blocks_decision(penalty: Penalty, *, now: dt.datetime) -> str | None
     return None
 
 
-@transaction.atomic
+@service
 def hearing_request(*, actor: User, penalty: Penalty, waive: bool = False,
                     now: dt.datetime | None = None) -> Hearing:
     """The enterprise requests a hearing (or waives it) within the working-day deadline."""
@@ -237,7 +238,7 @@ def hearing_request(*, actor: User, penalty: Penalty, waive: bool = False,
     return hearing
 
 
-@transaction.atomic
+@service
 def hearing_schedule(*, actor: User, penalty: Penalty, scheduled_for: dt.datetime, participants: str = "") -> Hearing:
     penalty = _lock_penalty(actor, penalty, "enforcement.decide_penalty")
     hearing = Hearing.objects.select_for_update().filter(penalty=penalty).first()
@@ -257,7 +258,7 @@ def hearing_schedule(*, actor: User, penalty: Penalty, scheduled_for: dt.datetim
     return hearing
 
 
-@transaction.atomic
+@service
 def hearing_record(*, actor: User, penalty: Penalty, record: str, participants: str = "",
                    held_at: dt.datetime | None = None) -> Hearing:
     """Record the hearing held: participants and the record (笔录). The decision may follow."""
@@ -326,7 +327,7 @@ def _add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(y, m, 28)
 
 
-@transaction.atomic
+@service
 def payment_record(*, actor: User, penalty: Penalty, receipt_no: str, paid_on: dt.date | None = None) -> Penalty:
     """Record the payment of the fine with its receipt number (once; a receipt number is used once)."""
     penalty = _lock_penalty(actor, penalty, "enforcement.manage_case")
@@ -372,7 +373,7 @@ def payment_reminders_send(*, today: dt.date | None = None) -> int:
 # --- reconsideration and litigation ------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def review_file(*, actor: User, penalty: Penalty, kind: str, filed_on: dt.date, body: str) -> PenaltyReview:
     """Record that the enterprise applied for reconsideration or brought a suit against the decision."""
     penalty = _lock_penalty(actor, penalty, "enforcement.manage_case")
@@ -396,7 +397,7 @@ def review_file(*, actor: User, penalty: Penalty, kind: str, filed_on: dt.date, 
     return review
 
 
-@transaction.atomic
+@service
 def review_decide(*, actor: User, review: PenaltyReview, outcome: str, decided_on: dt.date,
                   text: str = "") -> PenaltyReview:
     """Record the outcome. Annulled: the penalty is annulled, its waiting deductions are cancelled and its applied
@@ -485,7 +486,7 @@ def deduction_reverse_annulled(*, task_id: str = "") -> int:
 # --- escalation ------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@service
 def case_escalate(*, actor: User, case: Case, reason: str, now: dt.datetime | None = None) -> Case:
     """The enterprise refused to correct after an order (the deadline passed without a correction): open a
     further case (suspension and higher fines become possible), linked to the first."""

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.notifications import notify
+from reporting import models as rm
+from reporting.periods import BEIJING, period_due_at, previous_period
 
-from .jobs import Progress, _expected_reporters, _period_due_at, _prev_period, _reporting_models, _run_job
-
-BEIJING = ZoneInfo("Asia/Shanghai")
-
+from .jobs import Progress, _expected_reporters, _run_job
 
 # --- reminders ---------------------------------------------------------------------------------------------
 
@@ -24,13 +22,12 @@ def reminder_send_deadlines(*, now: dt.datetime | None = None, task_id: str = ""
     for last month (inbox + e-mail), once per enterprise and period."""
     now = now or timezone.now()
     local = now.astimezone(BEIJING)
-    y, m = _prev_period(local.year, local.month)
-    due = _period_due_at(y, m)
+    y, m = previous_period(local.year, local.month)
+    due = period_due_at(y, m)
 
     def body(progress: Progress) -> int:
         if local.day < settings.REMINDER_FROM_DAY or now >= due:
             return 0
-        rm = _reporting_models()
         submitted = rm.MonthlyReport.objects.filter(year=y, month=m, submitted_at__isnull=False).values(
             "enterprise_id")
         ents = list(_expected_reporters(y, m).exclude(pk__in=submitted).order_by("pk"))
@@ -55,7 +52,6 @@ def reminder_send_returned(*, now: dt.datetime | None = None, days: int = 3, tas
     now = now or timezone.now()
 
     def body(progress: Progress) -> int:
-        rm = _reporting_models()
         reports = list(
             rm.MonthlyReport.objects.filter(status=rm.ReportStatus.RETURNED, is_current=True,
                                             reviewed_at__lte=now - dt.timedelta(days=days))

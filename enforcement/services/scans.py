@@ -12,22 +12,23 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Min
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.models import Enterprise, LicenceStatus
+from allocations.selectors import QuotaRow, _dec, _quota_sums_sql
+from organizations.models import Enterprise, Licence, LicenceStatus
 from organizations.notifications import notify_many
-from organizations.outbox import enqueue
+from reporting import models as rm
+from reporting.periods import BEIJING, period_due_at, previous_period
 
 from ..models import Flag, FlagKind, FlagStatus
-from .jobs import Progress, _expected_reporters, _period_due_at, _prev_period, _reporting_models, _run_job
+from .jobs import Progress, _expected_reporters, _run_job
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 Q3 = Decimal("0.001")
 
 
@@ -108,20 +109,17 @@ def flag_scan_late_reports(*, now: dt.datetime | None = None, lookback_months: i
     now = now or timezone.now()
     local = now.astimezone(BEIJING)
     periods = []
-    y, m = _prev_period(local.year, local.month)
+    y, m = previous_period(local.year, local.month)
     for _i in range(lookback_months):
-        if now >= _period_due_at(y, m):
+        if now >= period_due_at(y, m):
             periods.append((y, m))
-        y, m = _prev_period(y, m)
+        y, m = previous_period(y, m)
 
     def body(progress: Progress) -> int:
-        from django.db.models import Min
-
-        rm = _reporting_models()
         progress.set_total(len(periods))
         created = 0
         for y, m in periods:
-            due = _period_due_at(y, m)
+            due = period_due_at(y, m)
             first_submitted = dict(
                 rm.MonthlyReport.objects.filter(year=y, month=m, submitted_at__isnull=False)
                 .values("enterprise_id").annotate(first=Min("submitted_at")).values_list("enterprise_id", "first")
@@ -156,8 +154,6 @@ def _quota_rows(year: int, enterprise_ids: Iterable[int] | None):
     """(enterprise id, type, used, effective) for the rows that can raise a flag — production above the warning
     ratio of the effective quota, or production without one: the allocations sums, filtered in SQL (a national
     scan reads only the few rows it may flag, never one object per enterprise)."""
-    from allocations.selectors import QuotaRow, _dec, _quota_sums_sql
-
     qs = Enterprise.objects.all()
     if enterprise_ids is not None:
         qs = qs.filter(pk__in=list(enterprise_ids))
@@ -173,7 +169,8 @@ def _quota_rows(year: int, enterprise_ids: Iterable[int] | None):
     with connection.cursor() as cur:
         cur.execute(sql, [*params, Decimal(settings.USAGE_WARNING_RATIO)])
         for ent_id, itype, issued, received, adj, ded, used in cur.fetchall():
-            row = QuotaRow(enterprise=None, year=year, indicator_type=itype, issued=_dec(issued),
+            row = QuotaRow(enterprise=None, year=year,  # type: ignore[arg-type]  # only the sums are used
+                           indicator_type=itype, issued=_dec(issued),
                            breakdown_received=_dec(received), adjustments=_dec(adj), deductions=_dec(ded),
                            used=_dec(used))
             out.append((ent_id, itype, row.used, row.effective))
@@ -214,7 +211,6 @@ def flag_scan_quota_usage(*, year: int, enterprise_ids: Iterable[int] | None = N
 
 
 def _balance_rows(year: int, month: int | None) -> list[dict]:
-    rm = _reporting_models()
     r, p, i, f, inv = (rm.MonthlyReport._meta.db_table, rm.ProductionLine._meta.db_table,
                        rm.InputLine._meta.db_table, rm.FlowLine._meta.db_table, rm.InventoryLine._meta.db_table)
     month_sql = " AND r.month = %s" if month else ""
@@ -251,7 +247,6 @@ def _balance_rows(year: int, month: int | None) -> list[dict]:
 def _flow_mismatch_rows(year: int, month: int | None) -> list[dict]:
     """Shipments out to a portal enterprise vs that enterprise's receipts in from the shipper, per period and
     product, both reports accepted; outside FLOW_MATCH_TOLERANCE both parties get a flag."""
-    rm = _reporting_models()
     r, f, e = rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table
     month_sql = " AND month = %s" if month else ""
     sql = f"""
@@ -298,9 +293,6 @@ def _flow_mismatch_rows(year: int, month: int | None) -> list[dict]:
 def _unlicensed_rows(year: int, month: int | None) -> list[dict]:
     """Mineral products received from a domestic party that is not a designated mining enterprise on the flow
     date, or shipped to a domestic party that is not a designated smelting-separation enterprise."""
-    from organizations.models import Licence
-
-    rm = _reporting_models()
     r, f, e, lic, prod = (rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table,
                           Licence._meta.db_table, rm.Product._meta.db_table)
     month_sql = " AND r.month = %s" if month else ""
@@ -347,14 +339,3 @@ def flag_scan_flows(*, year: int, month: int | None = None, task_id: str = "") -
         return created
 
     return _run_job("reconcile_flows", {"year": year, "month": month}, task_id, body)
-
-# --- triggers from lower apps ------------------------------------------------------------------------
-
-
-def on_report_accepted(report) -> None:
-    """Called (after commit) when a county accepts a report: scan that enterprise's usage and the period's flows."""
-    with transaction.atomic():
-        enqueue("enforcement.tasks.scan_quota_usage", {"year": report.year, "enterprise_ids": [report.enterprise_id]},
-                dedup_key=f"scan:{report.year}:e{report.enterprise_id}")
-        enqueue("enforcement.tasks.reconcile_flows", {"year": report.year, "month": report.month},
-                dedup_key=f"reconcile:{report.year}-{report.month:02d}")

@@ -9,7 +9,11 @@ import re
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
+
+from reporting import services
+from tests.reporting.conftest import huamei_payload
 
 from .conftest import login
 
@@ -25,11 +29,6 @@ def logout(page):
 @pytest.fixture
 def last_year_accepted(demo_orgs):
     """Huamei's accepted March report of last year (built through the reporting services)."""
-    from django.contrib.auth import get_user_model
-
-    from reporting import services
-    from tests.reporting.conftest import huamei_payload
-
     users = {u.username: u for u in get_user_model().objects.all()}
     year = dt.date.today().year - 1
     huamei = demo_orgs["enterprises"]["huamei"]

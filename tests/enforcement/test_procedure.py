@@ -2,9 +2,11 @@
 document, payment, reconsideration/litigation with annulment reversing deductions exactly once, escalation."""
 
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 
 from allocations.models import Adjustment, Deduction
@@ -15,6 +17,8 @@ from enforcement.models import (
     CaseOrigin,
     CaseStatus,
     DeductionStatus,
+    Flag,
+    FlagKind,
     Hearing,
     Penalty,
     PenaltyDeduction,
@@ -22,8 +26,8 @@ from enforcement.models import (
 )
 from organizations.models import AuditEntry, Notification
 from quota_portal.errors import Conflict, DeadlinePassed, DomainValidationError, InvalidTransition
-
-from .helpers import U, bj, file_report, issue, second_reviewer
+from reporting import annual
+from tests.builders import U, bj, file_report, filer_of, issue, second_reviewer, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -112,10 +116,6 @@ def test_data_migration_corrects_waiting_deductions_and_audits(hefa):
 
 
 def test_the_migration_module_applies_the_correction(hefa):
-    import importlib
-
-    from django.apps import apps
-
     old = _approved(hefa, notice_at=bj(2026, 2, 20, 10), approve_at=bj(2026, 3, 10, 10),
                     violation_date=dt.date(2024, 11, 3))
     PenaltyDeduction.objects.filter(penalty=old).update(year=2025)
@@ -307,9 +307,7 @@ def test_refusing_to_correct_escalates_to_a_further_case(hefa, api):
 
 
 def test_annual_report_missing_and_late_flags(demo_orgs):
-    from enforcement.models import Flag, FlagKind
-    from reporting import annual
-    from tests.enforcement.helpers import filer_of, smelter_month
+
 
     huamei, hefa = demo_orgs["enterprises"]["huamei"], demo_orgs["enterprises"]["hefa"]
     issue(2025, [(huamei, SMELT, 100), (hefa, SMELT, 100)])

@@ -17,7 +17,7 @@ from organizations.models import AuditEntry, Publication, PublicationKind
 from organizations.publication import publication_publish
 from portal.templatetags.portal import tonnes
 from quota_portal.errors import Conflict, NotPermitted
-from tests.enforcement.helpers import bj, file_report, issue, second_reviewer, smelter_month
+from tests.builders import bj, file_report, issue, second_reviewer, smelter_month
 
 pytestmark = pytest.mark.django_db
 

@@ -5,9 +5,11 @@ import datetime as dt
 import pytest
 
 from organizations.models import AuditEntry, Authority
+from organizations.services import enterprise_upsert, licence_upsert, user_with_membership_upsert
+from organizations.validators import make_credit_code
 from quota_portal.errors import Conflict
-from reporting import services
-from reporting.models import PeriodCertification
+from reporting import corrections, services
+from reporting.models import MonthlyReport, PeriodCertification
 
 from .conftest import mine_payload
 
@@ -56,8 +58,6 @@ def test_certification_goes_up_and_an_amendment_reopens_it(baotou_march, api, us
     assert all(r["certified"] for r in rows)
 
     # Certified data are locked: an enterprise licensed later cannot slip a March report in.
-    from organizations.services import enterprise_upsert, licence_upsert, user_with_membership_upsert
-    from organizations.validators import make_credit_code
 
     late_ent = enterprise_upsert(credit_code=make_credit_code("91150207MA0N00001"), name="新设冶炼厂",
                                  county=Authority.objects.get(code="150207"))
@@ -73,9 +73,6 @@ def test_certification_goes_up_and_an_amendment_reopens_it(baotou_march, api, us
     huamei = api("huamei_filer").get("/api/v1/reports/?year=2025&month=3").json()["results"][0]
     r = api("huamei_filer").post(f"/api/v1/reports/{huamei['id']}/amend/")
     assert r.status_code == 409 and r.json()["code"] == "month_certified"
-    from reporting import corrections
-    from reporting.models import MonthlyReport
-
     req = corrections.correction_request(actor=users["huamei_filer"], report=MonthlyReport(pk=huamei["id"]),
                                          reason="Weighing slip misread")
     corrections.correction_grant(actor=users["jiuyuan_reviewer"], request=req)
