@@ -6,7 +6,7 @@ selectors filter with ``published_keys(kind)`` or ``is_published(kind, key)``.""
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -26,7 +26,7 @@ def _key(key) -> str:
 
 
 @service
-def publication_publish(*, actor: AbstractBaseUser, kind: str, key, note: str = "") -> Publication:
+def publication_publish(*, actor: User, kind: str, key, note: str = "") -> Publication:
     """Publish an object on the public pages (once; a second publication of the same object is refused)."""
     require(actor, "organizations.publish")
     if kind not in PublicationKind.values:

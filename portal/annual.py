@@ -49,14 +49,14 @@ def annual_overview(*, user, year: int) -> dict:
         rows[r["enterprise_id"]]["penalties"] = r["n"]
         rows[r["enterprise_id"]]["fines_cny"] = r["fines"] or ZERO
     enterprises = sorted(rows.values(), key=lambda r: (r["group"].name if r["group"] else "~", r["enterprise"].name))
-    groups: dict = {}
-    for r in enterprises:
-        key = r["group"].pk if r["group"] else 0
-        g = groups.setdefault(key, {"name": r["group"].name if r["group"] else _("Not in a group"), "enterprises": 0,
+    groups: dict[int, dict] = {}
+    for row in enterprises:
+        key = row["group"].pk if row["group"] else 0
+        g = groups.setdefault(key, {"name": row["group"].name if row["group"] else _("Not in a group"), "enterprises": 0,
                                     "violations": 0, "penalties": 0, "fines_cny": ZERO, **{f: ZERO for f in FIELDS}})
         g["enterprises"] += 1
         for f in [*FIELDS, "violations", "penalties", "fines_cny"]:
-            g[f] += r[f]
+            g[f] += row[f]
     totals = {f: sum((r[f] for r in enterprises), ZERO) for f in [*FIELDS, "fines_cny"]}
     totals.update({"violations": sum(r["violations"] for r in enterprises),
                    "penalties": sum(r["penalties"] for r in enterprises)})

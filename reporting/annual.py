@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
@@ -42,7 +42,7 @@ from .models import (
 BEIJING = ZoneInfo("Asia/Shanghai")
 Q3 = Decimal("0.001")
 ZERO = Decimal("0")
-User = AbstractBaseUser
+
 
 
 def _s(d: Decimal | None) -> str:
@@ -473,8 +473,9 @@ def year_certify(*, actor: User, authority: Authority, year: int,
             raise Conflict(_("Not every annual report of %(year)s is accepted yet: %(names)s.")
                            % {"year": year, "names": ", ".join(open_)}, code="reports_open")
     else:
-        child_level = {Level.MINISTRY: Level.PROVINCE, Level.PROVINCE: Level.CITY, Level.CITY: Level.COUNTY}[
-            authority.level]
+        levels: dict[str, str] = {Level.MINISTRY: Level.PROVINCE, Level.PROVINCE: Level.CITY,
+                                  Level.CITY: Level.COUNTY}
+        child_level = levels[authority.level]
         county_paths = set(expected.filter(county__path__startswith=authority.path)
                            .values_list("county__path", flat=True))
         children = [a for a in Authority.objects.filter(level=child_level, path__startswith=authority.path)

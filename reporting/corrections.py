@@ -7,7 +7,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -34,7 +34,7 @@ from .models import (
 from .services import _reopen
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-User = AbstractBaseUser
+
 
 
 def _county_cert(report: MonthlyReport) -> PeriodCertification | None:
@@ -213,6 +213,8 @@ def review_reminders_send(*, today: dt.date | None = None) -> int:
     """Remind each county reviewer of its overdue reviews (once per report: the dedup key)."""
     sent = 0
     for r in overdue_reviews(today=today):
+        if r.submitted_at is None:
+            continue
         sent += len(notify(
             kind="review_overdue", orgs=[r.enterprise.county], url=f"/reports/{r.pk}/",
             subject=_("Review overdue: %(enterprise)s, %(period)s (due %(due)s)")

@@ -13,7 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.urls import reverse
@@ -61,7 +61,7 @@ from ..models import (
 from .scans import _store_flags
 
 BEIJING = ZoneInfo("Asia/Shanghai")
-User = AbstractBaseUser
+
 RECONSIDERATION_DAYS = 60  # Administrative Reconsideration Law art. 20
 LITIGATION_MONTHS = 6  # Administrative Litigation Law art. 46
 
