@@ -19,8 +19,9 @@ from reporting.models import (
     SupplementaryRequest,
     YearCertification,
 )
+from tests.builders import bj
 
-from .conftest import bj, huamei_payload
+from .conftest import huamei_payload
 
 pytestmark = pytest.mark.django_db
 
