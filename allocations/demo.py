@@ -13,6 +13,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from organizations.models import PublicationKind
+from organizations.publication import is_published, publication_publish
+
 from .models import AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan, PlanStatus
 from .services import batch_approve, batch_create, batch_submit, breakdown_file, plan_approve, plan_create
 
@@ -81,6 +84,12 @@ def seed(context: dict) -> dict:
             if plan.status == PlanStatus.DRAFT:
                 plan = plan_approve(actor=approver, plan=plan)
             plans[(year, itype)] = plan
+    # Publication is a decision: the ministry has published the past years' totals; the current year's stay
+    # internal until a ministry user publishes them (the demo leaves that step to try).
+    this_year = timezone.localdate().year
+    for year in PLANS:
+        if year < this_year and not is_published(PublicationKind.NATIONAL_TOTALS, year):
+            publication_publish(actor=approver, kind=PublicationKind.NATIONAL_TOTALS, key=year)
 
     batches = {}
     for year, title, doc_no, issued_at, lines, breakdowns in BATCHES:

@@ -733,3 +733,39 @@ def adjustment_approve(*, actor: User, adjustment: Adjustment) -> Adjustment:
            % {"type": adj.get_indicator_type_display(), "year": adj.year, "t": f"{adj.tonnes:+}"},
            body=adj.reason, orgs=[adj.enterprise], dedup_key=f"adjustment:{adj.pk}")
     return adj
+
+
+@transaction.atomic
+def deduction_reverse(*, actor, enterprise: Enterprise, year: int, indicator_type: str, penalty_id: int,
+                      reason: str) -> Adjustment:
+    """Give back a penalty's applied deduction (the penalty was annulled on review) as an approved adjustment of
+    +tonnes: the deduction stays on the record, the adjustment cancels it.
+
+    Exactly once: a partial unique index on (reverses_penalty_id, year, indicator_type); a repeated or concurrent
+    call returns the existing adjustment. The caller (enforcement) checks its own permission and records the
+    decision that annulled the penalty."""
+    _check_type(indicator_type)
+    existing = Adjustment.objects.filter(reverses_penalty_id=penalty_id, year=year,
+                                         indicator_type=indicator_type).first()
+    if existing is not None:
+        return existing
+    deduction = Deduction.objects.filter(penalty_id=penalty_id, year=year, indicator_type=indicator_type).first()
+    if deduction is None:
+        raise InvalidTransition(_("There is no applied deduction of this penalty to reverse."))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            adj = Adjustment.objects.create(
+                enterprise=enterprise, year=year, indicator_type=indicator_type, tonnes=deduction.tonnes,
+                reason=(reason or "").strip() or _("Reversal of the deduction of annulled penalty #%(id)s")
+                % {"id": penalty_id},
+                status=AdjustmentStatus.APPROVED, created_by=actor, created_at=now, approved_by=actor,
+                approved_at=now, reverses_penalty_id=penalty_id)
+    except IntegrityError:
+        return Adjustment.objects.get(reverses_penalty_id=penalty_id, year=year, indicator_type=indicator_type)
+    audit_record(actor=actor, action="deduction.reverse", obj=adj, org=enterprise,
+                 after={**_snap(adj, ADJ_FIELDS), "reverses_penalty_id": penalty_id, "deduction": deduction.pk})
+    notify(kind="allocations.adjustment", subject=_("Your %(type)s indicator for %(year)s was adjusted by %(t)s t")
+           % {"type": adj.get_indicator_type_display(), "year": adj.year, "t": f"{adj.tonnes:+}"},
+           body=adj.reason, orgs=[enterprise], dedup_key=f"adjustment:{adj.pk}")
+    return adj

@@ -148,6 +148,7 @@ class CaseOrigin(models.TextChoices):
     INSPECTION = "inspection", _("Inspection")
     INSPECTION_REFUSED = "inspection_refused", _("Inspection refused")
     INSPECTION_OBSTRUCTED = "inspection_obstructed", _("Inspection obstructed")
+    REFUSED_CORRECTION = "refused_correction", _("Refused to correct after an order")
 
 
 class CaseStatus(models.TextChoices):
@@ -173,6 +174,9 @@ class Case(models.Model):
     correction_deadline = models.DateField(_("correct by"), null=True, blank=True)
     correction_note = models.TextField(_("correction made"), blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Refusing to correct after an order escalates to a further case (suspension, higher fines).
+    escalated_from = models.ForeignKey("self", verbose_name=_("escalated from"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="escalations")
 
     class Meta:
         verbose_name = _("case")
@@ -195,6 +199,17 @@ EVENT_LABELS = {
     "penalty_approved": _("Penalty approved — in effect"),
     "penalty_rejected": _("Penalty rejected by the second person"),
     "deduction_applied": _("Next-year deduction applied"),
+    "hearing_requested": _("Hearing requested"),
+    "hearing_waived": _("Hearing waived"),
+    "hearing_scheduled": _("Hearing scheduled"),
+    "hearing_held": _("Hearing held"),
+    "payment_recorded": _("Fine paid"),
+    "review_filed": _("Reconsideration or litigation filed"),
+    "review_decided": _("Reconsideration or litigation decided"),
+    "penalty_annulled": _("Penalty annulled on review"),
+    "deduction_cancelled": _("Waiting deduction cancelled"),
+    "deduction_reversed": _("Applied deduction reversed"),
+    "escalated": _("Escalated to a further case"),
 }
 
 
@@ -276,6 +291,7 @@ class PenaltyStatus(models.TextChoices):
     DECIDED = "decided", _("Decided, awaiting approval")
     APPROVED = "approved", _("Approved (in effect)")
     REJECTED = "rejected", _("Rejected")
+    ANNULLED = "annulled", _("Annulled on review")
 
 
 class Penalty(models.Model):
@@ -290,8 +306,11 @@ class Penalty(models.Model):
     facts = models.TextField(_("facts"), blank=True)
     fine_cny = _cny(_("fine (CNY)"), default=0)
     illegal_income_cny = _cny(_("illegal income (CNY)"), null=True, blank=True)
-    # The "next year" whose indicator is reduced (by default the year after the violation).
+    # The "next year" whose indicator is reduced: by default the year after the decision takes effect (approval,
+    # Beijing time); the decision may state a later year (``deduction_year_stated``), never a past one.
     deduction_year = models.PositiveSmallIntegerField(_("deduction year"))
+    deduction_year_stated = models.PositiveSmallIntegerField(_("deduction year stated in the decision"), null=True,
+                                                             blank=True)
     fine_warnings = models.JSONField(_("warnings"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=PenaltyStatus.choices,
                               default=PenaltyStatus.NOTIFIED)
@@ -306,6 +325,15 @@ class Penalty(models.Model):
                                     related_name="+")
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    # Hearing right (听证): offered on the notice for large fines or penalties that reduce indicators.
+    hearing_offered = models.BooleanField(_("hearing offered"), default=False)
+    hearing_request_due = models.DateField(_("hearing to be requested by"), null=True, blank=True)
+    # The decision document (行政处罚决定书) and payment of the fine.
+    document_no = models.CharField(_("document number"), max_length=60, blank=True)
+    payment_due = models.DateField(_("fine due by"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("fine paid"), null=True, blank=True)
+    receipt_no = models.CharField(_("payment receipt number"), max_length=60, blank=True)
+    annulled_at = models.DateTimeField(_("annulled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("penalty")
@@ -322,10 +350,82 @@ class Penalty(models.Model):
                 | (~Q(approved_by=F("decided_by")) & ~Q(approved_by=F("proposed_by"))),
                 name="penalty_four_eyes",
             ),
+            models.UniqueConstraint(fields=["receipt_no"], condition=~Q(receipt_no=""),
+                                    name="penalty_receipt_unique"),
+            models.UniqueConstraint(fields=["document_no"], condition=~Q(document_no=""),
+                                    name="penalty_document_no_unique"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_violation_type_display()} · {self.enterprise}"
+
+    @property
+    def payment_overdue(self) -> bool:
+        return bool(self.status == PenaltyStatus.APPROVED and self.fine_cny > 0 and self.paid_at is None
+                    and self.payment_due and timezone.localdate() > self.payment_due)
+
+
+class Hearing(models.Model):
+    """The enterprise's request for a hearing (听证), and the hearing: date, participants, record."""
+
+    penalty = models.OneToOneField(Penalty, on_delete=models.PROTECT, related_name="hearing")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    waived = models.BooleanField(_("waived"), default=False)
+    scheduled_for = models.DateTimeField(_("hearing date"), null=True, blank=True)
+    participants = models.TextField(_("participants"), blank=True)
+    record = models.TextField(_("hearing record"), blank=True)
+    held_at = models.DateTimeField(_("held"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hearing")
+        verbose_name_plural = _("hearings")
+
+    def __str__(self) -> str:
+        return f"hearing {self.penalty_id}"
+
+    @property
+    def pending(self) -> bool:
+        return not self.waived and self.held_at is None
+
+
+class ReviewKind(models.TextChoices):
+    RECONSIDERATION = "reconsideration", _("Administrative reconsideration (复议)")
+    LITIGATION = "litigation", _("Administrative litigation (诉讼)")
+
+
+class ReviewOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    UPHELD = "upheld", _("Upheld")
+    ANNULLED = "annulled", _("Annulled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PenaltyReview(models.Model):
+    """Reconsideration or litigation against a penalty decision, with its outcome."""
+
+    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(_("kind"), max_length=20, choices=ReviewKind.choices)
+    filed_on = models.DateField(_("filed on"))
+    body = models.CharField(_("reviewing body or court"), max_length=200)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=ReviewOutcome.choices,
+                               default=ReviewOutcome.PENDING)
+    outcome_on = models.DateField(_("decided on"), null=True, blank=True)
+    outcome_text = models.TextField(_("outcome"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reconsideration or litigation")
+        verbose_name_plural = _("reconsiderations and litigation")
+        ordering = ["filed_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["penalty"], condition=Q(outcome="annulled"),
+                                    name="review_one_annulment_per_penalty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.penalty_id} {self.outcome}"
 
 
 
@@ -333,6 +433,9 @@ class DeductionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned (penalty not approved)")
     WAITING = "waiting", _("Waiting for next year's indicator")
     APPLIED = "applied", _("Applied")
+    CANCELLED = "cancelled", _("Cancelled (penalty annulled)")
+    REVERSAL_PENDING = "reversal_pending", _("To be reversed (penalty annulled)")
+    REVERSED = "reversed", _("Reversed (penalty annulled)")
 
 
 class PenaltyDeduction(models.Model):
@@ -343,9 +446,10 @@ class PenaltyDeduction(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
     tonnes = tonnes_field(_("tonnes REO"))
-    status = models.CharField(_("status"), max_length=10, choices=DeductionStatus.choices,
+    status = models.CharField(_("status"), max_length=20, choices=DeductionStatus.choices,
                               default=DeductionStatus.PLANNED)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    reversed_at = models.DateTimeField(_("reversed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("penalty deduction")

@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from organizations.models import Authority, IndicatorType, Level
+from organizations.models import Authority, IndicatorType, Level, PublicationKind
 from organizations.outbox import enqueue
+from organizations.publication import publication_of
 from organizations.selectors import authority_list, enterprise_list, membership_of
 from quota_portal.errors import DomainError, apply_to_form
 from quota_portal.params import int_or_none as _int
@@ -38,7 +39,18 @@ from .forms import (
     ResolveForm,
     StatementForm,
 )
-from .models import Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus, StatementAttachment
+from .models import (
+    Case,
+    CaseStatus,
+    Flag,
+    FlagKind,
+    FlagStatus,
+    Hearing,
+    JobRun,
+    PenaltyStatus,
+    ReviewKind,
+    StatementAttachment,
+)
 
 PAGE_SIZE = 25
 JOBS = {
@@ -189,6 +201,16 @@ def _case_context(request, case: Case, forms: dict | None = None) -> dict:
         "reject_form": forms.get("reject") or RejectForm(),
         "indicator_types": IndicatorType.choices,
         "statement_days": settings.STATEMENT_PERIOD_DAYS,
+        "hearing": Hearing.objects.filter(penalty=penalty).first() if penalty else None,
+        "is_party": getattr(membership_of(user), "enterprise_id", None) == case.enterprise_id
+        and user.has_perm("enforcement.submit_statement"),
+        "can_decide_perm": user.has_perm("enforcement.decide_penalty"),
+        "can_manage_perm": can_manage,
+        "review_kinds": ReviewKind.choices,
+        "penalty_publication": publication_of(PublicationKind.PENALTY, penalty.pk) if penalty else None,
+        "can_publish": user.has_perm("organizations.publish"),
+        "can_escalate": bool(user.has_perm("enforcement.open_case") and case.status == CaseStatus.CORRECTION_ORDERED
+                             and case.correction_deadline and timezone.localdate() > case.correction_deadline),
     }
 
 

@@ -626,3 +626,27 @@ class Invitation(models.Model):
     @property
     def organisation(self):
         return self.authority or self.enterprise or self.group
+class PublicationKind(models.TextChoices):
+    NATIONAL_TOTALS = "national_totals", _("National totals of a year")
+    DESIGNATION = "designation", _("Change of the designated list")
+    PENALTY = "penalty", _("Penalty decision")
+
+
+class Publication(models.Model):
+    """A ministry decision to publish something on the public pages (公开): by kind and the object's key (a year
+    for national totals, an id for a penalty or a designation decision). Unpublished figures stay internal."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=PublicationKind.choices)
+    key = models.CharField(_("object"), max_length=40)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["-published_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="publication_once_per_object")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"

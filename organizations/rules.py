@@ -48,3 +48,5 @@ def manages_authority_staff(user) -> bool:
 
 
 rules.add_perm("organizations.manage_staff", is_ministry | is_enterprise_manager | manages_authority_staff)
+# Publication is a decision of the ministry (national totals, designated list changes, penalty decisions).
+rules.add_perm("organizations.publish", is_ministry)

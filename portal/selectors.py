@@ -22,7 +22,9 @@ from organizations.models import (
     Level,
     Licence,
     LicenceStatus,
+    PublicationKind,
 )
+from organizations.publication import published_keys
 from organizations.selectors import enterprise_q, is_ministry
 from reporting.models import MonthlyReport, ProductionLine, ReportStatus
 from reporting.periods import BEIJING, due_period, period_due_at, previous_period
@@ -36,10 +38,11 @@ ZERO = Decimal("0.000")
 def public_national_total_list() -> list[dict]:
     """Approved national control indicators per year: {"year", "mining_rock", "mining_ion", "mining",
     "smelting_separation"} (None where not published). Only approved plans — never a draft, never a
-    superseded revision. One query."""
+    superseded revision — of the years a ministry user has published (publication is a decision). One query."""
+    published = [int(k) for k in published_keys(PublicationKind.NATIONAL_TOTALS) if k.isdigit()]
     rows: dict[int, dict] = {}
     for year, itype, total in (
-        NationalPlan.objects.filter(status=PlanStatus.APPROVED)
+        NationalPlan.objects.filter(status=PlanStatus.APPROVED, year__in=published)
         .order_by("year", "indicator_type")
         .values_list("year", "indicator_type", "total_t")
     ):

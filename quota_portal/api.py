@@ -6,6 +6,7 @@ from allocations import api as allocations_api
 from enforcement import api as enforcement_api
 from organizations import register_api
 from organizations.api import AuditEntryViewSet, AuthorityViewSet, EnterpriseViewSet
+from reporting import annual_api as reporting_annual_api
 from reporting import api as reporting_api
 
 router = DefaultRouter()
@@ -16,4 +17,5 @@ register_api.register(router)
 
 allocations_api.register(router)
 reporting_api.register(router)
+reporting_annual_api.register(router)
 enforcement_api.register(router)

@@ -296,6 +296,16 @@ INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
 # approving a batch line that takes an enterprise's year total above this multiple of its capacity needs a reason
 CAPACITY_REFUSAL_MULTIPLE = Decimal(env("CAPACITY_REFUSAL_MULTIPLE", default="1.0"))
 REGISTER_IMPORT_MAX_ROWS = env.int("REGISTER_IMPORT_MAX_ROWS", default=9999)
+# Annual report (年度报告): due at the end of this month-day of the following year, Beijing time.
+ANNUAL_REPORT_DUE = env("ANNUAL_REPORT_DUE", default="01-31")
+# A submitted monthly report should be reviewed within this many working days (official calendar).
+REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=5)
+# Hearing right (听证): fines at or above the threshold in force on the notice date offer a hearing.
+# "valid-from:CNY" pairs, comma-separated; the latest one not after the date applies.
+HEARING_FINE_THRESHOLDS = env("HEARING_FINE_THRESHOLDS", default="2021-07-15:100000")
+HEARING_REQUEST_WORKING_DAYS = env.int("HEARING_REQUEST_WORKING_DAYS", default=5)
+# A fine is paid within this many days of the decision taking effect (Administrative Penalty Law art. 67).
+FINE_PAYMENT_DAYS = env.int("FINE_PAYMENT_DAYS", default=15)
 
 LOGGING = {
     "version": 1,

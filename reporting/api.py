@@ -88,7 +88,8 @@ class ReportOutput(serializers.ModelSerializer):
     class Meta:
         model = MonthlyReport
         fields = ["id", "enterprise", "enterprise_name", "year", "month", "version", "previous_version", "is_current",
-                  "status", "nil", "comment", "due_at", "submitted_at", "late", "warnings", "warnings_explanation",
+                  "status", "nil", "comment", "due_at", "submitted_at", "late", "attested_name", "attested_at", "responsible_person",
+                  "warnings", "warnings_explanation",
                   "balance_explained", "changes_count", "reviewed_at", "review_comment", "production", "inputs",
                   "shipments", "inventory", "attachments"]
 
@@ -147,6 +148,13 @@ class ReportInput(serializers.Serializer):
 class SubmitInput(serializers.Serializer):
     confirm_warnings = serializers.BooleanField(required=False, default=False)
     warnings_explanation = serializers.CharField(required=False, allow_blank=True, default="")
+    attest = serializers.BooleanField(required=False, default=False, help_text=_(
+        "Required true: the filer confirms that the figures are true and complete (如实记录)."))
+    responsible_person = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class FileNilInput(serializers.Serializer):
+    attest = serializers.BooleanField(required=False, default=False)
 
 
 class ReviewInput(serializers.Serializer):
@@ -254,13 +262,15 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                                               scope=f"reports.submit:{report.pk}", call=call)
         return Response(body, status=code)
 
-    @extend_schema(request=None, responses={200: ReportOutput})
+    @extend_schema(request=FileNilInput, responses={200: ReportOutput})
     @action(detail=True, methods=["post"], url_path="file-nil")
     def file_nil(self, request, pk=None):
-        """Turn this draft into a nil report and submit it (one click)."""
+        """Turn this draft into a nil report and submit it (one click; ``attest`` must be true)."""
         report = self.get_object()
+        data = FileNilInput(data=request.data)
+        data.is_valid(raise_exception=True)
         r = services.report_file_nil(actor=request.user, enterprise=report.enterprise, year=report.year,
-                                     month=report.month)
+                                     month=report.month, attest=data.validated_data["attest"])
         return Response(self._out(r)[1])
 
     @extend_schema(request=ReviewInput, responses={200: ReportOutput})

@@ -20,8 +20,8 @@ from organizations.models import Authority, Role
 from organizations.services import user_with_membership_upsert
 from organizations.validators import make_credit_code
 
-from . import services
-from .models import MonthlyReport, PeriodCertification, ReportStatus
+from . import annual, services
+from .models import AnnualReport, MonthlyReport, PeriodCertification, ReportStatus
 from .periods import BEIJING
 
 YEAR = 2026
@@ -215,7 +215,7 @@ def seed(context: dict) -> dict:
             if (key, month) in DRAFT_ONLY:
                 continue
             submitted = _at(YEAR, month + 1, 12, 9) if (key, month) == LATE else _at(YEAR, month + 1, 7 + len(key) % 3)
-            report = services.report_submit(actor=filer, report=report, now=submitted, confirm_warnings=True,
+            report = services.report_submit(attest=True, actor=filer, report=report, now=submitted, confirm_warnings=True,
                                             warnings_explanation="Seasonal variation (demo data).")
             if (key, month) in AWAITING:
                 continue
@@ -243,6 +243,19 @@ def seed(context: dict) -> dict:
             if month <= CERTIFY_UP_TO[level] and not PeriodCertification.objects.filter(
                     authority=auth, year=YEAR, month=month).exists():
                 services.period_certify(actor=user, authority=auth, year=YEAR, month=month, now=at)
+    # Annual reports of the previous year (its months were reported before the portal): Huamei's accepted,
+    # Hefa's awaiting the county's review.
+    for key, accept in (("huamei", True), ("hefa", False)):
+        ent = enterprises.get(key)
+        if ent is None or key not in filers or AnnualReport.objects.filter(enterprise=ent, year=YEAR - 1).exists():
+            continue
+        at = _at(YEAR, 1, 20)
+        rep = annual.annual_create(actor=filers[key], enterprise=ent, year=YEAR - 1, now=at, data={
+            "responsible_person": "张明" if key == "huamei" else "李华",
+            "explanation": "上年月报在门户上线前以纸质方式报送。Monthly data of the year were filed on paper (demo)."})
+        rep = annual.annual_submit(actor=filers[key], report=rep, attest=True, now=at)
+        if accept:
+            annual.annual_accept(actor=reviewers[ent.county.code], report=rep, now=at + dt.timedelta(days=3))
     return {"users": list(context.get("users", [])) + new_users,
             "reports": MonthlyReport.objects.filter(year=YEAR).exclude(status=ReportStatus.DRAFT).count()}
 

@@ -93,6 +93,12 @@ class MonthlyReport(models.Model):
     submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+")
     late = models.BooleanField(_("late"), default=False)
+    # Attestation (如实记录): the filer confirms on submission that the figures are true and complete.
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    attested_name = models.CharField(_("attested by (name)"), max_length=150, blank=True)
+    attested_at = models.DateTimeField(_("attested at"), null=True, blank=True)
+    responsible_person = models.CharField(_("responsible person"), max_length=100, blank=True)
     reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
@@ -510,3 +516,140 @@ class Receipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shipment} → {self.tonnes} t"
+# --- the annual cycle ---------------------------------------------------------------------------------
+
+
+class AnnualReport(models.Model):
+    """An enterprise's annual report (年度报告) for a year: the totals of its accepted months, confirmed, plus what
+    only the year has. Versions like monthly reports: a submitted version is frozen, an amendment is a new one."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="annual_reports")
+    year = models.PositiveSmallIntegerField(_("year"))
+    version = models.PositiveSmallIntegerField(_("version"), default=1)
+    previous_version = models.OneToOneField("self", verbose_name=_("previous version"), null=True, blank=True,
+                                            on_delete=models.PROTECT, related_name="next_version")
+    is_current = models.BooleanField(_("current version"), default=True)
+    status = models.CharField(_("status"), max_length=12, choices=ReportStatus.choices, default=ReportStatus.DRAFT)
+    # The totals computed from the accepted monthly reports when the version was submitted (frozen with it).
+    totals = models.JSONField(_("annual totals"), default=dict, blank=True)
+    execution = models.JSONField(_("indicator execution"), default=dict, blank=True)
+    capacity_t = models.DecimalField(_("annual capacity (t REO)"), null=True, blank=True, **QTY)
+    explanation = models.TextField(_("explanation where the months and the year disagree"), blank=True)
+    responsible_person = models.CharField(_("responsible person"), max_length=100, blank=True)
+    comment = models.TextField(_("comment"), blank=True)
+    due_at = models.DateTimeField(_("due at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                     related_name="+")
+    late = models.BooleanField(_("late"), default=False)
+    attested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    attested_name = models.CharField(_("attested by (name)"), max_length=150, blank=True)
+    attested_at = models.DateTimeField(_("attested at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("annual report")
+        verbose_name_plural = _("annual reports")
+        ordering = ["-year", "enterprise_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["enterprise", "year", "version"], name="annual_unique_version"),
+            models.UniqueConstraint(fields=["enterprise", "year"], condition=Q(is_current=True),
+                                    name="annual_one_current"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                                   name="annual_submitted_has_time"),
+            models.CheckConstraint(condition=Q(status="draft") | Q(attested_at__isnull=False),
+                                   name="annual_submitted_attested"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise} {self.year} v{self.version}"
+
+
+class YearCertification(models.Model):
+    """Year-end close: a county certifies its year once its annual reports are accepted, then city, province;
+    the ministry closes the year. A closed year changes only through a recorded re-opening."""
+
+    authority = models.ForeignKey(Authority, verbose_name=_("authority"), on_delete=models.PROTECT,
+                                  related_name="year_certifications")
+    year = models.PositiveSmallIntegerField(_("year"))
+    certified = models.BooleanField(_("certified"), default=True)
+    certified_at = models.DateTimeField(_("certified at"), default=timezone.now)
+    certified_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    reopened_at = models.DateTimeField(_("re-opened at"), null=True, blank=True)
+    reopened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    reopen_reason = models.TextField(_("reason for re-opening"), blank=True)
+
+    class Meta:
+        verbose_name = _("year certification")
+        verbose_name_plural = _("year certifications")
+        ordering = ["-year", "authority__code"]
+        constraints = [models.UniqueConstraint(fields=["authority", "year"], name="year_certification_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.authority} {self.year}"
+
+
+class RequestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    GRANTED = "granted", _("Granted")
+    REFUSED = "refused", _("Refused")
+    FULFILLED = "fulfilled", _("Fulfilled")
+
+
+class CorrectionRequest(models.Model):
+    """An enterprise's request to correct a report of a certified (locked) month; the county grants or refuses."""
+
+    report = models.ForeignKey(MonthlyReport, verbose_name=_("report"), on_delete=models.PROTECT,
+                               related_name="correction_requests")
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason of the decision"), blank=True)
+    used = models.BooleanField(_("used by an amendment"), default=False)
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report"], condition=Q(status="pending"),
+                                    name="correction_one_pending_per_report"),
+            models.CheckConstraint(condition=~Q(status="refused") | ~Q(decision_reason=""),
+                                   name="correction_refusal_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.status}"
+
+
+class SupplementaryRequest(models.Model):
+    """A reviewer asks for a supplementary report (补充报告) on an accepted report."""
+
+    report = models.ForeignKey(MonthlyReport, verbose_name=_("report"), on_delete=models.PROTECT,
+                               related_name="supplementary_requests")
+    text = models.TextField(_("what is asked"))
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=10, choices=RequestStatus.choices, default=RequestStatus.PENDING)
+    fulfilled_at = models.DateTimeField(_("fulfilled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("supplementary report request")
+        verbose_name_plural = _("supplementary report requests")
+        ordering = ["-requested_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.report} {self.status}"

@@ -6,6 +6,7 @@ import re
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -23,6 +24,7 @@ from quota_portal.errors import DomainError, DomainValidationError
 from quota_portal.params import int_or_none as _int
 
 from . import access, excel, ledger, selectors, services
+from . import corrections as corrections_mod
 from .models import (
     Attachment,
     AttachmentKind,
@@ -30,8 +32,10 @@ from .models import (
     FlowLine,
     InputSource,
     MonthlyReport,
+    PeriodCertification,
     Product,
     ReportStatus,
+    RequestStatus,
 )
 
 PAGE_SIZE = 25
@@ -72,6 +76,7 @@ def report_list_view(request):
         "enterprises": enterprise_list(user=request.user).select_related(None).only("pk", "name") if not (m and m.enterprise_id) else [],
         "extra_qs": extra_qs + "&" if extra_qs else "", "can_file": request.user.has_perm("reporting.file"),
         "is_reviewer": request.user.has_perm("reporting.review"),
+        "overdue_ids": {r.pk for r in page.object_list if corrections_mod.review_overdue(r)},
     })
 
 
@@ -85,7 +90,8 @@ def report_new_view(request):
     try:
         if request.POST.get("nil"):
             report = services.report_file_nil(actor=request.user, enterprise=m.enterprise, year=year, month=month,
-                                              comment=request.POST.get("comment", ""))
+                                              comment=request.POST.get("comment", ""),
+                                              attest=bool(request.POST.get("attest")))
             messages.success(request, _("Nil report for %(period)s submitted.") % {"period": report.period})
             return redirect("reporting:detail", report.pk)
         report = services.report_create(actor=request.user, enterprise=m.enterprise, year=year, month=month, data={})
@@ -128,7 +134,16 @@ def report_detail_view(request, pk):
     is_filer = bool(m and m.enterprise_id == report.enterprise_id and request.user.has_perm("reporting.file"))
     is_reviewer = bool(m and m.authority_id == report.enterprise.county_id and request.user.has_perm("reporting.review"))
     check = services.report_check(report) if report.status == ReportStatus.DRAFT else None
+    corrections = list(report.correction_requests.order_by("-requested_at"))
+    locked = PeriodCertification.objects.filter(authority_id=report.enterprise.county_id, year=report.year,
+                                                month=report.month, certified=True).exists()
     return render(request, "reporting/report_detail.html", {
+        "locked": locked, "corrections": corrections,
+        "granted": any(c.status == RequestStatus.GRANTED and not c.used for c in corrections),
+        "pending_correction": any(c.status == RequestStatus.PENDING for c in corrections),
+        "supplementary": list(report.supplementary_requests.order_by("-requested_at")),
+        "review_overdue": corrections_mod.review_overdue(report),
+        "review_due": corrections_mod.review_due_date(report.submitted_at) if report.submitted_at else None,
         "report": report, "is_filer": is_filer, "is_reviewer": is_reviewer, "check": check,
         "versions": selectors.report_versions(report),
         "quota": _quota_context(report) if (is_reviewer or (m and m.authority_id) or is_filer) else [],
@@ -145,11 +160,14 @@ def report_action_view(request, pk, verb):
     try:
         if verb == "submit":
             report = services.report_submit(actor=request.user, report=report, confirm_warnings=bool(p.get("confirm")),
-                                            warnings_explanation=p.get("warnings_explanation", ""))
+                                            warnings_explanation=p.get("warnings_explanation", ""),
+                                            attest=bool(p.get("attest")),
+                                            responsible_person=p.get("responsible_person", ""))
             messages.success(request, _("Report submitted."))
         elif verb == "nil":
             report = services.report_file_nil(actor=request.user, enterprise=report.enterprise, year=report.year,
-                                              month=report.month, comment=p.get("comment", ""))
+                                              month=report.month, comment=p.get("comment", ""),
+                                              attest=bool(p.get("attest")))
             messages.success(request, _("Nil report submitted."))
         elif verb == "accept":
             report = services.report_accept(actor=request.user, report=report, comment=p.get("comment", ""))
@@ -376,4 +394,50 @@ def certification_view(request):
     rows = selectors.certification_list(user=request.user, year=year, month=month)
     return render(request, "reporting/certification.html", {"rows": rows, "year": year, "month": month,
                                                             "months": range(1, 13)})
+
+
+
+@login_required
+@require_POST
+def correction_action_view(request, pk, verb):
+    """Correction requests (request on a report; grant/refuse on a request) and supplementary report requests."""
+    p = request.POST
+    if verb in ("grant", "refuse"):
+        req = corrections_mod.correction_list(user=request.user).filter(pk=pk).first()
+        if req is None:
+            raise Http404
+        report_pk = req.report_id
+    else:
+        report_pk = _report_or_404(request, pk).pk
+    try:
+        if verb == "request":
+            corrections_mod.correction_request(actor=request.user, report=MonthlyReport(pk=report_pk),
+                                               reason=p.get("reason", ""))
+            messages.success(request, _("Correction requested."))
+        elif verb == "grant":
+            corrections_mod.correction_grant(actor=request.user, request=req, reason=p.get("reason", ""))
+            messages.success(request, _("Correction granted; the month is re-opened."))
+        elif verb == "refuse":
+            corrections_mod.correction_refuse(actor=request.user, request=req, reason=p.get("reason", ""))
+            messages.success(request, _("Correction refused."))
+        elif verb == "supplementary":
+            corrections_mod.supplementary_request(actor=request.user, report=MonthlyReport(pk=report_pk),
+                                                  text=p.get("text", ""))
+            messages.success(request, _("Supplementary report requested."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("reporting:detail", report_pk)
+
+
+@login_required
+def overdue_reviews_view(request):
+    """Overdue reviews: a county sees its reports, a city (or above) its counties' counts."""
+    if not request.user.has_perm("reporting.view_summaries"):
+        raise Http404
+    return render(request, "reporting/overdue_reviews.html", {
+        "reports": corrections_mod.overdue_reviews(user=request.user),
+        "by_county": corrections_mod.overdue_by_county(user=request.user),
+        "days": settings.REVIEW_WORKING_DAYS})
 

@@ -119,7 +119,7 @@ def file_report(ent, year, month, data, *, submit=True, accept=True, submitted_a
     filer = filer_of(ent)
     report = rep.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=submitted_at)
     if submit:
-        report = rep.report_submit(actor=filer, report=report, confirm_warnings=True,
+        report = rep.report_submit(attest=True, actor=filer, report=report, confirm_warnings=True,
                                  warnings_explanation="test data", now=submitted_at)
     if accept:
         report = rep.report_accept(actor=reviewer_of(ent), report=report, now=accepted_at)

@@ -22,7 +22,7 @@ from allocations.models import AllocationLine, GroupBreakdown, IssuanceBatch, Na
 from enforcement.models import Case, Flag, JobRun
 from organizations.models import Enterprise, EnterpriseGroup
 from organizations.selectors import enterprise_q
-from reporting.models import Attachment, MonthlyReport, Product
+from reporting.models import AnnualReport, Attachment, MonthlyReport, Product
 
 PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # One user of each kind of dashboard and scope: anonymous, ministry (drafter, approver), county reviewer,
@@ -205,6 +205,8 @@ def _candidates(name: str, user) -> dict[str, list]:
         ("allocations:batch", lambda: ids(IssuanceBatch.objects.all())),
         ("allocations:breakdown-detail", lambda: ids(GroupBreakdown.objects.all())),
         ("reporting:attachment", lambda: ids(Attachment.objects.all(), "report__enterprise")),
+        ("reporting:annual-detail", lambda: ids(AnnualReport.objects.all(), "enterprise")),
+        ("enforcement:decision", lambda: ids(Case.objects.filter(penalties__status="approved"), "enterprise")),
         ("reporting:", lambda: ids(MonthlyReport.objects.filter(is_current=True), "enterprise")),
         ("enforcement:flag", lambda: ids(Flag.objects.all(), "enterprise")),
         ("enforcement:case", lambda: ids(Case.objects.all(), "enterprise")),

@@ -69,7 +69,7 @@ def test_excel_round_trip_upload_submit_accept(demo_orgs, page_en, filed, users)
                                                    huamei_payload(demo_orgs, 2025, 3)["shipments"],
                                                    [demo_orgs["enterprises"]["bymine"].name,
                                                     demo_orgs["enterprises"]["hefa"].name], strict=True)]}
-    report = services.report_submit(actor=users["huamei_filer"], report=report)
+    report = services.report_submit(attest=True, actor=users["huamei_filer"], report=report)
     report = services.report_accept(actor=users["jiuyuan_reviewer"], report=report)
     assert report.status == ReportStatus.ACCEPTED
     # Export of the accepted report gives the same lines back.

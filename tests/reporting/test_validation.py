@@ -100,14 +100,14 @@ def test_opening_stock_must_equal_last_accepted_closing(demo_orgs, users, filed)
 
     before, audit_before = row_counts(), AuditEntry.objects.count()
     with pytest.raises(DomainValidationError) as exc:
-        services.report_submit(actor=users["huamei_filer"], report=report)
+        services.report_submit(attest=True, actor=users["huamei_filer"], report=report)
     assert row_counts() == before and AuditEntry.objects.count() == audit_before
     assert "inventory[0].opening" in exc.value.errors and "inventory[1].opening" in exc.value.errors
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT and report.submitted_at is None
     right = huamei_payload(demo_orgs, 2025, 3, opening_bast="8.000", opening_prnd="4.000")
     services.report_update(actor=users["huamei_filer"], report=report, data=right)
-    assert services.report_submit(actor=users["huamei_filer"], report=report).status == ReportStatus.SUBMITTED
+    assert services.report_submit(attest=True, actor=users["huamei_filer"], report=report).status == ReportStatus.SUBMITTED
 
 
 def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
@@ -115,14 +115,14 @@ def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
     payload["inventory"][1]["closing"] = "4.500"  # PRND: 0 + 10 − 6 = 4, not 4.5
     report = filed("huamei", 2025, 3, payload=payload, submit=False)
     c = api("huamei_filer")
-    r = c.post(f"/api/v1/reports/{report.pk}/submit/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    r = c.post(f"/api/v1/reports/{report.pk}/submit/", {"attest": True}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 400
     assert "does not balance" in " ".join(r.json()["errors"]["inventory[1].closing"])
     # Within 0.001 t it balances.
     c.patch(f"/api/v1/reports/{report.pk}/", {"inventory": [payload["inventory"][0],
                                                              {"product": "PRND_OXIDE", "opening": "0", "closing": "4.001"}]},
             format="json")
-    assert c.post(f"/api/v1/reports/{report.pk}/submit/", {}, format="json").status_code == 200
+    assert c.post(f"/api/v1/reports/{report.pk}/submit/", {"attest": True}, format="json").status_code == 200
     # Explained in the comment: accepted for review, and the reviewer sees the difference.
     payload2 = copy.deepcopy(payload)
     r = c.post("/api/v1/reports/", {"year": 2025, "month": 4, **payload2} | {"shipments": [
@@ -131,7 +131,7 @@ def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
     rid = r.json()["id"]
     c.patch(f"/api/v1/reports/{rid}/", {"comment": "0.5 t PrNd oxide returned by the customer, credit note pending"},
             format="json")
-    r = c.post(f"/api/v1/reports/{rid}/submit/", {}, format="json")
+    r = c.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json")
     assert r.status_code == 200, r.json()
     body = r.json()
     assert body["balance_explained"] is True

@@ -23,6 +23,7 @@ PAGE_RESOURCE = {
     "allocations/plans/": "plans",
     "allocations/batches/": "batches",
     "reports/": "reports",
+    "reports/annual/": "annual-reports",
     "enforcement/cases/": "cases",
     "enforcement/flags/": "flags",
     "enforcement/jobs/": "job-runs",
@@ -34,6 +35,7 @@ PAGE_RESOURCE = {
 NOT_MAPPED = {
     "inbox/": "per-user inbox: tests/enforcement/test_pages_and_jobs.py",
     "reports/attachments/": "attachment of a report: tests/reporting (scoped through the report)",
+    "reports/corrections/": "correction requests (scoped through the report): tests/reporting/test_annual.py",
     "allocations/breakdowns/": "group breakdowns: tests/allocations/test_breakdowns.py",
     "enforcement/cases/<int:pk>/attachments/": "statement attachments: tests/enforcement/test_cases.py",
     "register/import/": "register imports (ministry only): tests/organizations/test_register_import.py",
