@@ -182,8 +182,11 @@ class QuotaRowPages(Sequence):
             return []
         sql, params = self._built
         order = " ".join(f"WHEN '{t}' THEN {i}" for t, i in TYPE_ORDER.items())
+        # Code-point order of the names, as ``_quota_rows`` sorts in Python: PostgreSQL needs the "C" collation for
+        # it; SQLite (make run) compares text as binary UTF-8 by default, which is the same order, and has no "C".
+        collate = ' COLLATE "C"' if connection.vendor == "postgresql" else ""
         sql = (f"SELECT q.* FROM ({sql}) q JOIN {Enterprise._meta.db_table} e ON e.id = q.enterprise_id "
-               f"ORDER BY e.name COLLATE \"C\", e.id, CASE q.indicator_type {order} ELSE 9 END LIMIT %s OFFSET %s")
+               f"ORDER BY e.name{collate}, e.id, CASE q.indicator_type {order} ELSE 9 END LIMIT %s OFFSET %s")
         with connection.cursor() as cur:
             cur.execute(sql, [*params, limit, offset])
             sums = cur.fetchall()
