@@ -13,9 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, IndicatorType
+from quota_portal.formatting import datetime_text, tonnes_text
 
 
 def _tonnes(verbose_name, **kwargs):
@@ -87,37 +89,38 @@ class Flag(models.Model):
 
     @property
     def description(self) -> str:
-        """The evidence in one translated sentence (the raw figures stay in ``details``)."""
-        from django.utils.translation import gettext as t
-
+        """The evidence in one translated sentence, numbers and times written for people (the raw figures stay in
+        ``details``)."""
+        n, when = tonnes_text, datetime_text
         d = {k: v for k, v in (self.details or {}).items()}
         try:
             if self.kind == FlagKind.MISSING:
-                return t("No report submitted by the deadline (%(due)s).") % {"due": d["due_at"][:16]}
+                return gettext("No report submitted by the deadline (%(due)s).") % {"due": when(d["due_at"])}
             if self.kind == FlagKind.LATE:
-                return t("Submitted %(submitted)s, after the deadline %(due)s.") % {
-                    "submitted": d["submitted_at"][:16], "due": d["due_at"][:16]}
+                return gettext("Submitted %(submitted)s, after the deadline %(due)s.") % {
+                    "submitted": when(d["submitted_at"]), "due": when(d["due_at"])}
             if self.kind == FlagKind.USAGE_WARNING:
-                return t("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
-                    "used": d["used_t"], "effective": d["effective_t"], "percent": d.get("percent", "")}
+                return gettext("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
+                    "used": n(d["used_t"]), "effective": n(d["effective_t"]), "percent": d.get("percent", "")}
             if self.kind == FlagKind.OVERRUN:
-                return t("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
-                    "used": d["used_t"], "effective": d["effective_t"], "over": d.get("over_t", "")}
+                return gettext("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
+                    "used": n(d["used_t"]), "effective": n(d["effective_t"]), "over": n(d.get("over_t", ""))}
             if self.kind == FlagKind.PRODUCTION_WITHOUT_INDICATOR:
-                return t("%(used)s t produced without an effective indicator of this type.") % {"used": d["used_t"]}
+                return gettext("%(used)s t produced without an effective indicator of this type.") % {"used": n(d["used_t"])}
             if self.kind == FlagKind.BALANCE:
-                return t("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
-                    "product": d["product"], "diff": d["difference"]}
+                return gettext("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
+                    "product": d["product"], "diff": n(d["difference"])}
             if self.kind == FlagKind.FLOW_MISMATCH:
-                return t("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
-                    "product": d["product"], "shipped": d["shipped_t"], "received": d["received_t"]}
+                return gettext("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
+                    "product": d["product"], "shipped": n(d["shipped_t"]), "received": n(d["received_t"])}
             if self.kind == FlagKind.UNLICENSED_COUNTERPARTY:
                 if d.get("direction") == "in":
-                    return t("%(tonnes)s t of %(product)s received from %(party)s, not a designated mining "
-                             "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"],
+                    return gettext("%(tonnes)s t of %(product)s received from %(party)s, not a designated mining "
+                             "enterprise.") % {"tonnes": n(d["tonnes"]), "product": d["product"],
                                                 "party": d["counterparty"]}
-                return t("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
-                         "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"], "party": d["counterparty"]}
+                return gettext("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
+                         "enterprise.") % {"tonnes": n(d["tonnes"]), "product": d["product"],
+                                            "party": d["counterparty"]}
         except (KeyError, TypeError):
             pass
         return "; ".join(f"{k}: {v}" for k, v in d.items() if not isinstance(v, list | dict))
@@ -377,6 +380,16 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+JOB_LABELS = {
+    "flag_late_reports": _("Flag late and missing reports"),
+    "scan_quota_usage": _("Scan quota usage"),
+    "reconcile_flows": _("Reconcile product flows"),
+    "apply_deductions": _("Apply next-year deductions"),
+    "send_deadline_reminders": _("Send deadline reminders"),
+    "remind_returned_reports": _("Remind of returned reports"),
+}
+
+
 class JobRun(models.Model):
     """Progress of one run of a scheduled job, shown as a progress bar."""
 
@@ -398,6 +411,11 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> str:
+        """The job's name for people (the task name stays in ``job``)."""
+        return str(JOB_LABELS.get(self.job, self.job))
 
     @property
     def percent(self) -> int:

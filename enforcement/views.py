@@ -31,7 +31,7 @@ from .forms import (
     ResolveForm,
     StatementForm,
 )
-from .models import Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus
+from .models import JOB_LABELS, Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus
 
 PAGE_SIZE = 25
 JOBS = {
@@ -316,7 +316,7 @@ def job_list_view(request):
         raise Http404
     page = Paginator(selectors.job_run_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "enforcement/job_list.html", {
-        "page": page, "jobs": list(JOBS), "can_run": request.user.has_perm("enforcement.run_jobs")})
+        "page": page, "jobs": [(j, JOB_LABELS.get(j, j)) for j in JOBS], "can_run": request.user.has_perm("enforcement.run_jobs")})
 
 
 @login_required

@@ -35,6 +35,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.sqlite)  # `make test` runs the journeys on SQLite (make run) as well
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
