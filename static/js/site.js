@@ -166,3 +166,33 @@ document.addEventListener("change", function (ev) {
   var el = ev.target;
   if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
 });
+
+/* Main menu: one drop-down open at a time; a click elsewhere or Escape closes it; the current page's entry is
+ * marked aria-current (its menu is then underlined). */
+(function () {
+  "use strict";
+  function groups() { return document.querySelectorAll("nav.mainnav details.navgroup"); }
+  document.addEventListener("toggle", function (ev) {
+    var d = ev.target;
+    if (!d.matches || !d.matches("details.navgroup") || !d.open) return;
+    groups().forEach(function (g) { if (g !== d) g.open = false; });
+  }, true);
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest && ev.target.closest("details.navgroup")) return;
+    groups().forEach(function (g) { g.open = false; });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    groups().forEach(function (g) {
+      if (g.open) { g.open = false; g.querySelector("summary").focus(); }
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var here = location.pathname + location.search, best = null;
+    document.querySelectorAll("nav.mainnav .navmenu a").forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (href === here || (!best && href === location.pathname)) best = a;
+    });
+    if (best) best.setAttribute("aria-current", "page");
+  });
+})();
