@@ -33,6 +33,7 @@ run: install messages
 test: install messages e2e-deps
 	bash scripts/ensure_services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/ruff check .
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/mypy .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(PYTEST_ARGS)
 	# the same page walk and browser journeys on the embedded SQLite database of `make run` (marker "sqlite")
 	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.sqlite3 CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest --create-db -q -m sqlite $(PYTEST_ARGS)
@@ -51,8 +52,10 @@ i18n: install
 	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=staticfiles --ignore=tests --ignore=media --no-obsolete
 	@msgfmt --statistics -o /dev/null locale/zh_Hans/LC_MESSAGES/django.po
 
+## lint: ruff (with PLC0415: imports at module top) and mypy (django-stubs, djangorestframework-stubs; see pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy .
 
 bench: install
 	bash scripts/ensure_services.sh

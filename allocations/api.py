@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import django_filters
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -14,11 +16,12 @@ from rest_framework.response import Response
 
 from organizations.models import Enterprise, EnterpriseGroup, IndicatorType
 from organizations.permissions import HasMembership
+from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
 from . import selectors, services
 from .models import AllocationLine, BatchStatus, IssuanceBatch, NationalPlan, PlanStatus
 
-TONNES = {"max_digits": 14, "decimal_places": 3}
+TONNES = TONNES_FORM
 
 
 # --- Plans -------------------------------------------------------------------------------------------
@@ -36,12 +39,12 @@ class PlanOutput(serializers.ModelSerializer):
 
 
 class PlanInput(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False,
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX, required=False,
                                     help_text="Required unless `revises` is given.")
     indicator_type = serializers.ChoiceField(choices=IndicatorType.choices, required=False,
                                              help_text="Required unless `revises` is given.")
     total_t = serializers.DecimalField(min_value=0, **TONNES)
-    reserve_t = serializers.DecimalField(min_value=0, default=0, **TONNES)
+    reserve_t = serializers.DecimalField(min_value=0, default=Decimal(0), **TONNES)
     basis = serializers.CharField(required=False, allow_blank=True, default="")
     revises = serializers.PrimaryKeyRelatedField(queryset=NationalPlan.objects.filter(status=PlanStatus.APPROVED),
                                                  required=False, allow_null=True,
@@ -135,7 +138,7 @@ class LineInput(serializers.Serializer):
 
 
 class BatchInput(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
     title = serializers.CharField(max_length=200)
     document_no = serializers.CharField(max_length=80, required=False, allow_blank=True, default="")
     lines = LineInput(many=True, required=False, default=list)
@@ -216,7 +219,7 @@ class QuotaOutput(serializers.Serializer):
 
 
 class QuotaQuery(serializers.Serializer):
-    year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX, required=False)
     indicator_type = serializers.ChoiceField(choices=IndicatorType.choices, required=False)
     enterprise = serializers.IntegerField(required=False)
     search = serializers.CharField(required=False, allow_blank=True)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,10 +13,8 @@ class AllocationsConfig(AppConfig):
     ]
 
     def dashboard_context(self, request, kind):
-        from django.utils import timezone
-
-        from . import selectors
-        from .models import BatchStatus, IssuanceBatch, NationalPlan, PlanStatus
+        from . import selectors  # noqa: PLC0415 - apps.py loads before the app registry is ready; models import on first use
+        from .models import BatchStatus, IssuanceBatch, NationalPlan, PlanStatus  # noqa: PLC0415 - as above
 
         year = timezone.localdate().year
         if kind == "ministry":

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from .models import AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan, PlanStatus
 from .services import batch_approve, batch_create, batch_submit, breakdown_file, plan_approve, plan_create
 
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = timezone.get_default_timezone()  # settings.TIME_ZONE, Asia/Shanghai (allocations sits below reporting.periods)
 D = Decimal
 
 _SPLIT_NOTE = "当年未公布岩矿型与离子型的划分；按2021年离子型指标（19,150吨）计，其余开采指标计入岩矿型。"
@@ -95,6 +95,7 @@ def seed(context: dict) -> dict:
             line = AllocationLine.objects.get(batch=batch, group=groups[gkey], indicator_type=itype)
             if GroupBreakdown.objects.filter(line=line).exists():
                 continue
+            assert issued_at is not None  # a batch with breakdowns was issued
             filed = (issued_at + dt.timedelta(days=3)).replace(tzinfo=TZ)
             breakdown_file(actor=managers[gkey], line=line, filed_at=filed,
                            note="已征求相关省级主管部门意见（演示）。",

@@ -13,10 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, EnterpriseGroup, IndicatorType
-
-
-def _tonnes(verbose_name, **kwargs):
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=3, **kwargs)
+from quota_portal.quantities import tonnes_field
 
 
 class PlanStatus(models.TextChoices):
@@ -39,8 +36,8 @@ class NationalPlan(models.Model):
     previous = models.OneToOneField(
         "self", verbose_name=_("revises"), null=True, blank=True, on_delete=models.PROTECT, related_name="next_revision"
     )
-    total_t = _tonnes(_("national total (t REO)"))
-    reserve_t = _tonnes(_("reserve held back (t REO)"), default=0)
+    total_t = tonnes_field(_("national total (t REO)"))
+    reserve_t = tonnes_field(_("reserve held back (t REO)"), default=0)
     basis = models.TextField(_("basis notes"), blank=True)
     status = models.CharField(_("status"), max_length=12, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
     drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -128,7 +125,7 @@ class AllocationLine(models.Model):
     group = models.ForeignKey(EnterpriseGroup, verbose_name=_("group"), null=True, blank=True,
                               on_delete=models.PROTECT, related_name="allocation_lines")
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    tonnes = _tonnes(_("tonnes REO"))
+    tonnes = tonnes_field(_("tonnes REO"))
 
     class Meta:
         verbose_name = _("allocation line")
@@ -179,7 +176,7 @@ class BreakdownShare(models.Model):
     breakdown = models.ForeignKey(GroupBreakdown, on_delete=models.PROTECT, related_name="shares")
     enterprise = models.ForeignKey(Enterprise, verbose_name=_("subsidiary"), on_delete=models.PROTECT,
                                    related_name="breakdown_shares")
-    tonnes = _tonnes(_("tonnes REO"))
+    tonnes = tonnes_field(_("tonnes REO"))
 
     class Meta:
         verbose_name = _("breakdown share")
@@ -206,7 +203,7 @@ class Adjustment(models.Model):
                                    related_name="adjustments")
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    tonnes = _tonnes(_("tonnes REO (signed)"))
+    tonnes = tonnes_field(_("tonnes REO (signed)"))
     reason = models.TextField(_("reason"))
     status = models.CharField(_("status"), max_length=12, choices=AdjustmentStatus.choices,
                               default=AdjustmentStatus.DRAFT)
@@ -237,7 +234,7 @@ class Deduction(models.Model):
                                    related_name="deductions")
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    tonnes = _tonnes(_("tonnes REO"))
+    tonnes = tonnes_field(_("tonnes REO"))
     # The enforcement app's penalty (a higher app: an id, not a foreign key, keeps the dependency one way).
     penalty_id = models.PositiveBigIntegerField(_("penalty"))
     reason = models.TextField(_("reason"), blank=True)
@@ -266,7 +263,7 @@ class QuotaUsage(models.Model):
                                    related_name="quota_usages")
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    used_t = _tonnes(_("used (t REO)"), default=0)
+    used_t = tonnes_field(_("used (t REO)"), default=0)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -292,7 +289,7 @@ class MonthlyUsage(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     month = models.PositiveSmallIntegerField(_("month"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    used_t = _tonnes(_("used (t REO)"), default=0)
+    used_t = tonnes_field(_("used (t REO)"), default=0)
 
     class Meta:
         verbose_name = _("monthly usage")

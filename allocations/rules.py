@@ -7,6 +7,7 @@ checked in the services).
 import rules
 
 from organizations.rules import is_ministry, is_ministry_approver
+from organizations.selectors import membership_of
 
 rules.add_perm("allocations.draft_plan", is_ministry)
 rules.add_perm("allocations.approve_plan", is_ministry_approver)
@@ -20,8 +21,6 @@ rules.add_perm("allocations.view_national", is_ministry)
 
 @rules.predicate
 def is_group_member(user) -> bool:
-    from organizations.selectors import membership_of
-
     m = membership_of(user)
     return bool(m and m.group_id)
 

@@ -7,8 +7,10 @@ import logging
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,7 +26,7 @@ from organizations.models import (
 )
 from organizations.notifications import notify
 from organizations.permissions import require
-from organizations.selectors import membership_of, provinces_of_enterprises
+from organizations.selectors import membership_of, ministry_authority, provinces_of_enterprises
 from quota_portal.errors import (
     Conflict,
     DomainValidationError,
@@ -33,6 +35,8 @@ from quota_portal.errors import (
     NotPermitted,
     QuotaExceeded,
 )
+from quota_portal.quantities import Q3, YEAR_MAX, YEAR_MIN, parse_tonnes
+from quota_portal.transactions import service
 
 from .models import (
     Adjustment,
@@ -54,7 +58,6 @@ from .workdays import add_working_days
 
 log = logging.getLogger(__name__)
 
-Q3 = Decimal("0.001")
 
 
 def _check_type(indicator_type: str, field: str = "indicator_type") -> None:
@@ -63,20 +66,14 @@ def _check_type(indicator_type: str, field: str = "indicator_type") -> None:
 
 
 def _tonnes(value, field: str, *, positive: bool = True, allow_negative: bool = False) -> Decimal:
-    try:
-        d = Decimal(str(value))
-    except Exception:
-        raise DomainValidationError(errors={field: [_("Enter a number of tonnes.")]})
-    if not d.is_finite() or d != d.quantize(Q3) or abs(d) >= Decimal("1e11"):
-        raise DomainValidationError(errors={field: [_("Enter tonnes with at most 3 decimal places.")]})
+    """``parse_tonnes`` (3 decimals, no exponent, full-width digits accepted) plus the sign rule of the field."""
+    d = parse_tonnes(value, field, signed=allow_negative)
     if allow_negative:
         if d == 0:
             raise DomainValidationError(errors={field: [_("An adjustment cannot be zero.")]})
     elif positive and d <= 0:
         raise DomainValidationError(errors={field: [_("Tonnes must be greater than zero.")]})
-    elif d < 0:
-        raise DomainValidationError(errors={field: [_("Tonnes cannot be negative.")]})
-    return d.quantize(Q3)
+    return d
 
 
 # --- Usage and deductions (called by the reporting and enforcement apps) ------------------------------
@@ -114,7 +111,7 @@ def monthly_usage_replace(*, enterprise_id: int, year: int, totals: dict[tuple[i
 
 
 @transaction.atomic
-def record_deduction(*, actor, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
+def record_deduction(*, actor: User, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
                      penalty_id: int, reason: str = "") -> Deduction:
     """Deduct tonnes from an enterprise's indicator for a year because of a penalty decision.
 
@@ -228,7 +225,7 @@ def _check_year(year) -> int:
         year = int(year)
     except (TypeError, ValueError):
         raise DomainValidationError(errors={"year": [_("Enter a year.")]})
-    if not 2000 <= year <= 2100:
+    if not YEAR_MIN <= year <= YEAR_MAX:
         raise DomainValidationError(errors={"year": [_("Enter a year between 2000 and 2100.")]})
     return year
 
@@ -242,13 +239,11 @@ def _plan_amounts(total_t, reserve_t) -> tuple[Decimal, Decimal]:
 
 
 def _ministry_org():
-    from organizations.selectors import ministry_authority
-
     return ministry_authority()
 
 
-@transaction.atomic
-def plan_create(*, actor, year: int, indicator_type: str, total_t: Decimal, reserve_t: Decimal = Decimal(0),
+@service
+def plan_create(*, actor: User, year: int, indicator_type: str, total_t: Decimal, reserve_t: Decimal = Decimal(0),
                 basis: str = "") -> NationalPlan:
     """Draft the national plan of a year and indicator type (a revision of an approved one: plan_revise)."""
     require(actor, "allocations.draft_plan")
@@ -274,8 +269,8 @@ def plan_create(*, actor, year: int, indicator_type: str, total_t: Decimal, rese
     return plan
 
 
-@transaction.atomic
-def plan_revise(*, actor, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
+@service
+def plan_revise(*, actor: User, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
                 basis: str = "") -> NationalPlan:
     """Draft a revision of an approved plan: a new row; the approved one stays in force until it is approved."""
     require(actor, "allocations.draft_plan")
@@ -298,8 +293,8 @@ def plan_revise(*, actor, plan: NationalPlan, total_t: Decimal, reserve_t: Decim
     return revision
 
 
-@transaction.atomic
-def plan_update(*, actor, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
+@service
+def plan_update(*, actor: User, plan: NationalPlan, total_t: Decimal, reserve_t: Decimal = Decimal(0),
                 basis: str = "") -> NationalPlan:
     """Change a draft (approved plans are never edited in place)."""
     require(actor, "allocations.draft_plan")
@@ -336,8 +331,8 @@ def _lock_approved_plans(year: int, types) -> dict[str, NationalPlan]:
     return {p.indicator_type: p for p in plans}
 
 
-@transaction.atomic
-def plan_approve(*, actor, plan: NationalPlan) -> NationalPlan:
+@service
+def plan_approve(*, actor: User, plan: NationalPlan) -> NationalPlan:
     require(actor, "allocations.approve_plan")
     locked = {p.pk: p for p in NationalPlan.objects.select_for_update().filter(
         year=plan.year, indicator_type=plan.indicator_type).order_by("pk")}
@@ -424,8 +419,8 @@ def _add_line(batch: IssuanceBatch, *, enterprise, group, indicator_type: str, t
                                          indicator_type=indicator_type, tonnes=tonnes)
 
 
-@transaction.atomic
-def batch_create(*, actor, year: int, title: str, document_no: str = "", lines: list[dict] | None = None) -> IssuanceBatch:
+@service
+def batch_create(*, actor: User, year: int, title: str, document_no: str = "", lines: list[dict] | None = None) -> IssuanceBatch:
     """Draft a batch (sequence = next number of the year), optionally with lines
     ``{"enterprise"|"group": obj or id, "indicator_type", "tonnes"}``."""
     require(actor, "allocations.draft_batch")
@@ -448,8 +443,8 @@ def batch_create(*, actor, year: int, title: str, document_no: str = "", lines: 
     return batch
 
 
-@transaction.atomic
-def batch_update(*, actor, batch: IssuanceBatch, title: str, document_no: str = "") -> IssuanceBatch:
+@service
+def batch_update(*, actor: User, batch: IssuanceBatch, title: str, document_no: str = "") -> IssuanceBatch:
     require(actor, "allocations.draft_batch")
     batch = _lock_draft(batch)
     before = _snap(batch, BATCH_FIELDS)
@@ -463,8 +458,8 @@ def batch_update(*, actor, batch: IssuanceBatch, title: str, document_no: str = 
     return batch
 
 
-@transaction.atomic
-def batch_line_add(*, actor, batch: IssuanceBatch, indicator_type: str, tonnes: Decimal,
+@service
+def batch_line_add(*, actor: User, batch: IssuanceBatch, indicator_type: str, tonnes: Decimal,
                    enterprise: Enterprise | None = None, group: EnterpriseGroup | None = None) -> AllocationLine:
     """Add a line to a draft batch; the recipient's eligibility is checked now and again on approval."""
     require(actor, "allocations.draft_batch")
@@ -476,8 +471,8 @@ def batch_line_add(*, actor, batch: IssuanceBatch, indicator_type: str, tonnes: 
     return line
 
 
-@transaction.atomic
-def batch_line_remove(*, actor, line: AllocationLine) -> None:
+@service
+def batch_line_remove(*, actor: User, line: AllocationLine) -> None:
     require(actor, "allocations.draft_batch")
     batch = _lock_draft(line.batch)
     line = AllocationLine.objects.get(pk=line.pk, batch=batch)
@@ -510,8 +505,8 @@ def _check_against_plans(batch: IssuanceBatch, lines: list[AllocationLine]) -> N
                    "avail": plan.issuable_t - committed[itype]})
 
 
-@transaction.atomic
-def batch_submit(*, actor, batch: IssuanceBatch) -> IssuanceBatch:
+@service
+def batch_submit(*, actor: User, batch: IssuanceBatch) -> IssuanceBatch:
     require(actor, "allocations.submit_batch")
     batch = IssuanceBatch.objects.select_for_update().get(pk=batch.pk)
     if batch.status != BatchStatus.DRAFT:
@@ -528,8 +523,8 @@ def batch_submit(*, actor, batch: IssuanceBatch) -> IssuanceBatch:
     return batch
 
 
-@transaction.atomic
-def batch_return(*, actor, batch: IssuanceBatch, comment: str = "") -> IssuanceBatch:
+@service
+def batch_return(*, actor: User, batch: IssuanceBatch, comment: str = "") -> IssuanceBatch:
     """An approver sends a submitted batch back to draft."""
     require(actor, "allocations.approve_batch")
     batch = IssuanceBatch.objects.select_for_update().get(pk=batch.pk)
@@ -543,8 +538,8 @@ def batch_return(*, actor, batch: IssuanceBatch, comment: str = "") -> IssuanceB
     return batch
 
 
-@transaction.atomic
-def batch_approve(*, actor, batch: IssuanceBatch, issued_at: dt.datetime | None = None) -> IssuanceBatch:
+@service
+def batch_approve(*, actor: User, batch: IssuanceBatch, issued_at: dt.datetime | None = None) -> IssuanceBatch:
     """Approve = issue a submitted batch (four eyes), never beyond the approved national total minus reserve.
 
     The approved plan rows of the batch's year and types are locked (select_for_update, pk order) before the
@@ -559,7 +554,7 @@ def batch_approve(*, actor, batch: IssuanceBatch, issued_at: dt.datetime | None 
         raise NotPermitted(_("Four eyes: you drafted or submitted this batch, so another approver must approve it."))
     lines = list(batch.lines.select_related("enterprise", "group"))
     # Eligibility again: licences expire and stop-and-rectify orders arrive between drafting and approval.
-    pairs = [(ln.enterprise, ln.indicator_type) for ln in lines if ln.enterprise_id]
+    pairs = [(ln.enterprise, ln.indicator_type) for ln in lines if ln.enterprise is not None]
     failures = eligibility_failures(pairs)
     if failures:
         errors = {}
@@ -582,13 +577,11 @@ def batch_approve(*, actor, batch: IssuanceBatch, issued_at: dt.datetime | None 
     audit_record(actor=actor, action="batch.approve", obj=batch, org=_ministry_org(), before=before,
                  after={**_batch_snapshot(batch), "breakdown_due": batch.breakdown_due})
     _notify_issued(batch, lines)
-    transaction.on_commit(lambda: batch_issued.send(sender=IssuanceBatch, batch=batch))
+    batch_issued.send(sender=IssuanceBatch, batch=batch)
     return batch
 
 
 def _notify_issued(batch: IssuanceBatch, lines: list[AllocationLine]) -> None:
-    from django.urls import reverse
-
     url = reverse("allocations:batch-detail", args=[batch.pk])
     subject = _("Indicators issued: %(title)s %(doc)s") % {"title": batch.title, "doc": batch.document_no}
     for ln in lines:
@@ -612,8 +605,8 @@ def _notify_issued(batch: IssuanceBatch, lines: list[AllocationLine]) -> None:
 # --- Group breakdowns --------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def breakdown_file(*, actor, line: AllocationLine, shares: list[dict], note: str = "",
+@service
+def breakdown_file(*, actor: User, line: AllocationLine, shares: list[dict], note: str = "",
                    filed_at: dt.datetime | None = None) -> GroupBreakdown:
     """File a group's breakdown of its line among eligible subsidiaries; the shares must sum exactly to the line.
 
@@ -673,7 +666,6 @@ def breakdown_file(*, actor, line: AllocationLine, shares: list[dict], note: str
     BreakdownShare.objects.bulk_create([BreakdownShare(breakdown=bd, enterprise=e, tonnes=t) for e, t in parsed])
     audit_record(actor=actor, action="breakdown.file", obj=bd, org=line.group,
                  after={"line": line.pk, "late": late, "shares": {e.pk: t for e, t in parsed}})
-    from django.urls import reverse
 
     url = reverse("allocations:breakdown-detail", args=[bd.pk])
     subject = _("Group breakdown filed: %(group)s, %(type)s %(year)s") % {
@@ -692,8 +684,8 @@ def breakdown_file(*, actor, line: AllocationLine, shares: list[dict], note: str
 ADJ_FIELDS = ["enterprise_id", "year", "indicator_type", "tonnes", "reason", "status"]
 
 
-@transaction.atomic
-def adjustment_propose(*, actor, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
+@service
+def adjustment_propose(*, actor: User, enterprise: Enterprise, year: int, indicator_type: str, tonnes: Decimal,
                        reason: str) -> Adjustment:
     """Propose a signed adjustment (+ or −) of an enterprise's indicator with a reason; counts once approved."""
     require(actor, "allocations.propose_adjustment")
@@ -707,10 +699,10 @@ def adjustment_propose(*, actor, enterprise: Enterprise, year: int, indicator_ty
     return adj
 
 
-@transaction.atomic
-def adjustment_approve(*, actor, adjustment: Adjustment) -> Adjustment:
+@service
+def adjustment_approve(*, actor: User, adjustment: Adjustment) -> Adjustment:
     require(actor, "allocations.approve_adjustment")
-    adj = Adjustment.objects.select_for_update().select_related("enterprise__county").get(pk=adjustment.pk)
+    adj = Adjustment.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(pk=adjustment.pk)
     if adj.status != AdjustmentStatus.DRAFT:
         raise InvalidTransition(_("Only a proposed adjustment can be approved."))
     if adj.created_by_id == actor.pk:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -13,13 +13,15 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from weasyprint import HTML
 
 from organizations.models import IndicatorType
 from organizations.selectors import is_ministry, membership_of
-from quota_portal.errors import DomainError, apply_to_form
+from quota_portal.errors import DomainError, DomainValidationError, apply_to_form
+from quota_portal.params import year_param
 
 from . import selectors, services
-from .forms import AdjustmentForm, BatchEditForm, BatchForm, LineForm, PlanForm, PlanRevisionForm
+from .forms import AdjustmentForm, BatchEditForm, BatchForm, LineForm, PlanForm, PlanRevisionForm, ShareFormSet
 from .models import Adjustment, AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan
 from .notice import notice_context
 
@@ -27,11 +29,8 @@ PAGE_SIZE = 25
 
 
 def _year(request) -> int:
-    try:
-        year = int(request.GET.get("year") or timezone.localdate().year)
-    except ValueError:
-        year = timezone.localdate().year
-    return year if 2000 <= year <= 2100 else timezone.localdate().year
+    today = timezone.localdate().year
+    return year_param(request.GET.get("year"), today)
 
 
 def _require_ministry(request):
@@ -247,7 +246,6 @@ def batch_notice_view(request, pk: int):
 @login_required
 def batch_notice_pdf_view(request, pk: int):
     batch = _batch_or_404(request, pk)
-    from weasyprint import HTML
 
     html = render_to_string("allocations/notice.html", {**notice_context(request.user, batch), "pdf": True},
                             request=request)
@@ -291,47 +289,35 @@ def breakdown_file_view(request, line_pk: int):
         raise Http404
     if m is None or m.group_id != line.group_id:
         raise Http404
-    if line.filed:
+    if line.filed:  # type: ignore[attr-defined]  # annotated by group_line_get
         return redirect("allocations:breakdown-detail", line.breakdown.pk)
     candidates = selectors.breakdown_candidates(line=line)
     failures = services.eligibility_failures([(e, line.indicator_type) for e in candidates])
-    errors: dict[str, list[str]] = {}
     general: list[str] = []
-    values: dict[int, str] = {}
-    note = ""
-    if request.method == "POST":
-        note = request.POST.get("note", "")
-        shares = []
-        for e in candidates:
-            raw = (request.POST.get(f"share_{e.pk}") or "").strip()
-            values[e.pk] = raw
-            if not raw:
-                continue
-            try:
-                tonnes = Decimal(raw)
-            except InvalidOperation:
-                errors[f"share_{e.pk}"] = [_("Enter a number of tonnes.")]
-                continue
-            if tonnes != 0:
-                shares.append({"enterprise": e.pk, "tonnes": tonnes})
-        if not errors:
-            try:
-                bd = services.breakdown_file(actor=request.user, line=line, shares=shares, note=note)
-            except DomainError as exc:
-                general.append(str(exc.message))
-                for key, msgs in exc.errors.items():
-                    if key.startswith("shares[") and "]" in key:
-                        idx = int(key[7:key.index("]")])
-                        errors[f"share_{shares[idx]['enterprise']}"] = msgs
-                    elif key != "shares":
-                        general.extend(msgs)
-            else:
-                messages.success(request, _("Breakdown filed."))
-                return redirect("allocations:breakdown-detail", bd.pk)
-    rows = [{"enterprise": e, "value": values.get(e.pk, ""), "ineligible": failures.get((e.pk, line.indicator_type)),
-             "errors": errors.get(f"share_{e.pk}", [])} for e in candidates]
+    note = request.POST.get("note", "") if request.method == "POST" else ""
+    formset = ShareFormSet(request.POST if request.method == "POST" else None, candidates=candidates)
+    if request.method == "POST" and formset.is_valid():
+        # the non-blank, non-zero shares, and the form each came from (to show the service's errors there)
+        pairs = [(f, e) for f, e in zip(formset.forms, candidates, strict=True) if f.cleaned_data.get("share")]
+        shares = [{"enterprise": e.pk, "tonnes": f.cleaned_data["share"]} for f, e in pairs]
+        try:
+            bd = services.breakdown_file(actor=request.user, line=line, shares=shares, note=note)
+        except DomainError as exc:
+            general.append(str(exc.message))
+            for key, msgs in exc.errors.items():
+                if key.startswith("shares[") and "]" in key:
+                    form = pairs[int(key[7:key.index("]")])][0]
+                    apply_to_form(form, DomainValidationError(errors={"share": msgs}))
+                elif key != "shares":
+                    general.extend(msgs)
+        else:
+            messages.success(request, _("Breakdown filed."))
+            return redirect("allocations:breakdown-detail", bd.pk)
+    rows = [{"enterprise": e, "value": f["share"].value() or "", "ineligible": failures.get((e.pk, line.indicator_type)),
+             "errors": f.errors.get("share", [])} for f, e in zip(formset.forms, candidates, strict=True)]
+    invalid = request.method == "POST" and (bool(general) or any(r["errors"] for r in rows))
     return render(request, "allocations/breakdown_form.html", {
-        "line": line, "rows": rows, "general": general, "note": note}, status=400 if (errors or general) else 200)
+        "line": line, "rows": rows, "general": general, "note": note}, status=400 if invalid else 200)
 
 
 @login_required

@@ -4,14 +4,18 @@ inbox (/api/v1/notifications/). Thin: parse → service/selector → serialize."
 from __future__ import annotations
 
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from organizations.inbox import NotificationViewSet
 from organizations.models import Enterprise, IndicatorType
-from organizations.permissions import HasMembership
+from organizations.permissions import HasMembership, require
+from quota_portal.errors import InvalidTransition
+from quota_portal.quantities import TONNES_FORM
 
 from . import selectors, services
 from .models import (
@@ -50,7 +54,7 @@ class ResolveInput(serializers.Serializer):
 
 class DeductionIO(serializers.Serializer):
     indicator_type = serializers.ChoiceField(choices=IndicatorType.choices)
-    tonnes = serializers.DecimalField(max_digits=14, decimal_places=3, min_value=0)
+    tonnes = serializers.DecimalField(min_value=0, **TONNES_FORM)
 
 
 class DeductionOutput(serializers.ModelSerializer):
@@ -257,13 +261,8 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def _penalty(self, case: Case, perm: str) -> Penalty:
         """The case's penalty in progress — after the role check, so a role that may not use the verb
         hears 403 whatever the state of the case."""
-        from django.utils.translation import gettext as _
-
-        from organizations.permissions import require
-        from quota_portal.errors import InvalidTransition
-
         require(self.request.user, perm)
-        penalty = case.penalties.exclude(status="rejected").order_by("-pk").first()
+        penalty = selectors.penalty_in_progress(case=case)
         if penalty is None:
             raise InvalidTransition(_("This case has no penalty in progress."))
         return penalty
@@ -388,8 +387,6 @@ class JobRunViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def register(router) -> None:
-    from organizations.inbox import NotificationViewSet
-
     router.register("flags", FlagViewSet, basename="flag")
     router.register("cases", CaseViewSet, basename="case")
     router.register("penalty-rules", PenaltyRuleViewSet, basename="penalty-rule")

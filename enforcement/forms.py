@@ -63,7 +63,7 @@ class StatementForm(forms.Form):
     text = forms.CharField(label=_("Statement and defence"), widget=forms.Textarea(attrs={"rows": 5}),
                            required=False)
     waived = forms.BooleanField(label=_("We waive the right to state our case"), required=False)
-    files = forms.FileField(label=_("Attachment"), required=False)
+    files = forms.FileField(label=_("Attachment"), required=False)  # type: ignore[assignment]  # a form field, not BaseForm.files (the metaclass moves it to base_fields)
 
 
 class DecideForm(forms.Form):

@@ -18,10 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, IndicatorType
 from quota_portal.formatting import datetime_text, tonnes_text
-
-
-def _tonnes(verbose_name, **kwargs):
-    return models.DecimalField(verbose_name, max_digits=14, decimal_places=3, **kwargs)
+from quota_portal.quantities import tonnes_field
 
 
 def _cny(verbose_name, **kwargs):
@@ -232,7 +229,7 @@ class PenaltyRule(models.Model):
     deduction_basis = models.CharField(_("default deduction"), max_length=10, choices=DeductionBasis.choices,
                                        default=DeductionBasis.NONE)
     deduction_factor = models.DecimalField(_("deduction factor"), max_digits=6, decimal_places=3, default=1)
-    deduction_fixed_t = _tonnes(_("fixed deduction (t REO)"), default=0)
+    deduction_fixed_t = tonnes_field(_("fixed deduction (t REO)"), default=0)
     note = models.TextField(_("note"), blank=True)
 
     class Meta:
@@ -325,7 +322,7 @@ class PenaltyDeduction(models.Model):
     enterprise = models.ForeignKey(Enterprise, on_delete=models.PROTECT, related_name="+")
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
-    tonnes = _tonnes(_("tonnes REO"))
+    tonnes = tonnes_field(_("tonnes REO"))
     status = models.CharField(_("status"), max_length=10, choices=DeductionStatus.choices,
                               default=DeductionStatus.PLANNED)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from decimal import Decimal
+
 from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from organizations.selectors import membership_of, scope_queryset
 
-from .models import Case, CaseStatus, Flag, FlagStatus, JobRun, Penalty, PenaltyDeduction, PenaltyRule, PenaltyStatus
+from .models import (
+    Case,
+    CaseStatus,
+    DeductionBasis,
+    Flag,
+    FlagKind,
+    FlagStatus,
+    JobRun,
+    Penalty,
+    PenaltyDeduction,
+    PenaltyRule,
+    PenaltyStatus,
+    ViolationType,
+)
+
+Q3 = Decimal("0.001")
+ZERO = Decimal("0")
 
 
 def flag_list(*, user, kind: str = "", status: str = "", region: str = "", year=None, month=None,
@@ -57,8 +77,12 @@ def case_get(*, user, pk) -> Case:
     )
 
 
-def penalty_get(*, user, pk) -> Penalty:
-    return scope_queryset(user, Penalty.objects.select_related("case", "enterprise")).get(pk=pk)
+def penalty_in_progress(*, case: Case) -> Penalty | None:
+    """The case's penalty that is not rejected — the one statement, decision and approval act on. There is at most
+    one (a new penalty can only be proposed once the previous one was rejected); the latest if ever several.
+    Uses the prefetched ``case.penalties`` when there is one (``case_get``)."""
+    live = [p for p in case.penalties.all() if p.status != PenaltyStatus.REJECTED]
+    return max(live, key=lambda p: p.pk, default=None)
 
 
 def penalty_rule_list() -> QuerySet[PenaltyRule]:
@@ -84,11 +108,9 @@ def dashboard_summary(*, user) -> dict:
     by_kind = {row["kind"]: row["n"] for row in flags.values("kind").annotate(n=Count("id"))}
     cases = scope_queryset(user, Case.objects.exclude(status=CaseStatus.CLOSED)).aggregate(
         open=Count("id"), awaiting=Count("id", filter=Q(status=CaseStatus.PENALTY_PROPOSED)))
-    penalties = scope_queryset(user, Penalty.objects).aggregate(
+    penalties = scope_queryset(user, Penalty.objects.all()).aggregate(
         notified=Count("id", filter=Q(status=PenaltyStatus.NOTIFIED)),
         decided=Count("id", filter=Q(status=PenaltyStatus.DECIDED)))
-    from .models import FlagKind
-
     return {
         "open_flags": sum(by_kind.values()),
         "flags_by_kind": [(FlagKind(k).label, k, n) for k, n in sorted(by_kind.items())],
@@ -101,10 +123,6 @@ def dashboard_summary(*, user) -> dict:
 def published_penalty_list(*, search: str = "") -> list[dict]:
     """Approved administrative penalties for the public page: enterprise, violation, date and the decision —
     nothing of open cases, fines under consideration or statements."""
-    from django.utils.translation import gettext as _
-
-    from .models import ViolationType
-
     qs = (Penalty.objects.filter(status=PenaltyStatus.APPROVED).select_related("enterprise")
           .prefetch_related("deductions").order_by("-approved_at", "-id"))
     if search:
@@ -119,3 +137,51 @@ def published_penalty_list(*, search: str = "") -> list[dict]:
                      "violation": ViolationType(p.violation_type).label, "decided_on": p.approved_at,
                      "decision": decision})
     return rows
+
+
+# --- penalty rules (pure reads used by the penalty services and the fine-check page) -------------------
+
+
+def penalty_rule_in_force(*, violation_type: str, on: dt.date) -> PenaltyRule | None:
+    return (PenaltyRule.objects.filter(violation_type=violation_type, valid_from__lte=on)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=on)).order_by("-valid_from").first())
+
+
+def penalty_fine_warnings(*, rule: PenaltyRule | None, fine_cny: Decimal,
+                          illegal_income_cny: Decimal | None = None) -> list[str]:
+    """Warnings (not errors) when a fine lies outside the range of the rule in force."""
+    if rule is None:
+        return [_("No penalty rule is in force for this violation type on that date.")]
+    warnings = []
+    if illegal_income_cny and illegal_income_cny > 0 and rule.income_multiple_min is not None:
+        lo = illegal_income_cny * rule.income_multiple_min
+        hi = illegal_income_cny * (rule.income_multiple_max or rule.income_multiple_min)
+        if not lo <= fine_cny <= hi:
+            warnings.append(_("The fine is outside %(a)s–%(b)s × the illegal income (CNY %(lo)s–%(hi)s).") % {
+                "a": rule.income_multiple_min, "b": rule.income_multiple_max, "lo": f"{lo:,.2f}", "hi": f"{hi:,.2f}"})
+        return warnings
+    if rule.fine_min_cny is not None and fine_cny < rule.fine_min_cny or (
+            rule.fine_max_cny is not None and fine_cny > rule.fine_max_cny):
+        warnings.append(_("The fine is outside the range CNY %(lo)s–%(hi)s of the rule in force.") % {
+            "lo": f"{rule.fine_min_cny or 0:,.2f}", "hi": f"{rule.fine_max_cny or 0:,.2f}"})
+    return warnings
+
+
+def penalty_default_deductions(*, case: Case, rule: PenaltyRule | None, year: int) -> dict[str, Decimal]:
+    """The rule's default next-year deduction for a case: tonnes above the indicator × factor (from the case's
+    overrun flags), or fixed tonnes per indicator type of those flags."""
+    if rule is None or rule.deduction_basis == DeductionBasis.NONE:
+        return {}
+    out: dict[str, Decimal] = {}
+    for flag in case.flags.filter(kind__in=[FlagKind.OVERRUN, FlagKind.PRODUCTION_WITHOUT_INDICATOR]):
+        if not flag.indicator_type:
+            continue
+        if rule.deduction_basis == DeductionBasis.EXCESS:
+            over = Decimal(flag.details.get("over_t") or flag.details.get("used_t") or 0)
+            t = (over * rule.deduction_factor).quantize(Q3)
+        else:
+            t = rule.deduction_fixed_t
+        if t > 0:
+            out[flag.indicator_type] = out.get(flag.indicator_type, ZERO) + t
+    return out
+

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django import forms as django_forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -31,7 +38,7 @@ from .forms import (
     ResolveForm,
     StatementForm,
 )
-from .models import JOB_LABELS, Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus
+from .models import JOB_LABELS, Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus, StatementAttachment
 
 PAGE_SIZE = 25
 JOBS = {
@@ -149,7 +156,7 @@ def case_new_view(request):
 
 def _case_context(request, case: Case, forms: dict | None = None) -> dict:
     user = request.user
-    penalty = next((p for p in case.penalties.all() if p.status != PenaltyStatus.REJECTED), None)
+    penalty = selectors.penalty_in_progress(case=case)
     rejected = [p for p in case.penalties.all() if p.status == PenaltyStatus.REJECTED]
     now = timezone.now()
     statement = getattr(penalty, "statement", None) if penalty else None
@@ -200,58 +207,61 @@ def case_detail_view(request, pk: int):
     return render(request, "enforcement/case_detail.html", _case_context(request, case))
 
 
-ACTIONS = {
-    "order": OrderCorrectionForm,
-    "record": NoteForm,
-    "close": CloseForm,
-    "penalize": PenaltyForm,
-    "statement": StatementForm,
-    "decide": DecideForm,
-    "approve": None,
-    "reject": RejectForm,
+def _penalize(request, case: Case, penalty, d: dict) -> None:
+    deductions = None if d["use_default_deductions"] else [
+        {"indicator_type": t.value, "tonnes": d[f"deduct_{t.value}"]} for t in IndicatorType if d.get(f"deduct_{t.value}")]
+    p = services.penalty_propose(
+        actor=request.user, case=case, violation_type=d["violation_type"], violation_date=d["violation_date"],
+        legal_basis=d["legal_basis"], facts=d["facts"], fine_cny=d["fine_cny"],
+        illegal_income_cny=d["illegal_income_cny"], deductions=deductions)
+    for w in p.fine_warnings:
+        messages.warning(request, w)
+
+
+def _state(request, case: Case, penalty, d: dict) -> None:
+    services.statement_submit(actor=request.user, penalty=penalty, text=d["text"], waived=d["waived"],
+                              files=request.FILES.getlist("files"))
+
+
+@dataclass(frozen=True)
+class CaseAction:
+    """A verb of the case page: the form that validates its POST (None: no fields) and the service call."""
+
+    form: type[django_forms.Form] | None
+    run: Callable[[Any, Case, Any, dict], object]  # (request, case, penalty in progress, cleaned data)
+    needs_penalty: bool = False  # acts on the penalty in progress (404 when there is none)
+
+
+CASE_ACTIONS: dict[str, CaseAction] = {
+    "order": CaseAction(OrderCorrectionForm,
+                        lambda r, case, _p, d: services.case_order_correction(actor=r.user, case=case, **d)),
+    "record": CaseAction(NoteForm, lambda r, case, _p, d: services.case_record_correction(actor=r.user, case=case, **d)),
+    "close": CaseAction(CloseForm, lambda r, case, _p, d: services.case_close(actor=r.user, case=case, **d)),
+    "penalize": CaseAction(PenaltyForm, _penalize),
+    "statement": CaseAction(StatementForm, _state, needs_penalty=True),
+    "decide": CaseAction(DecideForm, lambda r, _c, penalty, d: services.penalty_decide(actor=r.user, penalty=penalty, **d),
+                         needs_penalty=True),
+    "approve": CaseAction(None, lambda r, _c, penalty, _d: services.penalty_approve(actor=r.user, penalty=penalty),
+                          needs_penalty=True),
+    "reject": CaseAction(RejectForm, lambda r, _c, penalty, d: services.penalty_reject(actor=r.user, penalty=penalty, **d),
+                         needs_penalty=True),
 }
 
 
 @login_required
 @require_POST
 def case_action_view(request, pk: int, action: str):
-    if action not in ACTIONS:
+    spec = CASE_ACTIONS.get(action)
+    if spec is None:
         raise Http404
     case = _get_case(request, pk)
-    form_class = ACTIONS[action]
-    form = form_class(request.POST, request.FILES) if form_class else None
+    form = spec.form(request.POST, request.FILES) if spec.form else None
     if form is None or form.is_valid():
-        d = form.cleaned_data if form else {}
-        penalty = next((p for p in case.penalties.all() if p.status != PenaltyStatus.REJECTED), None)
+        penalty = selectors.penalty_in_progress(case=case)
+        if spec.needs_penalty and penalty is None:
+            raise Http404
         try:
-            if action == "order":
-                services.case_order_correction(actor=request.user, case=case, **d)
-            elif action == "record":
-                services.case_record_correction(actor=request.user, case=case, **d)
-            elif action == "close":
-                services.case_close(actor=request.user, case=case, **d)
-            elif action == "penalize":
-                deductions = None if d["use_default_deductions"] else [
-                    {"indicator_type": t.value, "tonnes": d[f"deduct_{t.value}"]}
-                    for t in IndicatorType if d.get(f"deduct_{t.value}")]
-                p = services.penalty_propose(
-                    actor=request.user, case=case, violation_type=d["violation_type"],
-                    violation_date=d["violation_date"], legal_basis=d["legal_basis"], facts=d["facts"],
-                    fine_cny=d["fine_cny"], illegal_income_cny=d["illegal_income_cny"], deductions=deductions)
-                for w in p.fine_warnings:
-                    messages.warning(request, w)
-            elif penalty is None:
-                raise Http404
-            elif action == "statement":
-                files = request.FILES.getlist("files")
-                services.statement_submit(actor=request.user, penalty=penalty, text=d["text"], waived=d["waived"],
-                                          files=files)
-            elif action == "decide":
-                services.penalty_decide(actor=request.user, penalty=penalty, **d)
-            elif action == "approve":
-                services.penalty_approve(actor=request.user, penalty=penalty)
-            elif action == "reject":
-                services.penalty_reject(actor=request.user, penalty=penalty, **d)
+            spec.run(request, case, penalty, form.cleaned_data if form else {})
         except DomainError as exc:
             if form is None:
                 messages.error(request, str(exc.message))
@@ -267,9 +277,6 @@ def case_action_view(request, pk: int, action: str):
 @login_required
 def penalty_check_view(request, pk: int):
     """htmx: the range of the rule in force on the violation date and a warning if the fine lies outside it."""
-    import datetime as dt
-    from decimal import Decimal, InvalidOperation
-
     _get_case(request, pk)
     rule, warnings = None, []
     try:
@@ -291,10 +298,6 @@ def penalty_check_view(request, pk: int):
 @login_required
 def statement_attachment_view(request, pk: int, att: int):
     """Statement attachments are served only to users who can see the case (never from a public media URL)."""
-    from django.http import FileResponse
-
-    from .models import StatementAttachment
-
     case = _get_case(request, pk)
     a = StatementAttachment.objects.filter(pk=att, statement__penalty__case=case).first()
     if a is None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from .divisions import chain_of
-from .models import Activity, Level, LicenceStatus, Role
+from .models import Activity, Authority, Level, LicenceStatus, Role
 from .services import (
     authority_upsert,
     enterprise_upsert,
@@ -90,9 +91,7 @@ def seed(context: dict | None = None) -> dict:
                 status=LicenceStatus.DESIGNATED,
             )
 
-    from .models import Authority
-
-    users = [
+    users: list[tuple[str, Role, dict[str, Any], str]] = [
         ("miit_official", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办"),
         ("miit_official2", Role.MINISTRY_OFFICIAL, {"authority": ministry}, "工信部 原材料司 经办 (2)"),
         ("miit_approver", Role.MINISTRY_APPROVER, {"authority": ministry}, "工信部 原材料司 审批"),

@@ -236,7 +236,7 @@ class Membership(models.Model):
                 raise ValidationError({"role": _("Ministry roles belong to the ministry.")})
             if self.role == Role.AUTHORITY_REVIEWER and self.authority.level != Level.COUNTY:
                 raise ValidationError({"role": _("Reviewers belong to a county authority.")})
-            if self.role == Role.AUTHORITY_VIEWER and self.authority.level not in (Level.CITY, Level.PROVINCE, Level.COUNTY):
+            if self.role == Role.AUTHORITY_VIEWER and self.authority.level not in (Level.CITY.value, Level.PROVINCE.value, Level.COUNTY.value):
                 raise ValidationError({"role": _("Viewers belong to a city, province or county authority.")})
 
 

@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as KombuOperationalError
 
+from quota_portal.celery import app
+
 from .models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -39,8 +41,6 @@ def enqueue(task_name: str, kwargs: dict | None = None, *, dedup_key: str = "") 
 
 
 def _publish(msg: OutboxMessage) -> None:
-    from quota_portal.celery import app
-
     if msg.task_name not in app.tasks:
         app.loader.import_default_modules()  # autodiscovery of the apps' tasks modules is lazy
     task = app.tasks[msg.task_name]

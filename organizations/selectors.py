@@ -16,9 +16,7 @@ from .models import (
     AuditEntry,
     Authority,
     Enterprise,
-    EnterpriseGroup,
     Level,
-    Licence,
     Membership,
     Role,
 )
@@ -37,7 +35,7 @@ def membership_of(user) -> Membership | None:
             .first()
         ) or False
         user._membership_cache = cached
-    return cached or None
+    return cached if isinstance(cached, Membership) else None
 
 
 def role_of(user) -> str | None:
@@ -107,23 +105,6 @@ def authority_list(*, user) -> QuerySet[Authority]:
         codes = m.enterprise.county.path.strip("/").split("/")
         return Authority.objects.filter(code__in=codes)
     return Authority.objects.none()
-
-
-def group_list(*, user) -> QuerySet[EnterpriseGroup]:
-    m = membership_of(user)
-    if m is None:
-        return EnterpriseGroup.objects.none()
-    if m.role in MINISTRY_ROLES:
-        return EnterpriseGroup.objects.all()
-    if m.group_id:
-        return EnterpriseGroup.objects.filter(pk=m.group_id)
-    if m.enterprise_id:
-        return EnterpriseGroup.objects.filter(pk=m.enterprise.group_id)
-    return EnterpriseGroup.objects.filter(enterprises__in=enterprise_list(user=user)).distinct()
-
-
-def licence_list(*, user) -> QuerySet[Licence]:
-    return scope_queryset(user, Licence.objects.select_related("enterprise"))
 
 
 def audit_entry_list(*, user) -> QuerySet[AuditEntry]:

@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from .audit import audit_record
@@ -18,7 +19,7 @@ def _snapshot(obj, fields) -> dict:
 
 
 @transaction.atomic
-def authority_upsert(*, actor=None, code: str, name: str, level: str, parent: Authority | None, name_en: str = "") -> Authority:
+def authority_upsert(*, actor: User | None = None, code: str, name: str, level: str, parent: Authority | None, name_en: str = "") -> Authority:
     """Create or update an authority by its division code (used by seeding and support staff)."""
     auth = Authority.objects.filter(code=code).first()
     before = _snapshot(auth, ["name", "level", "parent_id"]) if auth else None
@@ -33,7 +34,7 @@ def authority_upsert(*, actor=None, code: str, name: str, level: str, parent: Au
 
 
 @transaction.atomic
-def group_upsert(*, actor=None, credit_code: str, name: str, short_name: str = "", name_en: str = "") -> EnterpriseGroup:
+def group_upsert(*, actor: User | None = None, credit_code: str, name: str, short_name: str = "", name_en: str = "") -> EnterpriseGroup:
     code = normalize_credit_code(credit_code)
     group, created = EnterpriseGroup.objects.get_or_create(
         credit_code=code, defaults={"name": name, "short_name": short_name, "name_en": name_en}
@@ -96,7 +97,7 @@ def licence_upsert(
 
 
 @transaction.atomic
-def enterprise_set_stop_rectify(*, actor=None, enterprise: Enterprise, ordered: bool, reason: str = "") -> Enterprise:
+def enterprise_set_stop_rectify(*, actor: User | None = None, enterprise: Enterprise, ordered: bool, reason: str = "") -> Enterprise:
     """Record or lift a stop-and-rectify order (used by enforcement; makes the enterprise ineligible)."""
     ent = Enterprise.objects.select_for_update().get(pk=enterprise.pk)
     if ent.stop_rectify_ordered != ordered:

@@ -1,3 +1,4 @@
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -27,8 +28,6 @@ def dashboard_kind(user) -> str:
 
 def dashboard_sections(request, kind: str) -> list[str]:
     """Templates that make up a role's dashboard; higher apps add theirs (see DASHBOARD_SECTIONS)."""
-    from django.apps import apps
-
     sections = []
     for config in apps.get_app_configs():
         for k, template in getattr(config, "dashboard_sections", []):
@@ -47,8 +46,6 @@ def home(request):
 
 
 def _dashboard_contexts(request, kind):
-    from django.apps import apps
-
     for config in apps.get_app_configs():
         provider = getattr(config, "dashboard_context", None)
         if provider is not None:

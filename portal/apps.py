@@ -19,6 +19,6 @@ class PortalConfig(AppConfig):
     ]
 
     def dashboard_context(self, request, kind: str) -> dict:
-        from .dashboards import dashboard_context
+        from .dashboards import dashboard_context  # noqa: PLC0415 - apps.py loads before the app registry is ready; dashboards imports models
 
         return dashboard_context(request=request, kind=kind)

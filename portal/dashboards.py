@@ -11,28 +11,27 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 from django.utils.translation import gettext as _
 
+from enforcement.models import Case, CaseStatus, Flag, FlagKind, FlagStatus
 from organizations.models import AUTHORITY_ROLES, IndicatorType, Role
+from organizations.notifications import notification_list
 from organizations.selectors import membership_of, scope_queryset
+from quota_portal.params import year_param
+from reporting.models import MonthlyReport, ReportStatus
+from reporting.selectors import enterprise_report_status
 
 from . import selectors as s
 from .charts import chart
 
 
 def _month_labels():
-    from django.utils.dates import MONTHS_3
-
     return [str(MONTHS_3[m]) for m in range(1, 13)]
 
 
 def _year(request, now) -> int:
-    default = s.dashboard_year(now=now)
-    try:
-        year = int(request.GET.get("year", default))
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
+    return year_param(request.GET.get("year"), s.dashboard_year(now=now))
 
 
 def _quota_chart(by_type, *, id: str, title):
@@ -112,20 +111,12 @@ def _compliance_chart(c, *, id: str):
 
 
 def _open_flags_by_kind(user) -> list[tuple]:
-    try:
-        from enforcement.models import Flag, FlagKind, FlagStatus
-    except ImportError:  # pragma: no cover - enforcement is installed in this project
-        return []
     counts = dict(scope_queryset(user, Flag.objects.filter(status=FlagStatus.OPEN))
                   .values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
     return [(label, k, counts.get(k, 0)) for k, label in FlagKind.choices]
 
 
 def _open_cases(user, limit: int = 8) -> tuple[int, list]:
-    try:
-        from enforcement.models import Case, CaseStatus
-    except ImportError:  # pragma: no cover
-        return 0, []
     qs = scope_queryset(user, Case.objects.exclude(status=CaseStatus.CLOSED))
     return qs.count(), list(qs.select_related("enterprise").order_by("-opened_at", "-id")[:limit])
 
@@ -136,8 +127,6 @@ def _years(year: int, now) -> list[int]:
 
 
 def authority_context(request) -> dict:
-    from reporting.models import MonthlyReport, ReportStatus
-
     user = request.user
     m = membership_of(user)
     now, year = _common(request, "authority")
@@ -164,16 +153,13 @@ def authority_context(request) -> dict:
 
 
 def enterprise_context(request) -> dict:
-    from organizations.notifications import notification_list
-    from reporting.selectors import enterprise_report_status
-
     user = request.user
     m = membership_of(user)
     now, year = _common(request, "enterprise")
     rows = s.quota_rows(user=user, year=year)
     monthly = s.monthly_production(user=user, year=year)
     projection = s.year_end_projection(rows=rows, monthly=monthly, year=year, now=now)
-    status = enterprise_report_status(enterprise=m.enterprise, now=now) if m and m.enterprise_id else None
+    status = enterprise_report_status(enterprise=m.enterprise, now=now) if m and m.enterprise else None
     inbox = notification_list(user=user).order_by("-created_at", "-id")
     by_type = [r for r in s.usage_by_type(rows) if r["effective"] or r["used"]]
     deadline_day = (status["due_at"] - dt.timedelta(seconds=1)).astimezone(s.BEIJING).date() if status else None

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.models import Activity, IndicatorType
+from quota_portal.params import year_param
 
 from . import selectors
 from .charts import chart
@@ -17,11 +18,7 @@ PAGE_SIZE = 50
 
 
 def _year_param(request, default: int) -> int:
-    try:
-        year = int(request.GET.get("year", default))
-    except (TypeError, ValueError):
-        return default
-    return year if 2000 <= year <= 2100 else default
+    return year_param(request.GET.get("year"), default)
 
 
 def public_index(request):

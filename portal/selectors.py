@@ -5,14 +5,31 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from typing import Any
 
-from django.db.models import Q, Sum
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Max, Q, Sum
 
-from organizations.models import Activity, Authority, IndicatorType, Level, Licence, LicenceStatus
+from allocations.models import BatchStatus, IssuanceBatch, MonthlyUsage, NationalPlan, PlanStatus
+from allocations.selectors import _quota_sums_sql, quota_list
+from enforcement import selectors as enforcement_selectors
+from organizations.models import (
+    Activity,
+    Authority,
+    Enterprise,
+    EnterpriseGroup,
+    IndicatorType,
+    Level,
+    Licence,
+    LicenceStatus,
+)
+from organizations.selectors import enterprise_q, is_ministry
+from reporting.models import MonthlyReport, ProductionLine, ReportStatus
+from reporting.periods import BEIJING, due_period, period_due_at, previous_period
+from reporting.selectors import expected_enterprises
 
 ZERO = Decimal("0.000")
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 # --- public pages ------------------------------------------------------------------------------------
@@ -58,8 +75,6 @@ def public_national_total_list() -> list[dict]:
     """Approved national control indicators per year: {"year", "mining_rock", "mining_ion", "mining",
     "smelting_separation"} (None where not published). Only approved plans — never a draft, never a
     superseded revision. One query."""
-    from allocations.models import NationalPlan, PlanStatus
-
     rows: dict[int, dict] = {}
     for year, itype, total in (
         NationalPlan.objects.filter(status=PlanStatus.APPROVED)
@@ -76,15 +91,8 @@ def public_national_total_list() -> list[dict]:
 
 def public_penalty_list(*, search: str = ""):
     """Decided (approved) administrative penalties: enterprise, violation, date, decision. Nothing of open
-    cases, fines under consideration or statements. Delegates to enforcement when it publishes them."""
-    try:
-        from enforcement import selectors as enforcement_selectors
-    except ImportError:
-        return []
-    fn = getattr(enforcement_selectors, "published_penalty_list", None)
-    if fn is None:
-        return []
-    return fn(search=search)
+    cases, fines under consideration or statements: enforcement publishes them."""
+    return enforcement_selectors.published_penalty_list(search=search)
 
 
 # --- dashboards --------------------------------------------------------------------------------------
@@ -95,10 +103,6 @@ TYPES = [t.value for t in IndicatorType]
 def dashboard_year(*, now: dt.datetime) -> int:
     """The year a dashboard shows by default: this (Beijing) year if indicators were issued for it, otherwise
     the latest earlier year with issued indicators (so January shows last year until the first batch)."""
-    from django.db.models import Max
-
-    from allocations.models import BatchStatus, IssuanceBatch
-
     this_year = now.astimezone(BEIJING).year
     latest = IssuanceBatch.objects.filter(status=BatchStatus.ISSUED, year__lte=this_year).aggregate(y=Max("year"))["y"]
     return latest or this_year
@@ -106,8 +110,6 @@ def dashboard_year(*, now: dt.datetime) -> int:
 
 def last_due_period(*, now: dt.datetime, year: int) -> tuple[int, int] | None:
     """The latest period of ``year`` whose reporting deadline has passed at ``now`` (None if none has)."""
-    from reporting.selectors import due_period, period_due_at, previous_period
-
     y, m = due_period(now)
     if now <= period_due_at(y, m):
         y, m = previous_period(y, m)
@@ -120,14 +122,13 @@ def last_due_period(*, now: dt.datetime, year: int) -> tuple[int, int] | None:
 
 def quota_rows(*, user, year: int):
     """Effective / used / remaining per (enterprise, indicator type) in the user's scope (allocations selector)."""
-    from allocations.selectors import quota_list
-
     return quota_list(user=user, year=year)
 
 
 def usage_by_type(rows) -> list[dict]:
     """Sum effective / used / remaining per indicator type over quota rows."""
-    out = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO} for t in TYPES}
+    out: dict[str, dict[str, Any]] = {
+        t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO} for t in TYPES}
     for r in rows:
         o = out[r.indicator_type]
         o["effective"] += r.effective
@@ -172,11 +173,6 @@ def usage_by_group_and_province(rows) -> tuple[list[dict], list[dict]]:
 
 def monthly_production(*, user, year: int) -> dict[tuple[int, str, int], Decimal]:
     """Accepted production per (enterprise id, indicator type, month) of ``year`` in the user's scope. One query."""
-    from django.db.models import Sum
-
-    from organizations.selectors import enterprise_q
-    from reporting.models import ProductionLine, ReportStatus
-
     qs = (ProductionLine.objects.filter(enterprise_q(user, "report__enterprise"), report__year=year,
                                         report__status=ReportStatus.ACCEPTED)
           .values("report__enterprise_id", "indicator_type", "report__month").annotate(t=Sum("tonnes")))
@@ -257,8 +253,6 @@ def year_end_projection(*, rows, monthly: dict, year: int, now: dt.datetime) -> 
 
 def at_risk(projection: list[dict]) -> list[dict]:
     """Projection rows that reach the warning ratio now or by year-end, worst first."""
-    from django.conf import settings
-
     warn = settings.USAGE_WARNING_RATIO
     risky = [p for p in projection
              if p["cross_month"] is not None
@@ -270,12 +264,6 @@ def at_risk(projection: list[dict]) -> list[dict]:
 
 def compliance_counts(*, user, year: int, month: int) -> dict:
     """Expected / on time / late / missing reports for one period in the user's scope. Two queries."""
-    from django.db.models import Count
-
-    from organizations.selectors import enterprise_q
-    from reporting.models import MonthlyReport, ReportStatus
-    from reporting.selectors import expected_enterprises
-
     expected_qs = expected_enterprises(year, month).filter(enterprise_q(user))
     expected = expected_qs.count()
     filed = ~Q(status=ReportStatus.DRAFT) | Q(version__gt=1)
@@ -292,10 +280,6 @@ def compliance_counts(*, user, year: int, month: int) -> dict:
 def compliance_grid(*, user, year: int, now: dt.datetime) -> dict:
     """Enterprise × month status for ``year`` in the user's scope: accepted / submitted / returned / draft /
     missing (deadline passed, nothing filed) / none (not due yet). Two queries."""
-    from organizations.selectors import enterprise_q
-    from reporting.models import MonthlyReport
-    from reporting.selectors import period_due_at
-
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     licensed = Licence.objects.filter(status=LicenceStatus.DESIGNATED, valid_from__lte=last, valid_to__gte=first)
     licences = list(licensed.filter(enterprise_q(user, "enterprise"))
@@ -373,17 +357,9 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
     ``production_trend`` (the allocations.MonthlyUsage roll-up), and the enterprises most at risk — the same rows and order as
     ``at_risk(year_end_projection(...))``, projected only for the candidates that can reach the warning ratio.
     """
-    from django.conf import settings
-    from django.db import connection
-
-    from allocations.models import MonthlyUsage
-    from allocations.selectors import _quota_sums_sql
-    from organizations.models import Enterprise, EnterpriseGroup
-    from organizations.selectors import enterprise_q, is_ministry
-
     scope = Enterprise.objects.filter(enterprise_q(user))
     built = _quota_sums_sql(year=year, enterprise_qs=scope, indicator_type=None)
-    by_type = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO}
+    by_type: dict[str, dict[str, Any]] = {t: {"indicator_type": t, "label": IndicatorType(t).label, "effective": ZERO, "used": ZERO}
                for t in TYPES}
     groups: dict = {}
     provinces: dict = {}

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -22,8 +23,6 @@ SORTS = {
 def early_warning_view(request):
     """Counties' (and every authority's) early-warning list: enterprises projected to reach the warning level
     or cross 100 % of their effective quota by year-end, from the year-to-date monthly run rate."""
-    from django.conf import settings
-
     user = request.user
     if not (is_authority(user) or is_ministry(user) or (membership_of(user) and membership_of(user).group_id)):
         raise Http404

@@ -1,21 +1,17 @@
-"""The /api/v1/ router: each app registers its viewsets here."""
+"""The /api/v1/ router: organizations' viewsets here, each higher app's ``register(router)`` in dependency order."""
 
 from rest_framework.routers import DefaultRouter
 
+from allocations import api as allocations_api
+from enforcement import api as enforcement_api
 from organizations.api import AuditEntryViewSet, AuthorityViewSet, EnterpriseViewSet
+from reporting import api as reporting_api
 
 router = DefaultRouter()
 router.register("authorities", AuthorityViewSet, basename="authority")
 router.register("enterprises", EnterpriseViewSet, basename="enterprise")
 router.register("audit", AuditEntryViewSet, basename="audit")
 
-# Higher apps append their routes in their own api modules, imported here in dependency order.
-for _module in ("allocations.api", "reporting.api", "enforcement.api"):
-    try:
-        _mod = __import__(_module, fromlist=["register"])
-    except ModuleNotFoundError as exc:
-        if exc.name != _module:
-            raise
-        continue
-    if hasattr(_mod, "register"):
-        _mod.register(router)
+allocations_api.register(router)
+reporting_api.register(router)
+enforcement_api.register(router)

@@ -19,7 +19,7 @@ from rest_framework.views import exception_handler
 
 
 class DomainError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     code = "invalid"
     default_message = _("The request could not be carried out.")
 

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "reporting",
     "enforcement",
     "portal",
+    "quota_portal",  # the project package itself: the seed_demo command that knows every app
 ]
 
 MIDDLEWARE = [

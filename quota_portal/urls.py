@@ -1,5 +1,3 @@
-import importlib
-
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
@@ -26,14 +24,8 @@ urlpatterns = [
     path("public/", include("portal.public_urls")),
     path("portal/", include("portal.urls")),
     path("", include("organizations.urls")),
+    path("allocations/", include("allocations.urls")),
+    path("reports/", include("reporting.urls")),
+    path("enforcement/", include("enforcement.urls")),
 ]
 
-# Pages of the higher apps, mounted under their own prefixes when they have urls.py.
-for _app, _prefix in (("allocations", "allocations/"), ("reporting", "reports/"), ("enforcement", "enforcement/")):
-    try:
-        importlib.import_module(f"{_app}.urls")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{_app}.urls":
-            raise
-        continue
-    urlpatterns.append(path(_prefix, include(f"{_app}.urls")))

@@ -16,6 +16,7 @@ from organizations.models import Authority, Enterprise
 from organizations.permissions import HasMembership
 from organizations.selectors import authority_list, enterprise_get, membership_of
 from quota_portal.errors import DomainValidationError, NotFound
+from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
 from . import excel, selectors, services
 from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
@@ -31,14 +32,14 @@ def extend_schema_field_list(serializer_class):
 class ProductionLineIO(serializers.Serializer):
     indicator_type = serializers.CharField()
     product = serializers.CharField()
-    tonnes = serializers.DecimalField(max_digits=14, decimal_places=3)
+    tonnes = serializers.DecimalField(**TONNES_FORM)
 
 
 class InputLineIO(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # the payload's field, not Field.source
     country = serializers.CharField(allow_blank=True, required=False)
     product = serializers.CharField()
-    tonnes = serializers.DecimalField(max_digits=14, decimal_places=3)
+    tonnes = serializers.DecimalField(**TONNES_FORM)
 
 
 class AttachmentOutput(serializers.ModelSerializer):
@@ -56,7 +57,7 @@ class FlowLineIO(serializers.Serializer):
     counterparty_name = serializers.CharField(allow_blank=True, required=False)
     counterparty_country = serializers.CharField(allow_blank=True, required=False)
     product = serializers.CharField(source="product_id")
-    tonnes = serializers.DecimalField(max_digits=14, decimal_places=3)
+    tonnes = serializers.DecimalField(**TONNES_FORM)
     date = serializers.DateField()
     document_no = serializers.CharField()
     attachments = AttachmentOutput(many=True, read_only=True)
@@ -64,8 +65,8 @@ class FlowLineIO(serializers.Serializer):
 
 class InventoryLineIO(serializers.Serializer):
     product = serializers.CharField()
-    opening = serializers.DecimalField(max_digits=14, decimal_places=3)
-    closing = serializers.DecimalField(max_digits=14, decimal_places=3)
+    opening = serializers.DecimalField(**TONNES_FORM)
+    closing = serializers.DecimalField(**TONNES_FORM)
 
 
 class ReportOutput(serializers.ModelSerializer):
@@ -316,7 +317,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         f = request.FILES.get("file")
         if f is None:
             raise DomainValidationError(errors={"file": [str(_("Choose the filled-in template (.xlsx)."))]})
-        r = excel.report_import(actor=request.user, report=report, content=f.read())
+        r = services.report_import(actor=request.user, report=report, content=f.read())
         return Response(self._out(r)[1])
 
 
@@ -340,6 +341,31 @@ class SummaryRowOutput(serializers.Serializer):
     totals = serializers.DictField(child=serializers.DecimalField(max_digits=16, decimal_places=3))
 
 
+class SummaryQuery(serializers.Serializer):
+    """The query of the roll-ups: ``year`` and ``month`` (required), ``level`` (one of the levels the user may
+    read, given as ``context["levels"]``; default the first), ``export`` (csv, xlsx; anything else: JSON)."""
+
+    year = serializers.CharField(required=False, allow_blank=True)
+    month = serializers.CharField(required=False, allow_blank=True)
+    level = serializers.CharField(required=False, allow_blank=True)
+    export = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict) -> dict:
+        try:
+            year, month = int(attrs["year"]), int(attrs["month"])
+        except (KeyError, ValueError):
+            raise serializers.ValidationError({"month": [str(_("Give year and month."))]})
+        if not (YEAR_MIN <= year <= YEAR_MAX and 1 <= month <= 12):
+            raise serializers.ValidationError(
+                {"month": [str(_("Give a year between 2000 and 2100 and a month 1–12."))]})
+        levels = self.context["levels"]
+        level = attrs.get("level") or levels[0]
+        if level not in levels:
+            raise serializers.ValidationError(
+                {"level": [str(_("Choose one of: %(levels)s.") % {"levels": ", ".join(levels)})]})
+        return {"year": year, "month": month, "level": level, "export": attrs.get("export", "")}
+
+
 class SummaryViewSet(viewsets.ViewSet):
     """Roll-ups from accepted reports only: ``?year=&month=&level=county|city|province|ministry``."""
 
@@ -352,18 +378,11 @@ class SummaryViewSet(viewsets.ViewSet):
     def list(self, request):
         if not request.user.has_perm("reporting.view_summaries"):
             raise NotFound()
-        try:
-            year, month = int(request.query_params["year"]), int(request.query_params["month"])
-        except (KeyError, ValueError):
-            raise DomainValidationError(errors={"month": [str(_("Give year and month."))]})
-        if not (2000 <= year <= 2100 and 1 <= month <= 12):
-            raise DomainValidationError(errors={"month": [str(_("Give a year between 2000 and 2100 and a month 1–12."))]})
-        levels = selectors.summary_levels_for(request.user)
-        level = request.query_params.get("level") or levels[0]
-        if level not in levels:
-            raise DomainValidationError(errors={"level": [str(_("Choose one of: %(levels)s.") % {"levels": ", ".join(levels)})]})
+        q = SummaryQuery(data=request.query_params, context={"levels": selectors.summary_levels_for(request.user)})
+        q.is_valid(raise_exception=True)
+        year, month, level = q.validated_data["year"], q.validated_data["month"], q.validated_data["level"]
         rows = selectors.summary_rows(user=request.user, year=year, month=month, level=level)
-        fmt = request.query_params.get("export")
+        fmt = q.validated_data["export"]
         if fmt == "csv":
             resp = HttpResponse(excel.summary_csv(rows), content_type="text/csv; charset=utf-8")
             resp["Content-Disposition"] = f'attachment; filename="summary-{level}-{year}-{month:02d}.csv"'

@@ -1,4 +1,6 @@
 from django.apps import AppConfig
+from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,12 +14,9 @@ class ReportingConfig(AppConfig):
     ]
 
     def dashboard_context(self, request, kind):
-        from django.db.models import Count, Q
-        from django.utils import timezone
+        from organizations.selectors import membership_of  # noqa: PLC0415 - apps.py loads before the app registry is ready; models import on first use
 
-        from organizations.selectors import membership_of
-
-        from .selectors import enterprise_report_status, report_list
+        from .selectors import enterprise_report_status, report_list  # noqa: PLC0415 - as above
 
         if kind == "enterprise":
             m = membership_of(request.user)

@@ -6,13 +6,13 @@ import csv
 from decimal import Decimal
 from pathlib import Path
 
+from .models import Product
+
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "products.csv"
 
 
 def products_load() -> int:
     """(Re)load the catalogue from the fixture; returns the number of products. Idempotent."""
-    from .models import Product
-
     n = 0
     with FIXTURE.open(encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
@@ -25,8 +25,6 @@ def products_load() -> int:
 
 def product_map() -> dict:
     """code → Product. If the table was emptied (e.g. a test database flushed), the catalogue is reloaded."""
-    from .models import Product
-
     products = {p.code: p for p in Product.objects.all()}
     if not products:
         products_load()

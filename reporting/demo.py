@@ -13,15 +13,17 @@ import datetime as dt
 import math
 from collections import defaultdict
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from organizations.models import Role
+from django.contrib.auth import get_user_model
+
+from organizations.models import Authority, Role
 from organizations.services import user_with_membership_upsert
 from organizations.validators import make_credit_code
 
+from . import services
 from .models import MonthlyReport, PeriodCertification, ReportStatus
+from .periods import BEIJING
 
-BJ = ZoneInfo("Asia/Shanghai")
 YEAR = 2026
 MONTHS = range(1, 11)
 Q3 = Decimal("0.001")
@@ -168,12 +170,10 @@ def _party_ent(ent) -> dict:
 def _at(year: int, month: int, day: int, hour: int = 10) -> dt.datetime:
     if month > 12:
         year, month = year + 1, month - 12
-    return dt.datetime(year, month, day, hour, tzinfo=BJ)
+    return dt.datetime(year, month, day, hour, tzinfo=BEIJING)
 
 
 def seed(context: dict) -> dict:
-    from . import services
-
     enterprises = context["enterprises"]
     password = context.get("password")
     new_users = []
@@ -227,7 +227,6 @@ def seed(context: dict) -> dict:
             services.report_accept(actor=reviewer, report=report, now=reviewed, comment="")
 
     # Certification of the Baotou months: counties, then the city and the province.
-    from organizations.models import Authority
 
     viewers = {a: context_user(a) for a in ("baotou_viewer", "nmg_viewer")}
     for month in MONTHS:
@@ -248,6 +247,4 @@ def seed(context: dict) -> dict:
 
 
 def context_user(username: str):
-    from django.contrib.auth import get_user_model
-
     return get_user_model().objects.select_related("membership__authority").get(username=username)

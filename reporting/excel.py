@@ -9,7 +9,6 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -19,7 +18,6 @@ from organizations.models import IndicatorType
 from quota_portal.errors import DomainValidationError
 
 from .models import FlowDirection, InputSource, MonthlyReport, Product
-from .validation import clean_content
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LISTS = "代码表"
@@ -150,31 +148,6 @@ def parse_workbook(content: bytes) -> tuple[dict[str, list[dict]], dict[str, lis
             rows_of[section].append(r)
     wb.close()
     return payload, rows_of
-
-
-@transaction.atomic
-def report_import(*, actor, report: MonthlyReport, content: bytes) -> MonthlyReport:
-    """Replace a draft's lines with the uploaded template, or raise a row-by-row error list and change nothing."""
-    from .services import report_update
-
-    payload, rows_of = parse_workbook(content)
-    content_ = clean_content(enterprise=report.enterprise, year=report.year, month=report.month,
-                             data={"nil": False, "comment": report.comment, **payload})
-    if content_.errors:
-        errors: dict[str, list[str]] = {}
-        for path, messages in content_.errors.items():
-            section = path.split("[")[0].split(".")[0]
-            title, cols = SHEETS[section]
-            key = title
-            heading = ""
-            if "[" in path:
-                idx = int(path.split("[")[1].split("]")[0])
-                key = _("%(sheet)s row %(row)s") % {"sheet": title, "row": rows_of[section][idx]}
-                field = path.split(".")[-1] if "." in path else ""
-                heading = next((h for k, h, _l in cols if k == field), "")
-            errors.setdefault(key, []).extend(f"{heading}: {m}" if heading else m for m in messages)
-        raise DomainValidationError(_("The file has errors; nothing was changed."), errors=errors)
-    return report_update(actor=actor, report=report, data={"nil": False, **payload})
 
 
 # --- roll-up exports -----------------------------------------------------------------------------------

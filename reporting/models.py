@@ -16,8 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Authority, Enterprise, IndicatorType
+from quota_portal.quantities import TONNES_FORM
 
-QTY = {"max_digits": 14, "decimal_places": 3}
+from .periods import due_label
+
+QTY = TONNES_FORM  # tonnes REO: 14 digits, 3 decimals (quota_portal.quantities)
 
 
 class ProductStage(models.TextChoices):
@@ -128,8 +131,6 @@ class MonthlyReport(models.Model):
 
     @property
     def due_label(self) -> str:
-        from .selectors import due_label
-
         return due_label(self.due_at)
 
     @property
@@ -139,6 +140,8 @@ class MonthlyReport(models.Model):
 
 class ReportLine(models.Model):
     """Base of the line tables: refuses to change once the report has left draft."""
+
+    report_id: int  # each concrete line table declares its ``report`` foreign key
 
     class Meta:
         abstract = True

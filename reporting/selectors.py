@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum, prefetch_related_objects
 from django.db.models.functions import Substr
 
 from organizations.models import Authority, Enterprise, IndicatorType, Level, Licence, LicenceStatus
@@ -23,50 +21,15 @@ from .models import (
     ReportStatus,
 )
 
-BEIJING = ZoneInfo("Asia/Shanghai")
-
-
-def due_label(due_at: dt.datetime) -> str:
-    """A deadline as people say it: "2025-04-10 24:00" (Beijing time) rather than "2025-04-11 00:00"."""
-    local = due_at.astimezone(BEIJING)
-    if (local.hour, local.minute, local.second) == (0, 0, 0):
-        return f"{(local - dt.timedelta(days=1)):%Y-%m-%d} 24:00"
-    return f"{local:%Y-%m-%d %H:%M}"
-
-
-def next_period(year: int, month: int) -> tuple[int, int]:
-    return (year + 1, 1) if month == 12 else (year, month + 1)
-
-
-def previous_period(year: int, month: int) -> tuple[int, int]:
-    return (year - 1, 12) if month == 1 else (year, month - 1)
-
-
-def period_due_at(year: int, month: int) -> dt.datetime:
-    """End (24:00) of the REPORT_DUE_DAY-th of the month after (year, month), Beijing time, as an aware datetime.
-
-    A submission at or before this instant is on time; any later one is late."""
-    ny, nm = next_period(year, month)
-    return dt.datetime(ny, nm, settings.REPORT_DUE_DAY, tzinfo=BEIJING) + dt.timedelta(days=1)
-
-
-def period_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
-    """First and last day of the month."""
-    ny, nm = next_period(year, month)
-    return dt.date(year, month, 1), dt.date(ny, nm, 1) - dt.timedelta(days=1)
-
-
-def period_has_ended(year: int, month: int, now: dt.datetime) -> bool:
-    """True once the month is over in Beijing time (a report can only be filed for a past month)."""
-    ny, nm = next_period(year, month)
-    return now >= dt.datetime(ny, nm, 1, tzinfo=BEIJING)
-
-
-def due_period(now: dt.datetime) -> tuple[int, int]:
-    """The period whose report is due next at ``now``: last month (Beijing time)."""
-    local = now.astimezone(BEIJING)
-    return previous_period(local.year, local.month)
-
+# The period helpers live in reporting.periods; re-exported here for the callers that import them from selectors.
+from .periods import BEIJING as BEIJING
+from .periods import due_label as due_label
+from .periods import due_period as due_period
+from .periods import next_period as next_period
+from .periods import period_bounds as period_bounds
+from .periods import period_due_at as period_due_at
+from .periods import period_has_ended as period_has_ended
+from .periods import previous_period as previous_period
 
 # --- reports -------------------------------------------------------------------------------------------
 
@@ -109,8 +72,6 @@ def report_get(*, user, pk) -> MonthlyReport:
 
 def report_with_lines(report: MonthlyReport) -> MonthlyReport:
     """Prefetch the lines of one report (for detail pages and the API)."""
-    from django.db.models import prefetch_related_objects
-
     prefetch_related_objects(
         [report], "production_lines__product", "input_lines__product", "flow_lines__product",
         "flow_lines__counterparty_enterprise", "flow_lines__attachments", "inventory_lines__product", "attachments")
@@ -132,15 +93,15 @@ def _line_keys(report: MonthlyReport) -> dict[tuple, dict]:
             n += 1
         out[(section, key, n)] = values
 
-    for x in ProductionLine.objects.filter(report=report).order_by("id"):
-        put("production", (x.indicator_type, x.product_id), {"tonnes": x.tonnes})
-    for x in InputLine.objects.filter(report=report).order_by("id"):
-        put("inputs", (x.source, x.country, x.product_id), {"tonnes": x.tonnes})
-    for x in FlowLine.objects.filter(report=report).order_by("id"):
-        put("shipments", (x.direction, x.counterparty_credit_code or x.counterparty_name, x.product_id,
-                          x.date.isoformat(), x.document_no), {"tonnes": x.tonnes})
-    for x in InventoryLine.objects.filter(report=report).order_by("id"):
-        put("inventory", (x.product_id,), {"opening": x.opening, "closing": x.closing})
+    for pl in ProductionLine.objects.filter(report=report).order_by("id"):
+        put("production", (pl.indicator_type, pl.product_id), {"tonnes": pl.tonnes})
+    for il in InputLine.objects.filter(report=report).order_by("id"):
+        put("inputs", (il.source, il.country, il.product_id), {"tonnes": il.tonnes})
+    for fl in FlowLine.objects.filter(report=report).order_by("id"):
+        put("shipments", (fl.direction, fl.counterparty_credit_code or fl.counterparty_name, fl.product_id,
+                          fl.date.isoformat(), fl.document_no), {"tonnes": fl.tonnes})
+    for inv in InventoryLine.objects.filter(report=report).order_by("id"):
+        put("inventory", (inv.product_id,), {"opening": inv.opening, "closing": inv.closing})
     return out
 
 

@@ -15,19 +15,23 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from allocations.services import monthly_usage_replace, quota_usage_set
 from organizations.audit import audit_record
 from organizations.models import Authority, Enterprise, Level
 from organizations.notifications import notify
 from organizations.permissions import require
 from organizations.selectors import membership_of
 from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
+from quota_portal.quantities import YEAR_MAX, YEAR_MIN
+from quota_portal.transactions import durable_boundary, service
 
-from . import signals
+from . import excel, signals
 from .models import (
     Attachment,
     AttachmentKind,
@@ -37,6 +41,7 @@ from .models import (
     InventoryLine,
     MonthlyReport,
     PeriodCertification,
+    Product,
     ProductionLine,
     ReportStatus,
 )
@@ -95,8 +100,6 @@ def _write_lines(report: MonthlyReport, content) -> None:
 
 def _nil_inventory(report: MonthlyReport) -> list[dict]:
     """A nil month carries last month's closing stock over unchanged."""
-    from .models import Product
-
     prev = previous_accepted_closing(report) or {}
     products = Product.objects.in_bulk(list(prev))
     return [{"product": products[code], "opening": qty, "closing": qty} for code, qty in sorted(prev.items()) if qty > 0]
@@ -117,7 +120,7 @@ def _check_period(year: Any, month: Any, now: dt.datetime) -> tuple[int, int]:
         raise DomainValidationError(errors={"month": [_("Give the period as a year and a month number.")]})
     if not 1 <= month <= 12:
         errors["month"] = [_("The month must be between 1 and 12.")]
-    if not 2000 <= year <= 2100:
+    if not YEAR_MIN <= year <= YEAR_MAX:
         errors["year"] = [_("The year is out of range.")]
     if not errors and not period_has_ended(year, month, now):
         errors["month"] = [_("%(year)s-%(month)02d has not ended yet; a report covers a past month.")
@@ -130,8 +133,8 @@ def _check_period(year: Any, month: Any, now: dt.datetime) -> tuple[int, int]:
 # --- filing ------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
+@service
+def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
                   now: dt.datetime | None = None) -> MonthlyReport:
     """Open the draft report of a period (one per enterprise and period) with its lines."""
     _require_filer(actor, enterprise)
@@ -164,8 +167,8 @@ def report_create(*, actor, enterprise: Enterprise, year: int, month: int, data:
     return report
 
 
-@transaction.atomic
-def report_update(*, actor, report: MonthlyReport, data: dict[str, Any], now: dt.datetime | None = None) -> MonthlyReport:
+@service
+def report_update(*, actor: User, report: MonthlyReport, data: dict[str, Any], now: dt.datetime | None = None) -> MonthlyReport:
     """Change a draft: ``nil``/``comment`` if given, and every line section given (replaced as a whole)."""
     report = _lock(report)
     _require_filer(actor, report.enterprise)
@@ -214,8 +217,8 @@ def report_check(report: MonthlyReport) -> dict[str, Any]:
     return {"errors": dict(errors), "balance": balance, "warnings": plausibility_warnings(report)}
 
 
-@transaction.atomic
-def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
+@service
+def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
                   now: dt.datetime | None = None) -> MonthlyReport:
     """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline."""
     report = _lock(report)
@@ -265,7 +268,7 @@ def report_submit(*, actor, report: MonthlyReport, confirm_warnings: bool = Fals
            subject=_("%(enterprise)s filed its report for %(period)s") % {"enterprise": report.enterprise,
                                                                             "period": report.period},
            url=f"/reports/{report.pk}/")
-    transaction.on_commit(lambda: signals.report_submitted.send(sender=MonthlyReport, report=report))
+    signals.report_submitted.send(sender=MonthlyReport, report=report)
     return report
 
 
@@ -280,8 +283,8 @@ def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
     return None
 
 
-@transaction.atomic
-def report_file_nil(*, actor, enterprise: Enterprise, year: int, month: int, comment: str = "",
+@service
+def report_file_nil(*, actor: User, enterprise: Enterprise, year: int, month: int, comment: str = "",
                     now: dt.datetime | None = None) -> MonthlyReport:
     """One click: file and submit a nil report (no production, no inputs, no flows) for the period."""
     now = _now(now)
@@ -301,8 +304,6 @@ def report_file_nil(*, actor, enterprise: Enterprise, year: int, month: int, com
 
 def usage_recompute(*, enterprise_id: int, year: int, extra_types=()) -> dict[str, Decimal]:
     """Year-to-date accepted production per indicator type → allocations usage (one aggregate query)."""
-    from allocations.services import monthly_usage_replace, quota_usage_set
-
     monthly = {
         (row["report__month"], row["indicator_type"]): row["total"]
         for row in ProductionLine.objects.filter(report__enterprise_id=enterprise_id, report__year=year,
@@ -319,8 +320,8 @@ def usage_recompute(*, enterprise_id: int, year: int, extra_types=()) -> dict[st
     return totals
 
 
-@transaction.atomic
-def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.datetime | None = None) -> MonthlyReport:
+@service
+def report_accept(*, actor: User, report: MonthlyReport, comment: str = "", now: dt.datetime | None = None) -> MonthlyReport:
     """Accept a submitted version: it now counts toward the enterprise's quota usage.
 
     The enterprise row is locked first so that concurrent acceptances of its reports recompute the usage one
@@ -349,12 +350,12 @@ def report_accept(*, actor, report: MonthlyReport, comment: str = "", now: dt.da
     notify(kind="report_accepted", orgs=[report.enterprise],
            subject=_("Your report for %(period)s was accepted") % {"period": report.period},
            url=f"/reports/{report.pk}/")
-    transaction.on_commit(lambda: signals.report_accepted.send(sender=MonthlyReport, report=report))
+    signals.report_accepted.send(sender=MonthlyReport, report=report)
     return report
 
 
-@transaction.atomic
-def report_return(*, actor, report: MonthlyReport, comment: str, now: dt.datetime | None = None) -> MonthlyReport:
+@service
+def report_return(*, actor: User, report: MonthlyReport, comment: str, now: dt.datetime | None = None) -> MonthlyReport:
     """Send a submitted version back to the enterprise with the reviewer's comment."""
     report = _lock(report)
     _require_reviewer(actor, report)
@@ -374,8 +375,8 @@ def report_return(*, actor, report: MonthlyReport, comment: str, now: dt.datetim
     return report
 
 
-@transaction.atomic
-def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None) -> MonthlyReport:
+@service
+def report_amend(*, actor: User, report: MonthlyReport, now: dt.datetime | None = None) -> MonthlyReport:
     """Open a new draft version of an accepted or returned report, with a copy of its lines and attachments.
 
     Amending a report of a certified month re-opens the month (county and the levels above) and says so:
@@ -416,7 +417,7 @@ def report_amend(*, actor, report: MonthlyReport, now: dt.datetime | None = None
         x.save()
         flow_map[old_pk] = x
     for a in report.attachments.order_by("id"):
-        Attachment.objects.create(report=new, flow_line=flow_map.get(a.flow_line_id), kind=a.kind,
+        Attachment.objects.create(report=new, flow_line=flow_map.get(a.flow_line_id) if a.flow_line_id else None, kind=a.kind,
                                   filename=a.filename, content_type=a.content_type, size=a.size, sha256=a.sha256,
                                   content=a.content, uploaded_by=a.uploaded_by, uploaded_at=a.uploaded_at)
     audit_record(actor=actor, action="report.amend", obj=new, org=report.enterprise,
@@ -452,8 +453,8 @@ def sniff_content_type(content: bytes) -> str | None:
     return None
 
 
-@transaction.atomic
-def attachment_add(*, actor, report: MonthlyReport, filename: str, content: bytes, kind: str = AttachmentKind.OTHER,
+@service
+def attachment_add(*, actor: User, report: MonthlyReport, filename: str, content: bytes, kind: str = AttachmentKind.OTHER,
                    flow_line: FlowLine | None = None) -> Attachment:
     """Attach an invoice, customs declaration or weighing slip to a draft report or one of its flow lines."""
     report = _lock(report)
@@ -478,7 +479,7 @@ def attachment_add(*, actor, report: MonthlyReport, filename: str, content: byte
     if errors:
         raise DomainValidationError(errors=errors)
     att = Attachment.objects.create(report=report, flow_line=flow_line, kind=kind, filename=(filename or "file")[:200],
-                                    content_type=ctype, size=size, sha256=hashlib.sha256(content).hexdigest(),
+                                    content_type=ctype or "", size=size, sha256=hashlib.sha256(content).hexdigest(),
                                     content=content, uploaded_by=actor)
     audit_record(actor=actor, action="report.attach", obj=report, org=report.enterprise,
                  after={"attachment": att.pk, "filename": att.filename, "size": size, "sha256": att.sha256,
@@ -500,8 +501,8 @@ def _require_certifier(actor, authority: Authority) -> None:
         raise NotPermitted(_("The county's reviewer certifies the county's month."))
 
 
-@transaction.atomic
-def period_certify(*, actor, authority: Authority, year: int, month: int,
+@service
+def period_certify(*, actor: User, authority: Authority, year: int, month: int,
                    now: dt.datetime | None = None) -> PeriodCertification:
     """Certify a month: a county once every report of its enterprises is accepted; a city or province once each
     of its lower authorities with reporting enterprises has certified. Certified data are locked."""
@@ -544,10 +545,10 @@ def period_certify(*, actor, authority: Authority, year: int, month: int,
     return cert
 
 
-def _reopen(*, actor, certification: PeriodCertification, now: dt.datetime, reason: str) -> list[PeriodCertification]:
+def _reopen(*, actor: User, certification: PeriodCertification, now: dt.datetime, reason: str) -> list[PeriodCertification]:
     """Re-open a certification and every certification above it for the same month (audited each)."""
     codes = certification.authority.path.strip("/").split("/")
-    certs = list(PeriodCertification.objects.select_for_update().select_related("authority")
+    certs = list(PeriodCertification.objects.select_for_update(of=("self",)).select_related("authority")
                  .filter(authority__code__in=codes, year=certification.year, month=certification.month, certified=True)
                  .order_by("pk"))
     for cert in certs:
@@ -555,13 +556,12 @@ def _reopen(*, actor, certification: PeriodCertification, now: dt.datetime, reas
         cert.save(update_fields=["certified", "reopened_at", "reopened_by", "reopen_reason"])
         audit_record(actor=actor, action="period.reopen", obj=cert, org=cert.authority,
                      before={"certified": True}, after={"certified": False, "reason": reason})
-        transaction.on_commit(lambda c=cert: signals.period_reopened.send(sender=PeriodCertification,
-                                                                          certification=c, reason=reason))
+        signals.period_reopened.send(sender=PeriodCertification, certification=cert, reason=reason)
     return certs
 
 
-@transaction.atomic
-def period_reopen(*, actor, authority: Authority, year: int, month: int, reason: str,
+@service
+def period_reopen(*, actor: User, authority: Authority, year: int, month: int, reason: str,
                   now: dt.datetime | None = None) -> list[PeriodCertification]:
     """Re-open a certified month (with a reason, audited); the levels above re-open with it."""
     require(actor, "reporting.certify")
@@ -579,6 +579,30 @@ def period_reopen(*, actor, authority: Authority, year: int, month: int, reason:
 # --- idempotency ----------------------------------------------------------------------------------------
 
 
+@service
+def report_import(*, actor: User, report: MonthlyReport, content: bytes) -> MonthlyReport:
+    """Replace a draft's lines with the uploaded Excel template, or raise a row-by-row error list and change nothing.
+    A composed service: the durable boundary of the ``report_update`` it calls."""
+    payload, rows_of = excel.parse_workbook(content)
+    content_ = clean_content(enterprise=report.enterprise, year=report.year, month=report.month,
+                             data={"nil": False, "comment": report.comment, **payload})
+    if content_.errors:
+        errors: dict[str, list[str]] = {}
+        for path, messages in content_.errors.items():
+            section = path.split("[")[0].split(".")[0]
+            title, cols = excel.SHEETS[section]
+            key = title
+            heading = ""
+            if "[" in path:
+                idx = int(path.split("[")[1].split("]")[0])
+                key = _("%(sheet)s row %(row)s") % {"sheet": title, "row": rows_of[section][idx]}
+                field = path.split(".")[-1] if "." in path else ""
+                heading = next((h for k, h, _l in cols if k == field), "")
+            errors.setdefault(key, []).extend(f"{heading}: {m}" if heading else m for m in messages)
+        raise DomainValidationError(_("The file has errors; nothing was changed."), errors=errors)
+    return report_update(actor=actor, report=report, data={"nil": False, **payload})
+
+
 def idempotent_call(*, user, key: str | None, scope: str, call: Callable[[], tuple[int, dict, Any]]) -> tuple[int, dict]:
     """Run ``call`` once per (user, Idempotency-Key): store its response and replay it on any retry.
 
@@ -591,7 +615,7 @@ def idempotent_call(*, user, key: str | None, scope: str, call: Callable[[], tup
     done = IdempotencyRecord.objects.filter(user=user, key=key).first()
     if done is not None:
         return _replay(done, scope)
-    with transaction.atomic():
+    with durable_boundary():  # the durable boundary: the service that ``call`` runs joins this transaction
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(user=user, key=key, scope=scope)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import pycountry
@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
 from organizations.validators import normalize_credit_code, validate_credit_code
+from quota_portal.errors import DomainValidationError
+from quota_portal.quantities import parse_tonnes
 
 from .catalogue import product_map
 from .models import (
@@ -29,9 +31,8 @@ from .models import (
     ReportStatus,
     RuleKind,
 )
-from .selectors import period_bounds, previous_period
+from .periods import period_bounds, previous_period
 
-MAX_TONNES = Decimal("99999999999.999")
 SECTIONS = ("production", "inputs", "shipments", "inventory")
 
 
@@ -45,30 +46,13 @@ def country_valid(code: str) -> bool:
 
 
 def parse_quantity(value: Any, path: str, errors: Errors) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        errors.add(path, _("Enter a quantity in tonnes."))
-        return None
-    if isinstance(value, bool):
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
-        return None
+    """``parse_tonnes`` collecting its message under ``path`` instead of raising."""
     try:
-        d = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
+        return parse_tonnes(value, path)
+    except DomainValidationError as exc:
+        for message in exc.errors.get(path, []):
+            errors.add(path, message)
         return None
-    if not d.is_finite():
-        errors.add(path, _("“%(value)s” is not a number.") % {"value": value})
-        return None
-    if d < 0:
-        errors.add(path, _("A quantity cannot be negative."))
-        return None
-    if d.as_tuple().exponent < -3 and d != d.quantize(Decimal("0.001")):
-        errors.add(path, _("At most 3 decimals (tonnes to the kilogram)."))
-        return None
-    if d > MAX_TONNES:
-        errors.add(path, _("This quantity is too large."))
-        return None
-    return d.quantize(Decimal("0.001"))
 
 
 def parse_date(value: Any, path: str, errors: Errors) -> dt.date | None:
@@ -91,6 +75,7 @@ class CleanContent:
     inputs: list[dict] = field(default_factory=list)
     shipments: list[dict] = field(default_factory=list)
     inventory: list[dict] = field(default_factory=list)
+    errors: Errors = field(default_factory=Errors)  # every problem, by field path
 
 
 def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[str]:
@@ -101,16 +86,27 @@ def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[st
     )
 
 
-def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[str, Any]) -> CleanContent:
-    """Check a report's content; raise ``Errors`` (as a dict) via the caller when anything is wrong.
+def _as_row(row: Any, path: str, errors: Errors) -> dict | None:
+    if not isinstance(row, dict):
+        errors.add(path, _("A line must be an object."))
+        return None
+    return row
 
-    Returns the cleaned lines; ``errors`` is filled in place and returned on the object as ``.errors``."""
-    errors = Errors()
-    products = product_map()
-    first, last = period_bounds(year, month)
-    nil = bool(data.get("nil", False))
-    comment = str(data.get("comment") or "")
-    out = CleanContent(nil=nil, comment=comment)
+
+def _product_of(row: dict, path: str, products: dict, errors: Errors):
+    code = str(row.get("product") or "").strip().upper()
+    if not code:
+        errors.add(path, _("Choose a product."))
+        return None
+    p = products.get(code)
+    if p is None:
+        errors.add(path, _("Unknown product code “%(code)s”.") % {"code": code})
+    return p
+
+
+def _sections(data: dict[str, Any], nil: bool, errors: Errors) -> dict[str, list]:
+    """The four line lists of the payload (a non-list is an error and counts as empty); a nil report has none
+    but its inventory."""
     sections = {}
     for name in SECTIONS:
         rows = data.get(name) or []
@@ -122,31 +118,20 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
         for name in ("production", "inputs", "shipments"):
             if sections[name]:
                 errors.add(name, _("A nil report has no production, inputs or flows; remove these lines or untick “nil”."))
+    return sections
 
-    def product_of(row, path):
-        code = str(row.get("product") or "").strip().upper()
-        if not code:
-            errors.add(path, _("Choose a product."))
-            return None
-        p = products.get(code)
-        if p is None:
-            errors.add(path, _("Unknown product code “%(code)s”.") % {"code": code})
-        return p
 
-    def as_row(row, path):
-        if not isinstance(row, dict):
-            errors.add(path, _("A line must be an object."))
-            return None
-        return row
-
-    activities = licensed_activities(enterprise, year, month) if sections["production"] else set()
+def _clean_production(rows: list, *, enterprise: Enterprise, year: int, month: int, products: dict,
+                      errors: Errors) -> list[dict]:
+    out = []
+    activities = licensed_activities(enterprise, year, month) if rows else set()
     seen = set()
-    for i, row in enumerate(sections["production"]):
+    for i, row in enumerate(rows):
         p = f"production[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
         itype = str(row.get("indicator_type") or "").strip()
-        product = product_of(row, f"{p}.product")
+        product = _product_of(row, f"{p}.product", products, errors)
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
         if itype not in IndicatorType.values:
             errors.add(f"{p}.indicator_type", _("Choose an indicator type (mining_rock, mining_ion or smelting_separation)."))
@@ -160,11 +145,15 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
             errors.add(f"{p}.product", _("This product is already on another production line."))
         if product:
             seen.add((itype, product.code))
-        out.production.append({"indicator_type": itype, "product": product, "tonnes": tonnes})
+        out.append({"indicator_type": itype, "product": product, "tonnes": tonnes})
+    return out
 
-    for i, row in enumerate(sections["inputs"]):
+
+def _clean_inputs(rows: list, *, products: dict, errors: Errors) -> list[dict]:
+    out = []
+    for i, row in enumerate(rows):
         p = f"inputs[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
         source = str(row.get("source") or "").strip()
         country = str(row.get("country") or "").strip().upper()
@@ -174,47 +163,60 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
             errors.add(f"{p}.country", _("Imported ore needs its country of origin (ISO 3166 code, e.g. MM)."))
         elif country and not country_valid(country):
             errors.add(f"{p}.country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
-        product = product_of(row, f"{p}.product")
+        product = _product_of(row, f"{p}.product", products, errors)
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
-        out.inputs.append({"source": source, "country": country, "product": product, "tonnes": tonnes})
+        out.append({"source": source, "country": country, "product": product, "tonnes": tonnes})
+    return out
 
+
+def _shipment_counterparty(row: dict, p: str, *, enterprise: Enterprise, known: dict, errors: Errors):
+    """(credit code, name, country, portal enterprise or None) of a shipment line's counterparty."""
+    code = normalize_credit_code(str(row.get("counterparty_credit_code") or ""))
+    name = str(row.get("counterparty_name") or "").strip()
+    country = str(row.get("counterparty_country") or "").strip().upper()
+    counterparty = None
+    if code:
+        try:
+            validate_credit_code(code)
+        except ValidationError as exc:
+            errors.add(f"{p}.counterparty_credit_code", exc.messages[0])
+        else:
+            counterparty = known.get(code)
+            if counterparty is not None and counterparty.pk == enterprise.pk:
+                errors.add(f"{p}.counterparty_credit_code", _("The counterparty cannot be the enterprise itself."))
+        if not country:
+            country = "CN"
+    else:
+        if not name:
+            errors.add(f"{p}.counterparty_name", _("Give the counterparty's credit code, or its name and country."))
+        if not country:
+            errors.add(f"{p}.counterparty_country", _("Give the counterparty's country (ISO 3166 code)."))
+    if country and not country_valid(country):
+        errors.add(f"{p}.counterparty_country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
+    if not name and counterparty is not None:
+        name = counterparty.name
+    return code, name, country, counterparty
+
+
+def _clean_shipments(rows: list, *, enterprise: Enterprise, year: int, month: int, products: dict,
+                     errors: Errors) -> list[dict]:
+    out = []
+    first, last = period_bounds(year, month)
     codes = set()
-    for row in sections["shipments"]:
+    for row in rows:
         if isinstance(row, dict) and row.get("counterparty_credit_code"):
             codes.add(normalize_credit_code(str(row["counterparty_credit_code"])))
     known = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
-    for i, row in enumerate(sections["shipments"]):
+    for i, row in enumerate(rows):
         p = f"shipments[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
         direction = str(row.get("direction") or "").strip()
         if direction not in FlowDirection.values:
             errors.add(f"{p}.direction", _("Choose “in” (received) or “out” (shipped)."))
-        code = normalize_credit_code(str(row.get("counterparty_credit_code") or ""))
-        name = str(row.get("counterparty_name") or "").strip()
-        country = str(row.get("counterparty_country") or "").strip().upper()
-        counterparty = None
-        if code:
-            try:
-                validate_credit_code(code)
-            except ValidationError as exc:
-                errors.add(f"{p}.counterparty_credit_code", exc.messages[0])
-            else:
-                counterparty = known.get(code)
-                if counterparty is not None and counterparty.pk == enterprise.pk:
-                    errors.add(f"{p}.counterparty_credit_code", _("The counterparty cannot be the enterprise itself."))
-            if not country:
-                country = "CN"
-        else:
-            if not name:
-                errors.add(f"{p}.counterparty_name", _("Give the counterparty's credit code, or its name and country."))
-            if not country:
-                errors.add(f"{p}.counterparty_country", _("Give the counterparty's country (ISO 3166 code)."))
-        if country and not country_valid(country):
-            errors.add(f"{p}.counterparty_country", _("“%(code)s” is not an ISO 3166 country code.") % {"code": country})
-        if not name and counterparty is not None:
-            name = counterparty.name
-        product = product_of(row, f"{p}.product")
+        code, name, country, counterparty = _shipment_counterparty(row, p, enterprise=enterprise, known=known,
+                                                                   errors=errors)
+        product = _product_of(row, f"{p}.product", products, errors)
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
         date = parse_date(row.get("date"), f"{p}.date", errors)
         if date and not (first <= date <= last):
@@ -225,26 +227,49 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
             errors.add(f"{p}.document_no", _("Enter the invoice or customs document number."))
         elif len(doc) > 64:
             errors.add(f"{p}.document_no", _("At most 64 characters."))
-        out.shipments.append({
+        out.append({
             "direction": direction, "counterparty_enterprise": counterparty, "counterparty_credit_code": code,
             "counterparty_name": name[:160], "counterparty_country": country, "product": product, "tonnes": tonnes,
             "date": date, "document_no": doc,
         })
+    return out
 
-    seen_inv = set()
-    for i, row in enumerate(sections["inventory"]):
+
+def _clean_inventory(rows: list, *, products: dict, errors: Errors) -> list[dict]:
+    out = []
+    seen = set()
+    for i, row in enumerate(rows):
         p = f"inventory[{i}]"
-        if as_row(row, p) is None:
+        if _as_row(row, p, errors) is None:
             continue
-        product = product_of(row, f"{p}.product")
+        product = _product_of(row, f"{p}.product", products, errors)
         opening = parse_quantity(row.get("opening"), f"{p}.opening", errors)
         closing = parse_quantity(row.get("closing"), f"{p}.closing", errors)
-        if product and product.code in seen_inv:
+        if product and product.code in seen:
             errors.add(f"{p}.product", _("This product already has an inventory line."))
         if product:
-            seen_inv.add(product.code)
-        out.inventory.append({"product": product, "opening": opening, "closing": closing})
-    out.errors = errors  # type: ignore[attr-defined]
+            seen.add(product.code)
+        out.append({"product": product, "opening": opening, "closing": closing})
+    return out
+
+
+def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[str, Any]) -> CleanContent:
+    """Check a report's content; raise ``Errors`` (as a dict) via the caller when anything is wrong.
+
+    Returns the cleaned lines; ``errors`` is filled in place and returned on the object as ``.errors``.
+    Each section is checked by its own function, in the order of the form."""
+    errors = Errors()
+    products = product_map()
+    nil = bool(data.get("nil", False))
+    out = CleanContent(nil=nil, comment=str(data.get("comment") or ""))
+    sections = _sections(data, nil, errors)
+    out.production = _clean_production(sections["production"], enterprise=enterprise, year=year, month=month,
+                                       products=products, errors=errors)
+    out.inputs = _clean_inputs(sections["inputs"], products=products, errors=errors)
+    out.shipments = _clean_shipments(sections["shipments"], enterprise=enterprise, year=year, month=month,
+                                     products=products, errors=errors)
+    out.inventory = _clean_inventory(sections["inventory"], products=products, errors=errors)
+    out.errors = errors
     return out
 
 
@@ -281,22 +306,22 @@ def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
                            % {"product": code, "closing": closing})
     flows = defaultdict(lambda: {"produced": Decimal(0), "received": Decimal(0), "shipped": Decimal(0),
                                  "consumed": Decimal(0)})
-    for line in report.production_lines.all():
-        flows[line.product_id]["produced"] += line.tonnes
-    for line in report.input_lines.all():
-        flows[line.product_id]["consumed"] += line.tonnes
-    for line in report.flow_lines.all():
-        flows[line.product_id]["received" if line.direction == FlowDirection.IN else "shipped"] += line.tonnes
+    for pl in report.production_lines.all():
+        flows[pl.product_id]["produced"] += pl.tonnes
+    for il in report.input_lines.all():
+        flows[il.product_id]["consumed"] += il.tonnes
+    for fl in report.flow_lines.all():
+        flows[fl.product_id]["received" if fl.direction == FlowDirection.IN else "shipped"] += fl.tonnes
     problems = []
     by_product = {line.product_id: (i, line) for i, line in enumerate(inventory)}
     for code in sorted(set(flows) | set(by_product)):
         f = flows[code]
-        i, line = by_product.get(code, (None, None))
-        opening = line.opening if line else Decimal(0)
-        closing = line.closing if line else Decimal(0)
+        idx, inv = by_product[code] if code in by_product else (None, None)
+        opening = inv.opening if inv else Decimal(0)
+        closing = inv.closing if inv else Decimal(0)
         expected = opening + f["produced"] + f["received"] - f["shipped"] - f["consumed"]
         if abs(expected - closing) > tol:
-            path = f"inventory[{i}].closing" if line else "inventory"
+            path = f"inventory[{idx}].closing" if inv else "inventory"
             message = _("%(product)s does not balance: opening %(opening)s + produced %(produced)s + received "
                         "%(received)s − shipped %(shipped)s − consumed %(consumed)s = %(expected)s t, but closing "
                         "stock is %(closing)s t. Correct the figures or explain the difference in the comment.") % {
@@ -357,8 +382,8 @@ def plausibility_warnings(report: MonthlyReport) -> list[dict]:
                             "months": rule.months, "avg": avg.quantize(Decimal("0.001"))},
                     })
         elif rule.kind == RuleKind.SHIPMENT_CEILING and rule.ceiling_t is not None:
-            for i, line in enumerate(flows):
-                if line.tonnes > rule.ceiling_t:
+            for i, flow in enumerate(flows):
+                if flow.tonnes > rule.ceiling_t:
                     warnings.append({
                         "rule": rule.pk, "kind": rule.kind, "path": f"shipments[{i}].tonnes",
                         "message": _("A single shipment of %(tonnes)s t is above the ceiling of %(ceiling)s t.")

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from allocations.selectors import quota_get
 from organizations.models import IndicatorType
 from organizations.selectors import authority_list, enterprise_list, membership_of
 from quota_portal.errors import DomainError, DomainValidationError
@@ -102,8 +103,6 @@ def _error_text(exc: DomainError) -> str:
 
 
 def _quota_context(report: MonthlyReport) -> list[dict]:
-    from allocations.selectors import quota_get
-
     this = {}
     for line in report.production_lines.all():
         this[line.indicator_type] = this.get(line.indicator_type, Decimal(0)) + line.tonnes
@@ -117,7 +116,7 @@ def _quota_context(report: MonthlyReport) -> list[dict]:
         used = q.used + extra
         rows.append({"type": IndicatorType(itype).label, "effective": q.effective, "used_accepted": q.used,
                      "this_report": this.get(itype, Decimal(0)), "used": used, "remaining": q.effective - used,
-                     "percent": int(min(used / q.effective * 100, 999)) if q.effective > 0 else None})
+                     "percent": int(min(used / q.effective * 100, Decimal(999))) if q.effective > 0 else None})
     return rows
 
 
@@ -309,7 +308,7 @@ def report_upload_view(request, pk):
     try:
         if f is None:
             raise DomainValidationError(errors={"file": [_("Choose the filled-in template (.xlsx).")]})
-        excel.report_import(actor=request.user, report=report, content=f.read())
+        services.report_import(actor=request.user, report=report, content=f.read())
     except DomainError as exc:
         ctx = _editor_context(report, services.report_payload(report))
         ctx["upload_errors"] = exc.errors

@@ -1,8 +1,18 @@
 """Shared fixtures. Data are built through the real services (organizations.demo.seed and friends)."""
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection
+from django.test import Client
+from pytest_django.plugin import blocking_manager_key
 from rest_framework.test import APIClient
+
+from organizations import outbox
+from organizations.demo import seed
 
 
 @pytest.fixture(autouse=True)
@@ -10,10 +20,8 @@ def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Two-factor for ministry roles is tested in tests/organizations/test_two_factor.py; elsewhere it is off.
     settings.OTP_REQUIRED = False
-    from django.core.cache import cache
 
     cache.clear()  # throttle counters must not leak from one test into another
-    from organizations import outbox
 
     outbox._broker_down_until = 0.0  # nor a broker outage simulated by an earlier test
 
@@ -34,8 +42,6 @@ def _reference_data(request, django_db_blocker):
     is still as migrated). After each transactional test — whose flush empties all of it — the database is
     put back (see pytest_runtest_teardown below), so the tests after it see a normal database."""
     if _REFERENCE["contents"] is None and _is_transactional(request.node):
-        from django.db import connection
-
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
             _REFERENCE["contents"] = (getattr(connection, "_test_serialized_contents", None)
@@ -48,16 +54,11 @@ def pytest_runtest_teardown(item, nextitem):
     yield  # every fixture of the test is torn down now, the transactional flush included
     if _REFERENCE["contents"] is None or not _is_transactional(item):
         return
-    from django.core.management import call_command
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
 
     with item.config.stash[blocking_manager_key].unblock():
         call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
         connection.creation.deserialize_db_from_string(_REFERENCE["contents"])
         # rows came back with their ids: move the sequences past them, or the next insert collides
-        from django.apps import apps
-        from django.core.management.color import no_style
 
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(no_style(), apps.get_models(include_auto_created=True)):
@@ -67,8 +68,6 @@ def pytest_runtest_teardown(item, nextitem):
 @pytest.fixture
 def demo_orgs(db):
     """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py)."""
-    from organizations.demo import seed
-
     return seed({})
 
 
@@ -96,8 +95,6 @@ def api(db):
 @pytest.fixture
 def page(db, client):
     """page("huamei_filer") → a Django test client logged in as that user (session auth, CSRF-exempt)."""
-    from django.test import Client
-
     def make(username=None):
         c = Client()
         if username:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import template
+from django.conf import settings
 from django.utils import formats
+from django.utils.translation import gettext
 
 from quota_portal.formatting import DASH, as_decimal, money_text, tonnes_text
 
@@ -56,8 +58,6 @@ def percent_int(value) -> int:
 @register.filter
 def usage_level(value) -> str:
     """CSS modifier for a usage ratio: '' below the warning ratio, 'warn' from it, 'bad' above 100 %."""
-    from django.conf import settings
-
     d = _decimal(value)
     if d is None:
         return ""
@@ -71,8 +71,6 @@ def usage_level(value) -> str:
 @register.filter
 def timeleft(value) -> str:
     """A timedelta as "3 days 4 h 5 min left" in the active language (the page's countdown keeps it live)."""
-    from django.utils.translation import gettext
-
     if value is None:
         return DASH
     seconds = int(value.total_seconds())

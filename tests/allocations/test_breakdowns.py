@@ -2,7 +2,6 @@
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -11,9 +10,10 @@ from allocations.models import AllocationLine, GroupBreakdown
 from allocations.selectors import quota_get
 from allocations.workdays import add_working_days
 from organizations.models import Notification
+from tests.builders import BJ
 
 pytestmark = pytest.mark.django_db
-TZ = ZoneInfo("Asia/Shanghai")
+TZ = BJ
 D = Decimal
 
 
@@ -131,3 +131,17 @@ def test_issue_deadline_estimated_when_calendar_unknown(plan, issue, demo_orgs, 
     line = AllocationLine.objects.get(batch=batch)
     body = page("crg_manager").get(f"/allocations/breakdowns/line/{line.pk}/").content.decode()
     assert "not published yet" in body
+
+
+def test_breakdown_formset_shows_each_share_error_at_its_row(north_line, page, demo_orgs):
+    """Issue 11: the page is a formset (one form per subsidiary, fields still named share_<id>); a bad number and
+    a service error (4 decimals) each come back on the row they belong to, nothing is filed."""
+    c = page("north_manager")
+    url = f"/allocations/breakdowns/line/{north_line.pk}/"
+    ent = demo_orgs["enterprises"]
+    r = c.post(url, {f"share_{ent['huamei'].pk}": "abc", f"share_{ent['hefa'].pk}": "48010"})
+    body = r.content.decode()
+    assert r.status_code == 400 and "Enter a number of tonnes." in body and 'value="abc"' in body
+    r = c.post(url, {f"share_{ent['huamei'].pk}": "40000.0001", f"share_{ent['hefa'].pk}": "48010"})
+    assert r.status_code == 400 and "At most 3 decimals" in r.content.decode()
+    assert not GroupBreakdown.objects.exists()

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from allocations import services
 from allocations.models import AllocationLine, Deduction
 from quota_portal.errors import QuotaExceeded
+from quota_portal.transactions import durable_boundary
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,7 +42,7 @@ def test_concurrent_approvals_cannot_overshoot(plan, ministry, demo_orgs):
     a_approved, a_may_commit = threading.Event(), threading.Event()
 
     def first():
-        with transaction.atomic():
+        with durable_boundary():  # hold the transaction open after the service
             out = services.batch_approve(actor=ministry["miit_approver"], batch=batches[0])
             a_approved.set()
             a_may_commit.wait(10)  # hold the plan-row lock while the second approval starts

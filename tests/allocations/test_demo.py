@@ -4,8 +4,11 @@ from decimal import Decimal
 
 import pytest
 
+from allocations import demo
 from allocations.models import BreakdownShare, GroupBreakdown, IssuanceBatch, NationalPlan
 from allocations.selectors import national_balance, quota_get
+from organizations.demo import seed
+from organizations.models import Enterprise
 
 pytestmark = pytest.mark.django_db
 
@@ -16,9 +19,6 @@ def _state():
 
 
 def _seed():
-    from allocations import demo
-    from organizations.demo import seed
-
     context = seed({})
     context.update(demo.seed(context))
     return context
@@ -54,7 +54,6 @@ def test_seed_demo_real_figures_and_idempotent():
     # Every group line of the first batches is broken down exactly; subsidiaries have 2026 quotas.
     for bd in GroupBreakdown.objects.select_related("line"):
         assert sum(s.tonnes for s in bd.shares.all()) == bd.line.tonnes
-    from organizations.models import Enterprise
 
     huamei = Enterprise.objects.get(name="包头华美稀土高科有限公司")
     row = quota_get(enterprise=huamei, year=2026, indicator_type="smelting_separation")

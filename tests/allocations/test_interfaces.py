@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from allocations.models import Deduction, QuotaUsage
 from allocations.selectors import quota_get, quota_list
@@ -37,8 +38,6 @@ def test_record_deduction_is_idempotent(demo_orgs, user):
 
 
 def test_quota_list_for_nobody_or_no_enterprise(demo_orgs, user):
-    from django.contrib.auth import get_user_model
-
     stranger = get_user_model().objects.create_user("stranger", password=None)
     assert quota_list(user=stranger, year=2026) == []
     assert quota_list(user=user("miit_official"), year=2026, enterprise_ids=[]) == []

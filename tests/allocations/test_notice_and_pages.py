@@ -4,8 +4,10 @@ import io
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 
-from allocations.models import IssuanceBatch
+from allocations.models import Adjustment, IssuanceBatch
+from allocations.services import breakdown_file
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -37,8 +39,6 @@ def test_notice_page_in_chinese(batch_2024, page):
 
 
 def test_notice_pdf(batch_2024, page):
-    from pypdf import PdfReader
-
     r = page("miit_official").get(f"/allocations/batches/{batch_2024.pk}/notice.pdf")
     assert r.status_code == 200 and r["Content-Type"] == "application/pdf"
     assert r.content.startswith(b"%PDF")
@@ -96,8 +96,6 @@ def test_plan_pages_four_eyes(ministry, page):
 
 
 def test_enterprise_and_group_pages(batch_2024, page, user, demo_orgs):
-    from allocations.services import breakdown_file
-
     line = batch_2024.lines.get(group=demo_orgs["groups"]["north"], indicator_type="smelting_separation")
     assert f"/allocations/breakdowns/line/{line.pk}/" in page("north_manager").get("/").content.decode()
     breakdown_file(actor=user("north_manager"), line=line, shares=[
@@ -110,8 +108,6 @@ def test_enterprise_and_group_pages(batch_2024, page, user, demo_orgs):
 
 
 def test_adjustment_pages_four_eyes(plan, ministry, page, demo_orgs):
-    from allocations.models import Adjustment
-
     plan(2026, "smelting_separation", "1000")
     hefa = demo_orgs["enterprises"]["hefa"]
     r = page("miit_official").post("/allocations/adjustments/", {

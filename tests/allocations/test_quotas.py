@@ -9,6 +9,7 @@ from allocations import services
 from allocations.selectors import quota_get, quota_list
 from organizations.models import LicenceStatus
 from organizations.services import enterprise_upsert, licence_upsert
+from organizations.validators import make_credit_code
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -114,6 +115,4 @@ def test_quota_list_query_count_is_constant(plan, issue, demo_orgs, api, user, d
 
 
 def _code(i: int) -> str:
-    from organizations.validators import make_credit_code
-
     return make_credit_code(f"91150207{(880000000 + i * 37):09d}")

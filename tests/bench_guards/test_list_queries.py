@@ -14,6 +14,18 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from allocations import services as alloc
+from allocations.models import AllocationLine, BatchStatus, IssuanceBatch, QuotaUsage
+from enforcement.models import JobRun, PenaltyRule
+from organizations.audit import audit_record
+from organizations.demo import _credit_body
+from organizations.models import Authority, Enterprise, Licence
+from organizations.notifications import notify
+from organizations.validators import make_credit_code
+from quota_portal.api import router
+from reporting.models import MonthlyReport, PeriodCertification, Product, ProductionLine
+from reporting.selectors import period_due_at
+
 pytestmark = pytest.mark.django_db
 
 PAGES = [
@@ -36,8 +48,6 @@ PAGES = [
 
 
 def _api_list_urls() -> list[str]:
-    from quota_portal.api import router
-
     urls = []
     for prefix, viewset, _basename in router.registry:
         if hasattr(viewset, "list"):
@@ -56,13 +66,6 @@ def _count(client, url) -> int | None:
 def _grow_enterprises(n: int) -> None:
     """n more designated enterprises in a demo county, each with an indicator and accepted reports (as
     tests/portal grows them)."""
-    from allocations.models import AllocationLine, BatchStatus, IssuanceBatch, QuotaUsage
-    from organizations.demo import _credit_body
-    from organizations.models import Enterprise, Licence
-    from organizations.validators import make_credit_code
-    from reporting.models import MonthlyReport, Product, ProductionLine
-    from reporting.selectors import period_due_at
-
     huamei = Enterprise.objects.get(name="包头华美稀土高科有限公司")
     batch = IssuanceBatch.objects.filter(status=BatchStatus.ISSUED, year=2026).first()
     product = Product.objects.filter(indicator_type="smelting_separation").first()
@@ -85,13 +88,6 @@ def _grow_enterprises(n: int) -> None:
 
 def _grow_everything(n: int) -> None:
     """n more of every listed thing, through the services where they exist."""
-    from allocations import services as alloc
-    from enforcement.models import JobRun, PenaltyRule
-    from organizations.audit import audit_record
-    from organizations.models import Authority, Enterprise
-    from organizations.notifications import notify
-    from reporting.models import PeriodCertification
-
     User = get_user_model()
     official = User.objects.get(username="miit_official")
     _grow_enterprises(n)

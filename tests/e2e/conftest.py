@@ -9,12 +9,20 @@ On failure each test saves a full-page screenshot under tests/e2e/artifacts/ (gi
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
+from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from playwright.sync_api import sync_playwright
+
+from organizations.demo import DEMO_PASSWORD
+from reporting.periods import BEIJING
+from tests.builders import approved_plan, issue_batch
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -50,8 +58,6 @@ def _playwright():
     """Playwright's sync API runs an event loop in this thread while it lives: only during this module's tests
     (Django refuses ORM calls from a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set, which
     is set for exactly that span and never leaks into other tests or subprocesses)."""
-    from playwright.sync_api import sync_playwright
-
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
@@ -129,8 +135,6 @@ def new_page(request, browser):
 
 def login(page, username: str, password: str | None = None) -> None:
     """Log in through the real login form and wait for the dashboard."""
-    from organizations.demo import DEMO_PASSWORD
-
     page.goto("/login/")
     page.fill("#id_username", username)
     page.fill("#id_password", password or DEMO_PASSWORD)
@@ -139,17 +143,12 @@ def login(page, username: str, password: str | None = None) -> None:
     page.wait_for_selector("nav.mainnav")
 
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
 def before_deadline(monkeypatch):
     """Freeze "now" (server side) at 10:00 Beijing time on the 5th of the current month: last month's report is
     due and its deadline (end of the 10th) is still ahead, whatever day the suite runs."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     real = timezone.now().astimezone(BEIJING)
     frozen = dt.datetime(real.year, real.month, 5, 10, 0, tzinfo=BEIJING)
     monkeypatch.setattr(timezone, "now", lambda: frozen)
@@ -160,29 +159,13 @@ def before_deadline(monkeypatch):
 def quota_world(demo_orgs, before_deadline):
     """Demo organisations, an approved national plan for this year and an issued batch giving Huamei 5,000 t of
     smelting separation — built through the allocations services as the demo ministry users."""
-    from decimal import Decimal
-
-    from django.contrib.auth import get_user_model
-
-    from allocations import services as alloc
-
     users = {u.username: u for u in get_user_model().objects.all()}
     year = before_deadline.year
     for itype, total in (("smelting_separation", "200000"), ("mining_rock", "200000")):
-        plan = alloc.plan_create(actor=users["miit_official"], year=year, indicator_type=itype,
-                                 total_t=Decimal(total))
-        alloc.plan_approve(actor=users["miit_approver"], plan=plan)
+        approved_plan(year, itype, total)
     return {"year": year, "users": users, "enterprises": demo_orgs["enterprises"]}
 
 
 def issue_to(world, enterprise, tonnes, indicator_type="smelting_separation"):
-    from decimal import Decimal
-
-    from allocations import services as alloc
-
-    u = world["users"]
-    batch = alloc.batch_create(actor=u["miit_official"], year=world["year"], title="测试批次",
-                               lines=[{"enterprise": enterprise, "indicator_type": indicator_type,
-                                       "tonnes": Decimal(tonnes)}])
-    alloc.batch_submit(actor=u["miit_official"], batch=batch)
-    return alloc.batch_approve(actor=u["miit_approver"], batch=batch)
+    return issue_batch(world["year"], [{"enterprise": enterprise, "indicator_type": indicator_type,
+                                        "tonnes": Decimal(tonnes)}], title="测试批次")

@@ -5,7 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.utils import timezone
 from playwright.sync_api import expect
+
+from reporting import services as rep
+from reporting.models import MonthlyReport
+from reporting.selectors import due_period
 
 from .conftest import issue_to, login
 
@@ -110,22 +115,16 @@ def test_enterprise_fills_report_gets_inline_error_fixes_and_submits_before_dead
     expect(page.locator(".messages")).to_contain_text("已提交")
     expect(page.locator(".page-head .badge-submitted, h1 .badge-submitted").first).to_be_visible()
     expect(page.locator("body")).not_to_contain_text("逾期报送")
-    from reporting.models import MonthlyReport
 
     report = MonthlyReport.objects.get(enterprise=quota_world["enterprises"]["huamei"], is_current=True)
     assert report.status == "submitted" and not report.late
 
 
 def test_county_returns_enterprise_resubmits_county_accepts_dashboard_changes(quota_world, browser_page, new_page):
-    from reporting import services as rep
-
     world = quota_world
     huamei = world["enterprises"]["huamei"]
     issue_to(world, huamei, "5000")
     year, month = world["year"], None
-    from django.utils import timezone
-
-    from reporting.selectors import due_period
 
     year, month = due_period(timezone.now())
     data = {"nil": False, "comment": "", "inputs": [], "shipments": [],

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
+from reporting.models import Product
 from tests.portal.test_i18n import latin_words
 
 from .conftest import login
@@ -48,8 +49,6 @@ def _watch(page, problems: list[str]) -> None:
 
 
 def _codes() -> set[str]:
-    from reporting.models import Product
-
     return set(Product.objects.values_list("code", flat=True))
 
 

@@ -6,18 +6,22 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
+from allocations.models import Deduction
+from allocations.selectors import quota_get
+from allocations.services import record_deduction
 from enforcement import services
 from enforcement.models import (
     CaseStatus,
     DeductionStatus,
     FlagKind,
     FlagStatus,
+    Penalty,
+    PenaltyDeduction,
     PenaltyRule,
     PenaltyStatus,
 )
-from quota_portal.errors import Conflict, DeadlinePassed, NotPermitted
-
-from .helpers import U, file_report, issue, second_reviewer, smelter_month
+from quota_portal.errors import Conflict, DeadlinePassed, DomainValidationError, NotPermitted
+from tests.builders import U, file_report, issue, second_reviewer, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -208,9 +212,6 @@ def test_api_penalty_flow_and_errors(hefa, api):
 def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
     """A retry of apply_deductions after the allocations deduction was already recorded (e.g. a redelivered
     task) finds it by (penalty, year, type) and only marks the waiting deduction applied."""
-    from allocations.models import Deduction
-    from allocations.services import record_deduction
-
     issue(2026, [(hefa, SMELT, 1000)])
     penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
     record_deduction(actor=None, enterprise=hefa, year=2026, indicator_type=SMELT, tonnes=Decimal("50"),
@@ -219,7 +220,6 @@ def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
     assert services.deduction_apply_waiting(year=2026) == 0
     assert Deduction.objects.filter(penalty_id=penalty.pk).count() == 1
     assert penalty.deductions.get().status == DeductionStatus.APPLIED
-    from allocations.selectors import quota_get
 
     assert quota_get(enterprise=hefa, year=2026, indicator_type=SMELT).effective == Decimal("950.000")
 
@@ -228,3 +228,27 @@ def test_deduction_waits_without_next_year_indicator(hefa):
     penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
     assert services.deduction_apply_waiting(year=2026) == 0
     assert penalty.deductions.get().status == DeductionStatus.WAITING
+
+
+def test_deduction_tonnes_with_four_decimals_are_refused_not_rounded(hefa):
+    """Issue 11 bug: penalty deduction tonnes were silently rounded to 3 decimals; now they are refused (400) and
+    nothing is written. Full-width digits are accepted."""
+    with pytest.raises(DomainValidationError) as exc:
+        _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "12.3456"}])
+    assert list(exc.value.errors) == ["deductions[0].tonnes"]
+    assert "3 decimals" in exc.value.errors["deductions[0].tonnes"][0]
+    assert not PenaltyDeduction.objects.exists() and not Penalty.objects.exists()
+    with pytest.raises(DomainValidationError) as exc:
+        _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "1e3"}])
+    assert "deductions[0].tonnes" in exc.value.errors["deductions[0].tonnes"][0]
+    p = _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "１２．３４５"}])
+    assert [d.tonnes for d in p.deductions.all()] == [Decimal("12.345")]
+
+
+def test_deduction_tonnes_with_four_decimals_via_the_api_are_400(hefa, api):
+    case = services.case_open(actor=U("jiuyuan_reviewer"), enterprise=hefa, origin="inspection", title="t")
+    r = api("jiuyuan_reviewer").post(f"/api/v1/cases/{case.pk}/penalize/", {
+        "violation_type": "flow_records", "violation_date": "2025-05-01", "fine_cny": "100000",
+        "legal_basis": "x", "deductions": [{"indicator_type": SMELT, "tonnes": "12.3456"}]}, format="json")
+    assert r.status_code == 400, r.content
+    assert not Penalty.objects.exists()

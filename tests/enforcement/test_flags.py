@@ -5,12 +5,14 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 
 from enforcement import services
 from enforcement.models import Flag, FlagKind, FlagStatus, JobRun
+from organizations.models import Notification, OutboxMessage
 from organizations.validators import make_credit_code
-
-from .helpers import U, bj, file_report, issue, payload, smelter_month
+from quota_portal.celery import app
+from tests.builders import U, bj, file_report, issue, payload, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -79,8 +81,6 @@ def test_resolved_flag_is_not_reopened_by_same_evidence(demo_orgs):
 
 
 def test_new_flag_notifies_enterprise_and_county_once(demo_orgs):
-    from organizations.models import Notification
-
     services.flag_scan_late_reports(now=bj(2025, 4, 11, 0, 15))
     services.flag_scan_late_reports(now=bj(2025, 4, 11, 0, 15))
     flag = flags(FlagKind.MISSING, demo_orgs["enterprises"]["huamei"], year=2025, month=3).get()
@@ -227,7 +227,6 @@ def test_flag_descriptions_read_as_sentences(huamei_quota):
     file_report(huamei_quota, 2025, 3, smelter_month("120"))
     services.flag_scan_quota_usage(year=2025)
     flag = flags(FlagKind.OVERRUN, huamei_quota).get()
-    from django.utils import translation
 
     with translation.override("en"):
         assert flag.description == ("120.000 t produced against an effective indicator of 100.000 t: "
@@ -235,9 +234,6 @@ def test_flag_descriptions_read_as_sentences(huamei_quota):
 
 
 def test_acceptance_enqueues_the_usage_scan_through_the_outbox(huamei_quota, django_capture_on_commit_callbacks):
-    from organizations.models import OutboxMessage
-    from quota_portal.celery import app
-
     eager = app.conf.task_always_eager
     app.conf.task_always_eager = True  # this test runs the task in-process; tests/integration uses a real worker
     try:

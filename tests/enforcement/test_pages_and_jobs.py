@@ -3,12 +3,15 @@
 import datetime as dt
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django_celery_beat.models import PeriodicTask
 
 from enforcement import services
+from enforcement.demo import seed
 from enforcement.models import Case, Flag, FlagKind, JobRun, Penalty, PenaltyStatus, Statement
 from organizations.models import Notification
-
-from .helpers import U, bj, file_report, smelter_month
+from reporting.services import report_return
+from tests.builders import U, bj, file_report, smelter_month
 
 pytestmark = pytest.mark.django_db
 
@@ -106,8 +109,6 @@ def test_deadline_reminders_once_per_enterprise_and_period(demo_orgs):
 
 
 def test_returned_report_reminder_after_three_days(demo_orgs):
-    from reporting.services import report_return
-
     huamei = demo_orgs["enterprises"]["huamei"]
     report = file_report(huamei, 2025, 3, smelter_month(5), accept=False, submitted_at=bj(2025, 4, 8, 10, 0))
     report_return(actor=U("jiuyuan_reviewer"), report=report, comment="Fix the stock", now=bj(2025, 4, 9, 10, 0))
@@ -118,8 +119,6 @@ def test_returned_report_reminder_after_three_days(demo_orgs):
 
 
 def test_beat_schedules_in_beijing_time(db):
-    from django_celery_beat.models import PeriodicTask
-
     tasks = {t.task: t for t in PeriodicTask.objects.filter(task__startswith="enforcement.").select_related("crontab")}
     assert {"enforcement.tasks.send_deadline_reminders", "enforcement.tasks.flag_late_reports",
             "enforcement.tasks.scan_quota_usage", "enforcement.tasks.reconcile_flows",
@@ -142,8 +141,6 @@ def test_job_page_shows_progress(demo_orgs, page):
 
 def test_demo_seed_is_idempotent(demo_orgs):
     """enforcement.demo on top of the demo organisations (the full seed_demo chain is covered elsewhere)."""
-    from enforcement.demo import seed
-
     seed(demo_orgs)
     counts = (Flag.objects.count(), Case.objects.count(), Penalty.objects.count())
     seed(demo_orgs)
@@ -154,8 +151,6 @@ def test_demo_seed_is_idempotent(demo_orgs):
 
 
 def test_statement_with_attachment_and_size_limit(demo_orgs, page, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     settings.MEDIA_ROOT = tmp_path
     settings.ATTACHMENT_MAX_BYTES = 1000
     hefa = demo_orgs["enterprises"]["hefa"]
@@ -180,8 +175,6 @@ def test_statement_with_attachment_and_size_limit(demo_orgs, page, settings, tmp
 @pytest.mark.parametrize("username", ["miit_official", "jiuyuan_reviewer", "baotou_viewer", "huamei_filer",
                                       "north_manager"])
 def test_pages_render_for_every_role(demo_orgs, page, username):
-    from enforcement.demo import seed
-
     seed(demo_orgs)
     c = page(username)
     for url in ("/", "/enforcement/flags/", "/enforcement/cases/", "/enforcement/rules/", "/inbox/"):

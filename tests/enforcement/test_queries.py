@@ -6,8 +6,7 @@ import pytest
 
 from enforcement import services
 from enforcement.models import Flag
-
-from .helpers import U, bj
+from tests.builders import U, bj
 
 pytestmark = pytest.mark.django_db
 

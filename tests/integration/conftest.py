@@ -19,6 +19,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+import redis
+from django.db import connection
+
+from enforcement.models import JobRun
+from enforcement.tasks import apply_deductions
+from quota_portal.celery import app
 
 BASE = Path(__file__).resolve().parents[2]
 
@@ -41,8 +47,6 @@ def _broker_url() -> str:
 
 def _redis_reachable(url: str) -> bool:
     try:
-        import redis
-
         redis.Redis.from_url(url, socket_connect_timeout=2).ping()
         return True
     except Exception:
@@ -51,10 +55,6 @@ def _redis_reachable(url: str) -> bool:
 
 @pytest.fixture(scope="module")
 def celery_worker(django_db_setup, django_db_blocker):
-    from django.db import connection
-
-    from quota_portal.celery import app
-
     if connection.vendor != "postgresql":
         pytest.skip("the worker integration tests need PostgreSQL")
     broker = _broker_url()
@@ -125,9 +125,6 @@ def wait_for(predicate, *, timeout=30.0, interval=0.2, message="condition"):
 def drain_worker(timeout=30.0) -> None:
     """Wait until the worker has run everything queued so far: it works FIFO with one slot, so once a sentinel
     sent now has finished, every earlier task has too. The sentinel is a no-op deduction run for year 1900."""
-    from enforcement.models import JobRun
-    from enforcement.tasks import apply_deductions
-
     before = JobRun.objects.filter(job="apply_deductions", params__year=1900).count()
     apply_deductions.delay(year=1900)
     wait_for(lambda: JobRun.objects.filter(job="apply_deductions", params__year=1900, status="done").count() > before,

@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 from organizations.models import Notification, OutboxMessage
 from organizations.outbox import sweep
+from quota_portal.celery import app
 from reporting.models import MonthlyReport
 from reporting.services import report_file_nil
 
@@ -74,8 +76,6 @@ def redis_server():
 
 
 def _use_broker(url: str) -> None:
-    from quota_portal.celery import app
-
     # a fresh connection pool for the new URL (kombu keeps pools per URL; the old one stays usable)
     app.conf.broker_url = app.conf.broker_write_url = app.conf.broker_read_url = url
     app.conf.task_always_eager = False
@@ -84,8 +84,6 @@ def _use_broker(url: str) -> None:
 
 
 def _start_worker(broker: str, mail_dir: str, log_path: str) -> subprocess.Popen:
-    from django.db import connection
-
     env = {**os.environ, "DATABASE_URL": _database_url(connection.settings_dict), "CELERY_BROKER_URL": broker,
            "CELERY_TASK_ALWAYS_EAGER": "0", "CELERY_RESULT_BACKEND": "cache+memory://", "DB_CONN_MAX_AGE": "0",
            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": mail_dir}
@@ -106,8 +104,6 @@ def _sent_subjects(mail_dir: str) -> list[str]:
 
 
 def test_hundred_submissions_while_redis_is_down_lose_nothing(demo_orgs, user, redis_server):
-    from quota_portal.celery import app
-
     saved = (app.conf.broker_url, app.conf.task_always_eager)
     reviewer = user("jiuyuan_reviewer")
     reviewer.email = "reviewer@jiuyuan.example.cn"

@@ -15,7 +15,9 @@ from allocations.models import Deduction
 from allocations.selectors import quota_get
 from enforcement import services
 from enforcement.models import DeductionStatus, Flag, FlagKind, PenaltyDeduction
-from tests.enforcement.helpers import U, file_report, issue, second_reviewer, smelter_month
+from enforcement.tasks import apply_deductions, flag_late_reports
+from organizations.models import Notification
+from tests.builders import U, bj, file_report, issue, second_reviewer, smelter_month
 
 from .conftest import drain_worker, wait_for
 
@@ -51,8 +53,6 @@ def _effective(hefa):
 
 
 def _run_concurrently(n=3):
-    from enforcement.tasks import apply_deductions
-
     for _ in range(n):
         apply_deductions.delay(year=2026)  # to the worker
 
@@ -94,9 +94,6 @@ def test_waiting_deduction_applied_when_first_batch_issued(demo_orgs, celery_wor
 
 
 def test_flag_job_twice_at_once_creates_no_duplicates(demo_orgs, celery_worker):
-    from enforcement.tasks import flag_late_reports
-    from tests.enforcement.helpers import bj
-
     now = bj(2025, 4, 11, 0, 15)
     flag_late_reports.delay(now=now.isoformat())  # on the worker …
     barrier = threading.Barrier(3)
@@ -116,7 +113,6 @@ def test_flag_job_twice_at_once_creates_no_duplicates(demo_orgs, celery_worker):
     drain_worker()
     # 14 demo enterprises × 3 looked-back months, each exactly once
     assert Flag.objects.filter(kind=FlagKind.MISSING).count() == 14 * 3
-    from organizations.models import Notification
 
     keys = list(Notification.objects.filter(user__username="huamei_filer").values_list("dedup_key", flat=True))
     assert len(keys) == len(set(keys)) == 3

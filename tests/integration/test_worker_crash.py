@@ -17,7 +17,8 @@ from allocations.models import Deduction
 from allocations.selectors import quota_get
 from enforcement import services
 from enforcement.models import DeductionStatus, JobRun, PenaltyDeduction
-from tests.enforcement.helpers import U, issue, second_reviewer
+from quota_portal.celery import app
+from tests.builders import U, issue, second_reviewer
 
 from .conftest import wait_for
 from .test_durability import PrivateRedis, _start_worker, _use_broker
@@ -45,8 +46,6 @@ def _approved_penalties(ents, n):
 
 
 def test_worker_killed_mid_job_leaves_every_deduction_exactly_once(demo_orgs, monkeypatch):
-    from quota_portal.celery import app
-
     ents = [demo_orgs["enterprises"]["huamei"], demo_orgs["enterprises"]["hefa"]]
     redis = PrivateRedis()
     redis.start()

@@ -8,6 +8,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+
+from organizations.api import ObtainTokenView
+from quota_portal.throttling import WriteRateThrottle
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,10 +55,6 @@ def test_sessions_expire_after_thirty_idle_minutes():
 
 @pytest.mark.django_db
 def test_writes_are_throttled_per_user_reads_are_not(demo_orgs, api, monkeypatch):
-    from django.core.cache import cache
-
-    from quota_portal.throttling import WriteRateThrottle
-
     cache.clear()
     monkeypatch.setattr(WriteRateThrottle, "THROTTLE_RATES", {"writes": "3/min"})
     client = api("huamei_filer")
@@ -64,17 +66,12 @@ def test_writes_are_throttled_per_user_reads_are_not(demo_orgs, api, monkeypatch
 
 
 def test_token_endpoint_is_throttled():
-    from organizations.api import ObtainTokenView
-
     assert ObtainTokenView.throttle_scope == "token"
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["token"]
 
 
 @pytest.mark.django_db
 def test_weak_passwords_are_refused():
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
     for weak in ("12345678901", "password123", "short1!"):
         with pytest.raises(ValidationError):
             validate_password(weak)

@@ -12,6 +12,9 @@ def demo_world(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), override_settings(
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         atomic = transaction.atomic()
+        # Like Django's TestCase atomics: the durable transactions of the services (seed_demo's boundary) may
+        # open inside this package-wide one.
+        atomic._from_testcase = True
         atomic.__enter__()
         try:
             call_command("seed_demo", stdout=open("/dev/null", "w"))

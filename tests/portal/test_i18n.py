@@ -10,10 +10,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import models
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from allocations.models import AllocationLine, GroupBreakdown, IssuanceBatch, NationalPlan
+from enforcement.models import Case, Flag, JobRun
+from organizations.models import Enterprise
+from organizations.selectors import enterprise_q
+from reporting.models import Attachment, MonthlyReport, Product
 
 PO = Path(settings.BASE_DIR) / "locale" / "zh_Hans" / "LC_MESSAGES" / "django.po"
 # One user of each kind of dashboard and scope: anonymous, ministry (drafter, approver), county reviewer,
@@ -87,8 +96,6 @@ def test_catalogue_has_no_untranslated_or_fuzzy_entry():
 @pytest.mark.skipif(not shutil.which("xgettext"), reason="gettext tools not installed (make messages installs them)")
 def test_catalogue_covers_every_msgid_in_the_code(tmp_path, settings, monkeypatch):
     """makemessages into a copy of the catalogue: nothing new may appear (run `make i18n` and translate if so)."""
-    from django.core.management import call_command
-
     target = tmp_path / "zh_Hans" / "LC_MESSAGES"
     target.mkdir(parents=True)
     shutil.copy(PO, target / "django.po")
@@ -163,9 +170,6 @@ def english_leftovers(text: str, msgids: list[str], data_words: set[str], data_t
 
 def _stored_texts() -> str:
     """Every free-text value stored by the portal's apps (names, notes, legal bases, comments…)."""
-    from django.apps import apps
-    from django.db import models
-
     chunks = []
     for label in ("organizations", "allocations", "reporting", "enforcement"):
         for model in apps.get_app_config(label).get_models():
@@ -190,12 +194,6 @@ def _patterns(resolver: URLResolver | None = None, prefix: str = "", ns: str = "
 
 def _candidates(name: str, user) -> dict[str, list]:
     """Real ids for a URL's parameters, in the user's scope first."""
-    from allocations.models import AllocationLine, GroupBreakdown, IssuanceBatch, NationalPlan
-    from enforcement.models import Case, Flag, JobRun
-    from organizations.models import Enterprise
-    from organizations.selectors import enterprise_q
-    from reporting.models import Attachment, MonthlyReport
-
     def ids(qs, field=None, n=2):
         scoped = list(qs.filter(enterprise_q(user, field)).order_by("-pk").values_list("pk", flat=True)[:n]) \
             if (field is not None and user is not None) else []
@@ -270,7 +268,6 @@ def latin_words(text: str, codes: set[str]) -> list[str]:
 def walk_pages_in_chinese() -> tuple[int, list[str], dict[str, list[str]]]:
     """Every page of every role (from the URL resolver, with real ids): (pages seen, 5xx answers, Latin words
     per page). Also run on SQLite by `make test` (the database of `make run`)."""
-    from reporting.models import Product
 
     codes = set(Product.objects.values_list("code", flat=True))
     problems: dict[str, list[str]] = {}

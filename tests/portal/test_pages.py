@@ -6,6 +6,7 @@ import datetime as dt
 import json
 import re
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -13,7 +14,17 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import formats, translation
 
+from allocations.models import AllocationLine, BatchStatus, IssuanceBatch, NationalPlan, PlanStatus, QuotaUsage
+from allocations.selectors import quota_list
+from allocations.services import plan_create
+from enforcement.models import Case, CaseStatus, Penalty, PenaltyDeduction, PenaltyStatus
+from organizations.demo import _credit_body
+from organizations.models import Enterprise, Licence
+from organizations.validators import make_credit_code
+from portal.selectors import year_end_projection
 from portal.templatetags.portal import tonnes
+from reporting.models import MonthlyReport, Product, ProductionLine, ReportStatus
+from reporting.selectors import period_due_at
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -65,8 +76,6 @@ def test_dashboard_renders_for_each_role(demo, page, username, marker):
 
 
 def test_ministry_numbers_match_the_quota_selector(demo, page):
-    from allocations.selectors import quota_list
-
     year = 2026
     rows = quota_list(user=_u("miit_official"), year=year)
     smelt = [r for r in rows if r.indicator_type == "smelting_separation"]
@@ -79,10 +88,6 @@ def test_ministry_numbers_match_the_quota_selector(demo, page):
 
 def test_projection_run_rate_and_crossing_month():
     """Pure computation: 300 t used in 3 months against 1,000 t → 1,200 t by year-end, crossing in month 10."""
-    from types import SimpleNamespace
-
-    from portal.selectors import year_end_projection
-
     ent = SimpleNamespace(pk=1, name="X")
     row = SimpleNamespace(enterprise=ent, indicator_type="mining_rock", effective=Decimal("1000"),
                           used=Decimal("300"), usage_ratio=Decimal("0.3"))
@@ -99,9 +104,6 @@ def test_projection_run_rate_and_crossing_month():
 
 
 def test_early_warning_page_lists_an_enterprise_heading_for_overrun(demo, page):
-    from allocations.selectors import quota_list
-    from reporting.models import MonthlyReport, ReportStatus
-
     # the demo year 2026: every listed row is at or above the warning level now or by year-end
     resp = page("jiuyuan_reviewer").get("/portal/early-warning/?year=2026&all=1")
     assert resp.status_code == 200
@@ -125,13 +127,6 @@ def _count(client, url) -> int:
 
 def _grow(n: int) -> None:
     """n more designated enterprises in the demo counties, each with an indicator and accepted reports."""
-    from allocations.models import AllocationLine, BatchStatus, IssuanceBatch, QuotaUsage
-    from organizations.demo import _credit_body
-    from organizations.models import Enterprise, Licence
-    from organizations.validators import make_credit_code
-    from reporting.models import MonthlyReport, Product, ProductionLine
-    from reporting.selectors import period_due_at
-
     huamei = Enterprise.objects.get(name="包头华美稀土高科有限公司")
     batch = IssuanceBatch.objects.filter(status=BatchStatus.ISSUED, year=2026).first()
     product = Product.objects.filter(indicator_type="smelting_separation").first()
@@ -185,11 +180,6 @@ def test_public_pages_need_no_login_and_show_designated_enterprises(demo, page):
 
 def test_public_pages_show_only_published_data(demo, page):
     """No draft plan, no report figure, no open case or undecided penalty ever appears on a public page."""
-    from allocations.models import NationalPlan, PlanStatus
-    from allocations.services import plan_create
-    from enforcement.models import Case, CaseStatus, Penalty, PenaltyStatus
-    from reporting.models import ProductionLine
-
     draft = plan_create(actor=_u("miit_official"), year=2031, indicator_type="mining_rock",
                         total_t=Decimal("987654.321"), basis="内部测算，不公开")
     anon = page(None)
@@ -209,7 +199,6 @@ def test_public_pages_show_only_published_data(demo, page):
                 assert tonnes(plan.total_t) not in text, f"draft plan {plan} shown"
         assert tonnes(draft.total_t) not in text and "2031" not in pages[("zh-hans", "/public/totals/")]
         assert "内部测算" not in text
-        from enforcement.models import PenaltyDeduction
 
         published = approved | set(PenaltyDeduction.objects.filter(penalty__status=PenaltyStatus.APPROVED)
                                    .values_list("tonnes", flat=True))

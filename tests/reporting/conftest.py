@@ -1,12 +1,27 @@
 """Helpers for reporting tests: valid report payloads for the demo enterprises, built through the services."""
 
-import datetime as dt
-from zoneinfo import ZoneInfo
+import datetime
+from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils import translation
+from rest_framework.test import APIClient
 
-BJ = ZoneInfo("Asia/Shanghai")
+from reporting import services
+from reporting.catalogue import products_load
+from reporting.models import (
+    Attachment,
+    FlowLine,
+    InputLine,
+    InventoryLine,
+    MonthlyReport,
+    PlausibilityRule,
+    Product,
+    ProductionLine,
+)
+from tests.builders import filer_of, reviewer_of
 
 
 def huamei_payload(demo_orgs, year=2025, month=3, *, opening_bast="0.000", opening_prnd="0.000", produced="10.000"):
@@ -42,40 +57,23 @@ def users(demo_orgs):
 @pytest.fixture
 def filed(demo_orgs, users):
     """file(enterprise_key, year, month, submit=True, accept=False, payload=None, now=None) → report."""
-    from organizations.services import user_with_membership_upsert
-    from reporting import services
-
     def make(key="huamei", year=2025, month=3, *, submit=True, accept=False, payload=None, now=None):
         ent = demo_orgs["enterprises"][key]
-        filer = get_user_model().objects.filter(membership__enterprise=ent, membership__role="enterprise_filer").first()
-        if filer is None:
-            filer = user_with_membership_upsert(username=f"{key}_filer", password=None, role="enterprise_filer",
-                                                enterprise=ent)
+        filer = filer_of(ent, username=f"{key}_filer")
         data = payload if payload is not None else huamei_payload(demo_orgs, year, month)
         report = services.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=now)
         if submit:
             report = services.report_submit(actor=filer, report=report, now=now)
         if accept:
-            reviewer = get_user_model().objects.filter(membership__authority=ent.county,
-                                                       membership__role="authority_reviewer").first()
-            if reviewer is None:
-                reviewer = user_with_membership_upsert(username=f"rev_{ent.county.code}", password=None,
-                                                       role="authority_reviewer", authority=ent.county)
-            report = services.report_accept(actor=reviewer, report=report)
+            report = services.report_accept(actor=reviewer_of(ent), report=report)
         return report
 
     return make
 
 
-def bj(*args):
-    return dt.datetime(*args, tzinfo=BJ)
-
-
 @pytest.fixture
 def page_en(page):
     """Like ``page`` but the pages are rendered in English (the default language is Simplified Chinese)."""
-    from django.conf import settings
-
     def make(username=None):
         c = page(username)
         c.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -100,8 +98,6 @@ def mine_payload(demo_orgs, year=2025, month=3, tonnes="100.000", *, to="huamei"
 
 
 def row_counts():
-    from reporting.models import Attachment, FlowLine, InputLine, InventoryLine, MonthlyReport, ProductionLine
-
     return tuple(m.objects.count() for m in (MonthlyReport, ProductionLine, InputLine, FlowLine, InventoryLine,
                                              Attachment))
 
@@ -113,11 +109,6 @@ def _catalogue(request):
     uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
     if not uses_db:
         return
-    import datetime
-    from decimal import Decimal
-
-    from reporting.catalogue import products_load
-    from reporting.models import PlausibilityRule, Product
 
     if not Product.objects.exists():
         products_load()
@@ -131,8 +122,6 @@ def _catalogue(request):
 @pytest.fixture(autouse=True)
 def _english():
     """Messages asserted in these tests are the English source strings (the default language is zh-hans)."""
-    from django.utils import translation
-
     with translation.override("en"):
         yield
 
@@ -140,8 +129,6 @@ def _english():
 @pytest.fixture
 def api(db):
     """Like the shared ``api`` fixture, with ``Accept-Language: en`` on every request."""
-    from rest_framework.test import APIClient
-
     def make(username=None):
         client = APIClient()
         client.credentials(HTTP_ACCEPT_LANGUAGE="en")

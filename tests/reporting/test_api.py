@@ -1,15 +1,21 @@
 """The reports API: shape, lifecycle verbs, immutability, scoping, signals, Idempotency-Key."""
 
+import importlib
 import threading
 import time
 
 import pytest
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models.signals import pre_save
+from rest_framework.test import APIClient
 
-from reporting import signals
-from reporting.models import IdempotencyRecord, MonthlyReport, ProductionLine, ReportStatus
+from allocations.selectors import quota_get
+from organizations.models import OutboxMessage
+from quota_portal.transactions import durable_boundary
+from reporting import services, signals
+from reporting.models import IdempotencyRecord, MonthlyReport, Product, ProductionLine, ReportStatus
 
 from .conftest import huamei_payload, row_counts
 
@@ -77,29 +83,43 @@ def test_submitted_versions_are_read_only_in_the_admin(demo_orgs, filed, client)
     assert report.comment == "" and report.status == ReportStatus.SUBMITTED
 
 
-def test_signals_are_sent_after_commit(demo_orgs, users, filed, django_capture_on_commit_callbacks):
-    from reporting import services
-
+def test_signals_are_sent_inside_the_transaction_and_outbox_rows_exist_before_commit(
+        demo_orgs, users, filed, django_capture_on_commit_callbacks):
+    """Issue 11: the events are sent inside the service's transaction and enforcement's receivers write their
+    outbox rows in it — before any commit (no on-commit callback has run) — so a crash between the change and
+    the follow-up work cannot lose the per-report scan; a rolled-back acceptance leaves no outbox row."""
     seen = []
 
     def on_submit(sender, report, **kw):
-        seen.append(("submitted", report.pk))
+        seen.append(("submitted", report.pk, transaction.get_connection().in_atomic_block))
 
     def on_accept(sender, report, **kw):
-        seen.append(("accepted", report.pk))
+        seen.append(("accepted", report.pk, transaction.get_connection().in_atomic_block))
 
     signals.report_submitted.connect(on_submit)
     signals.report_accepted.connect(on_accept)
+    scans = OutboxMessage.objects.filter(task_name__in=["enforcement.tasks.scan_quota_usage",
+                                                        "enforcement.tasks.reconcile_flows"])
     try:
         report = filed("huamei", 2025, 3, submit=False)
-        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        with django_capture_on_commit_callbacks(execute=False):
             services.report_submit(actor=users["huamei_filer"], report=report)
-        assert seen == [] and callbacks
-        for cb in callbacks:
-            cb()
-        with django_capture_on_commit_callbacks(execute=True):
+        assert seen == [("submitted", report.pk, True)]
+        # A failure after the acceptance rolls back the report's acceptance and its outbox rows together.
+        with pytest.raises(RuntimeError), durable_boundary():
             services.report_accept(actor=users["jiuyuan_reviewer"], report=report)
-        assert seen == [("submitted", report.pk), ("accepted", report.pk)]
+            assert scans.count() == 2
+            raise RuntimeError("crash before commit")
+        assert not scans.exists()
+        report.refresh_from_db()
+        assert report.status == "submitted"
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            services.report_accept(actor=users["jiuyuan_reviewer"], report=report)
+            # the rows are there while the transaction is still open, none published yet
+            assert set(scans.filter(dispatched_at__isnull=True).values_list("task_name", flat=True)) == {
+                "enforcement.tasks.scan_quota_usage", "enforcement.tasks.reconcile_flows"}
+        assert callbacks  # publishing waits for the commit
+        assert seen[-1] == ("accepted", report.pk, True)
     finally:
         signals.report_submitted.disconnect(on_submit)
         signals.report_accepted.disconnect(on_accept)
@@ -132,13 +152,6 @@ def test_idempotency_key_on_create_and_submit(demo_orgs, api):
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_retries_with_one_key_file_once(demo_orgs):
-    import importlib
-
-    from django.apps import apps
-    from rest_framework.test import APIClient
-
-    from reporting.models import Product
-
     if not Product.objects.exists():  # an earlier transactional test flushed the seeded catalogue
         importlib.import_module("reporting.migrations.0002_seed_products_rules").seed(apps, None)
 
@@ -171,14 +184,6 @@ def test_concurrent_retries_with_one_key_file_once(demo_orgs):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_acceptances_both_count_toward_usage(demo_orgs):
     """Two reviewers' transactions accept two months of one enterprise at the same time: usage holds both."""
-    import importlib
-
-    from django.apps import apps
-
-    from allocations.selectors import quota_get
-    from reporting import services
-    from reporting.models import Product
-
     if not Product.objects.exists():
         importlib.import_module("reporting.migrations.0002_seed_products_rules").seed(apps, None)
     User = get_user_model()

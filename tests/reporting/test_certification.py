@@ -5,6 +5,8 @@ import datetime as dt
 import pytest
 
 from organizations.models import AuditEntry, Authority
+from organizations.services import enterprise_upsert, licence_upsert, user_with_membership_upsert
+from organizations.validators import make_credit_code
 from quota_portal.errors import Conflict
 from reporting import services
 from reporting.models import PeriodCertification
@@ -56,8 +58,6 @@ def test_certification_goes_up_and_an_amendment_reopens_it(baotou_march, api, us
     assert all(r["certified"] for r in rows)
 
     # Certified data are locked: an enterprise licensed later cannot slip a March report in.
-    from organizations.services import enterprise_upsert, licence_upsert, user_with_membership_upsert
-    from organizations.validators import make_credit_code
 
     late_ent = enterprise_upsert(credit_code=make_credit_code("91150207MA0N00001"), name="新设冶炼厂",
                                  county=Authority.objects.get(code="150207"))

@@ -4,10 +4,13 @@ import datetime as dt
 
 import pytest
 
+from organizations.services import user_with_membership_upsert
+from quota_portal.errors import DomainValidationError
 from reporting import services
-from reporting.selectors import period_due_at
+from reporting.selectors import due_label, period_due_at
+from tests.builders import bj
 
-from .conftest import bj, mine_payload
+from .conftest import mine_payload
 
 pytestmark = pytest.mark.django_db
 UTC = dt.UTC
@@ -36,8 +39,6 @@ BOUNDARY = [
 
 
 def test_submission_late_flag_at_the_boundary(demo_orgs):
-    from organizations.services import user_with_membership_upsert
-
     ent = demo_orgs["enterprises"]["bymine"]
     filer = user_with_membership_upsert(username="bymine_filer", password=None, role="enterprise_filer", enterprise=ent)
     for month, submitted, late in BOUNDARY:
@@ -60,8 +61,6 @@ def test_resubmission_after_return_keeps_the_first_filing_time(demo_orgs, users,
 
 
 def test_no_report_for_a_month_that_has_not_ended(demo_orgs, users):
-    from quota_portal.errors import DomainValidationError
-
     with pytest.raises(DomainValidationError) as exc:
         services.report_create(actor=users["huamei_filer"], enterprise=demo_orgs["enterprises"]["huamei"],
                                year=2025, month=4, data={}, now=bj(2025, 4, 30, 23, 59))
@@ -72,8 +71,6 @@ def test_no_report_for_a_month_that_has_not_ended(demo_orgs, users):
 
 
 def test_deadline_is_shown_as_24_00_on_the_tenth(demo_orgs, filed, page_en):
-    from reporting.selectors import due_label
-
     assert due_label(period_due_at(2025, 3)) == "2025-04-10 24:00"
     report = filed("huamei", 2025, 3)
     assert "2025-04-10 24:00" in page_en("huamei_filer").get(f"/reports/{report.pk}/").content.decode()

@@ -3,14 +3,13 @@
 import pytest
 from django.db.models import Count
 
+from reporting import demo, services
 from reporting.models import FlowLine, MonthlyReport, PeriodCertification, ReportStatus
 
 pytestmark = pytest.mark.django_db
 
 
 def test_demo_reports_are_consistent_and_idempotent(demo_orgs):
-    from reporting import demo, services
-
     context = dict(demo_orgs)
     demo.seed(context)
     counts = dict(MonthlyReport.objects.values_list("status").annotate(n=Count("pk")))

@@ -3,6 +3,8 @@
 import pytest
 from django.db import IntegrityError, transaction
 
+from allocations.selectors import quota_get
+from quota_portal.errors import InvalidTransition
 from reporting import services
 from reporting.models import FlowLine, MonthlyReport, ProductionLine, ReportStatus
 
@@ -12,8 +14,6 @@ pytestmark = pytest.mark.django_db
 
 
 def test_create_submit_accept_counts_toward_quota_usage(demo_orgs, users, filed):
-    from allocations.selectors import quota_get
-
     report = filed("huamei", 2025, 3, accept=True)
     assert report.status == ReportStatus.ACCEPTED
     q = quota_get(enterprise=demo_orgs["enterprises"]["huamei"], year=2025, indicator_type="smelting_separation")
@@ -38,8 +38,6 @@ def test_returned_resubmitted_accepted_keeps_versions(demo_orgs, users, filed):
 
 
 def test_amendment_supersedes_on_acceptance_and_recomputes_usage(demo_orgs, users, filed):
-    from allocations.selectors import quota_get
-
     report = filed("huamei", 2025, 3, accept=True)
     filer, reviewer = users["huamei_filer"], users["jiuyuan_reviewer"]
     v2 = services.report_amend(actor=filer, report=report)
@@ -57,8 +55,6 @@ def test_amendment_supersedes_on_acceptance_and_recomputes_usage(demo_orgs, user
 
 
 def test_submitted_version_cannot_change_through_services(demo_orgs, users, filed):
-    from quota_portal.errors import InvalidTransition
-
     report = filed("huamei", 2025, 3)
     with pytest.raises(InvalidTransition):
         services.report_update(actor=users["huamei_filer"], report=report, data={"comment": "x"})

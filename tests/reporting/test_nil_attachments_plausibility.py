@@ -6,10 +6,13 @@ import zipfile
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from openpyxl import Workbook
 
 from quota_portal.errors import DomainValidationError, InvalidTransition
 from reporting import services
 from reporting.models import Attachment, MonthlyReport, PlausibilityRule, ReportStatus, RuleKind
+from reporting.selectors import summary_rows
 
 from .conftest import huamei_payload, mine_payload, row_counts
 
@@ -22,7 +25,6 @@ JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
 def _xlsx_bytes():
     buf = io.BytesIO()
-    from openpyxl import Workbook
 
     Workbook().save(buf)
     return buf.getvalue()
@@ -40,7 +42,6 @@ def test_nil_report_is_one_click_and_counts_as_filed(demo_orgs, page_en, filed, 
         ("BAST_CONC", Decimal("8.000"), Decimal("8.000")), ("PRND_OXIDE", Decimal("4.000"), Decimal("4.000"))}
     assert not report.production_lines.exists() and not report.flow_lines.exists()
     services.report_accept(actor=users["jiuyuan_reviewer"], report=report)
-    from reporting.selectors import summary_rows
 
     row = next(r for r in summary_rows(user=users["jiuyuan_reviewer"], year=2025, month=3, level="county"))
     assert row["accepted"] == 1 and row["nil"] == 1
@@ -126,7 +127,6 @@ def test_production_spike_warning_blocks_submit_until_explained(demo_orgs, filed
     report = services.report_submit(actor=filer, report=report, confirm_warnings=True,
                                     warnings_explanation="New open pit bench commissioned in July")
     assert report.status == ReportStatus.SUBMITTED and report.warnings[0]["kind"] == RuleKind.PRODUCTION_VS_TRAILING
-    from django.contrib.auth import get_user_model
 
     rev = get_user_model().objects.get(membership__authority=report.enterprise.county)
     c = page_en(rev.username)

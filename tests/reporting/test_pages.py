@@ -2,6 +2,7 @@
 
 import pytest
 
+from reporting import services
 from reporting.models import MonthlyReport, ProductionLine, ReportStatus
 
 from .conftest import huamei_payload
@@ -75,8 +76,6 @@ def test_out_of_scope_report_pages_answer_404(demo_orgs, page_en, filed):
 
 
 def test_diff_summary_certification_and_dashboard_pages(demo_orgs, page_en, filed, users):
-    from reporting import services
-
     report = filed("huamei", 2025, 3, accept=True)
     v2 = services.report_amend(actor=users["huamei_filer"], report=report)
     services.report_update(actor=users["huamei_filer"], report=v2,

@@ -8,8 +8,9 @@ import pytest
 from openpyxl import load_workbook
 
 from reporting import services
+from tests.builders import bj
 
-from .conftest import bj, huamei_payload, mine_payload
+from .conftest import huamei_payload, mine_payload
 
 pytestmark = pytest.mark.django_db
 

@@ -4,6 +4,8 @@ import copy
 
 import pytest
 
+from organizations.models import AuditEntry
+from quota_portal.errors import DomainValidationError
 from reporting import services
 from reporting.models import MonthlyReport, ReportStatus
 
@@ -21,6 +23,9 @@ MUTATIONS = [
     ("negative", lambda p: p["production"][0].update(tonnes="-1"), "production[0].tonnes", "negative"),
     ("non-numeric", lambda p: p["shipments"][1].update(tonnes="12,5t"), "shipments[1].tonnes", "not a number"),
     ("decimals", lambda p: p["inventory"][0].update(closing="8.0001"), "inventory[0].closing", "3 decimals"),
+    # issue 11 bug: "1e3" was accepted as 1000 t; now refused with a message naming the field
+    ("exponent", lambda p: p["production"][0].update(tonnes="1e3"), "production[0].tonnes", "production[0].tonnes"),
+    ("exponent upper", lambda p: p["shipments"][0].update(tonnes="2E1"), "shipments[0].tonnes", "exponent"),
     ("date outside", lambda p: p["shipments"][1].update(date="2025-04-01"), "shipments[1].date", "within the reporting month"),
     ("bad date", lambda p: p["shipments"][0].update(date="31/03/2025"), "shipments[0].date", "YYYY-MM-DD"),
     ("unknown product", lambda p: p["production"][0].update(product="XX_OXIDE"), "production[0].product", "Unknown product"),
@@ -90,8 +95,6 @@ def test_opening_stock_must_equal_last_accepted_closing(demo_orgs, users, filed)
     filed("huamei", 2025, 2, payload=huamei_payload(demo_orgs, 2025, 2), accept=True)  # closes BAST 8, PRND 4
     wrong = huamei_payload(demo_orgs, 2025, 3)  # opening 0 again
     report = filed("huamei", 2025, 3, payload=wrong, submit=False)
-    from organizations.models import AuditEntry
-    from quota_portal.errors import DomainValidationError
 
     before, audit_before = row_counts(), AuditEntry.objects.count()
     with pytest.raises(DomainValidationError) as exc:
@@ -132,3 +135,21 @@ def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
     assert body["balance_explained"] is True
     assert any(w["kind"] == "balance" for w in body["warnings"])
     assert MonthlyReport.objects.get(pk=rid).status == ReportStatus.SUBMITTED
+
+
+def test_exponent_notation_in_a_report_line_is_refused_naming_the_field(demo_orgs, api):
+    """Issue 11: ``1e3`` in a report line used to be stored as 1000 t. It is refused (400), the message names the
+    field, nothing is written; full-width digits are normalised and accepted."""
+    c = api("huamei_filer")
+    payload = huamei_payload(demo_orgs, 2025, 3)
+    payload["production"][0]["tonnes"] = "1e1"
+    before = row_counts()
+    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, **payload}, format="json")
+    assert r.status_code == 400
+    message = " ".join(r.json()["errors"]["production[0].tonnes"])
+    assert "production[0].tonnes" in message and "1e1" in message
+    assert row_counts() == before
+    payload["production"][0]["tonnes"] = "１０.０００"  # full-width digits as typed with a Chinese IME
+    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, **payload}, format="json")
+    assert r.status_code == 201, r.json()
+    assert r.json()["production"][0]["tonnes"] == "10.000"

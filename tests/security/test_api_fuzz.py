@@ -10,6 +10,8 @@ import pytest
 import schemathesis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, seed
 from hypothesis import settings as hsettings
 from rest_framework.authtoken.models import Token
@@ -48,9 +50,6 @@ def _fuzz_operation(op, username, headers, calls, failures):
 def in_process_wsgi():
     """Call the WSGI app inside the test's transaction, as Django's test client does: the end of a request
     must not close the test's database connection."""
-    from django.core.signals import request_finished, request_started
-    from django.db import close_old_connections
-
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     yield application

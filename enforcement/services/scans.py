@@ -1,0 +1,341 @@
+"""The scheduled scans that raise flags.
+
+Scans are set-based: one SQL statement computes the evidence for every enterprise, one
+``INSERT … ON CONFLICT DO NOTHING RETURNING id`` stores the flags that are new. Running a scan twice, or twice
+at once, never duplicates a flag, and a flag somebody resolved stays resolved when the same evidence is found
+again (the insert simply does nothing). Only flags that were really inserted notify anyone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Min
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allocations.selectors import QuotaRow, _dec, _quota_sums_sql
+from organizations.models import Enterprise, Licence, LicenceStatus
+from organizations.notifications import notify_many
+from reporting import models as rm
+from reporting.periods import BEIJING, period_due_at, previous_period
+
+from ..models import Flag, FlagKind, FlagStatus
+from .jobs import Progress, _expected_reporters, _run_job
+
+Q3 = Decimal("0.001")
+
+
+FLAG_KEY = ("kind", "enterprise_id", "year", "month", "indicator_type", "subject")
+
+
+# --- flag insertion -------------------------------------------------------------------------------------
+
+
+def _insert_flags(rows: Sequence[dict]) -> list[int]:
+    """Insert flags by their natural key; return the ids of those that did not exist yet."""
+    if not rows:
+        return []
+    # A nightly scan finds mostly the flags it found the night before: read their natural keys once and send
+    # only the new rows (ON CONFLICT below still makes a concurrent run harmless). At national scale this turns
+    # ~90,000 conflicting inserts into one indexed read — bench/scan.py.
+    existing = set(Flag.objects.filter(kind__in={r["kind"] for r in rows}, year__in={r["year"] for r in rows})
+                   .values_list(*FLAG_KEY))
+    rows = [r for r in rows if (r["kind"], r["enterprise_id"], r["year"], r.get("month", 0), r.get("indicator_type", ""),
+                                str(r.get("subject", ""))[:120]) not in existing]
+    if not rows:
+        return []
+    table = Flag._meta.db_table
+    is_pg = connection.vendor == "postgresql"
+    now = timezone.now()
+    new_ids: list[int] = []
+    cols = [*FLAG_KEY, "status", "details", "raised_at", "resolution"]
+    placeholder = "(%s, %s, %s, %s, %s, %s, %s, " + ("%s::jsonb" if is_pg else "%s") + ", %s, %s)"
+    for start in range(0, len(rows), 500):
+        chunk = rows[start:start + 500]
+        params: list = []
+        for r in chunk:
+            params += [r["kind"], r["enterprise_id"], r["year"], r.get("month", 0), r.get("indicator_type", ""),
+                       str(r.get("subject", ""))[:120], FlagStatus.OPEN,
+                       json.dumps(r.get("details", {}), default=str, ensure_ascii=False), now, ""]
+        sql = (f"INSERT INTO {table} ({', '.join(cols)}) VALUES {', '.join([placeholder] * len(chunk))} "
+               f"ON CONFLICT ({', '.join(FLAG_KEY)}) DO NOTHING RETURNING id")
+        with connection.cursor() as cur:
+            cur.execute(sql, params)
+            new_ids += [row[0] for row in cur.fetchall()]
+    return new_ids
+
+
+def _notify_new_flags(ids: Iterable[int]) -> None:
+    """Tell the enterprise and its county about each new flag: one batch of queries for all of them (a night
+    with thousands of new flags must not cost thousands of round trips)."""
+    ids = list(ids)
+    if not ids:
+        return
+    base = reverse("enforcement:flag-list")
+    messages = []
+    for flag in Flag.objects.filter(pk__in=ids).select_related("enterprise__county").order_by("pk"):
+        subject = _("New flag: %(kind)s — %(enterprise)s, %(period)s") % {
+            "kind": flag.get_kind_display(), "enterprise": flag.enterprise.name, "period": flag.period_label}
+        messages.append({"kind": "flag_raised", "subject": subject, "body": _flag_summary(flag),
+                         "url": base + f"?enterprise={flag.enterprise_id}",
+                         "orgs": [flag.enterprise, flag.enterprise.county], "dedup_key": f"flag:{flag.pk}"})
+    notify_many(messages)
+
+
+def _flag_summary(flag: Flag) -> str:
+    return flag.description[:1000]
+
+
+def _store_flags(rows: Sequence[dict]) -> int:
+    with transaction.atomic():
+        ids = _insert_flags(rows)
+        _notify_new_flags(ids)
+    return len(ids)
+
+# --- scan: late and missing reports --------------------------------------------------------------------
+
+
+def flag_scan_late_reports(*, now: dt.datetime | None = None, lookback_months: int = 3, task_id: str = "") -> int:
+    """``missing`` for every expected reporter without a submitted report once the due instant (the 11th 00:00
+    Beijing time) has passed; ``late`` for a first submission after it. Looks back a few months so a missed
+    night is caught up. Open ``missing`` flags whose report has since been submitted are resolved by the system."""
+    now = now or timezone.now()
+    local = now.astimezone(BEIJING)
+    periods = []
+    y, m = previous_period(local.year, local.month)
+    for _i in range(lookback_months):
+        if now >= period_due_at(y, m):
+            periods.append((y, m))
+        y, m = previous_period(y, m)
+
+    def body(progress: Progress) -> int:
+        progress.set_total(len(periods))
+        created = 0
+        for y, m in periods:
+            due = period_due_at(y, m)
+            first_submitted = dict(
+                rm.MonthlyReport.objects.filter(year=y, month=m, submitted_at__isnull=False)
+                .values("enterprise_id").annotate(first=Min("submitted_at")).values_list("enterprise_id", "first")
+            )
+            rows = []
+            for ent_id in _expected_reporters(y, m).values_list("pk", flat=True):
+                if ent_id not in first_submitted:
+                    rows.append({"kind": FlagKind.MISSING, "enterprise_id": ent_id, "year": y, "month": m,
+                                 "details": {"due_at": due.astimezone(BEIJING).isoformat()}})
+            for ent_id, first in first_submitted.items():
+                if first > due:
+                    rows.append({"kind": FlagKind.LATE, "enterprise_id": ent_id, "year": y, "month": m,
+                                 "details": {"due_at": due.astimezone(BEIJING).isoformat(),
+                                             "submitted_at": first.astimezone(BEIJING).isoformat()}})
+            n = _store_flags(rows)
+            # A missing report that has arrived since: the system resolves the open flag (it is not deleted).
+            Flag.objects.filter(kind=FlagKind.MISSING, status=FlagStatus.OPEN, year=y, month=m,
+                                enterprise_id__in=list(first_submitted)).update(
+                status=FlagStatus.RESOLVED, resolved_at=now,
+                resolution=_("The report has been submitted."))
+            created += n
+            progress.step(1, n)
+        return created
+
+    return _run_job("flag_late_reports", {"now": now.isoformat()}, task_id, body)
+
+
+# --- scan: quota usage ------------------------------------------------------------------------------
+
+
+def _quota_rows(year: int, enterprise_ids: Iterable[int] | None):
+    """(enterprise id, type, used, effective) for the rows that can raise a flag — production above the warning
+    ratio of the effective quota, or production without one: the allocations sums, filtered in SQL (a national
+    scan reads only the few rows it may flag, never one object per enterprise)."""
+    qs = Enterprise.objects.all()
+    if enterprise_ids is not None:
+        qs = qs.filter(pk__in=list(enterprise_ids))
+    built = _quota_sums_sql(year=year, enterprise_qs=qs, indicator_type=None)
+    if built is None:
+        return []
+    sums_sql, params = built
+    effective = "(COALESCE(issued, 0) + COALESCE(received, 0) + COALESCE(adj, 0) - COALESCE(ded, 0))"
+    sql = (f"WITH q(enterprise_id, indicator_type, issued, received, adj, ded, used) AS ({sums_sql}) "
+           f"SELECT * FROM q WHERE COALESCE(used, 0) > 0 "
+           f"AND ({effective} <= 0 OR COALESCE(used, 0) >= {effective} * %s)")
+    out = []
+    with connection.cursor() as cur:
+        cur.execute(sql, [*params, Decimal(settings.USAGE_WARNING_RATIO)])
+        for ent_id, itype, issued, received, adj, ded, used in cur.fetchall():
+            row = QuotaRow(enterprise=None, year=year,  # type: ignore[arg-type]  # only the sums are used
+                           indicator_type=itype, issued=_dec(issued),
+                           breakdown_received=_dec(received), adjustments=_dec(adj), deductions=_dec(ded),
+                           used=_dec(used))
+            out.append((ent_id, itype, row.used, row.effective))
+    return out
+
+
+def flag_scan_quota_usage(*, year: int, enterprise_ids: Iterable[int] | None = None, task_id: str = "") -> int:
+    """Year-to-date accepted production (QuotaUsage, all feedstock counted) against the effective quota:
+    ``usage_warning`` at USAGE_WARNING_RATIO, ``overrun`` above 100 %, ``production_without_indicator`` when
+    there is production but no effective quota of that type."""
+    ids = list(enterprise_ids) if enterprise_ids is not None else None
+
+    def body(progress: Progress) -> int:
+        rows = _quota_rows(year, ids)
+        progress.set_total(len(rows))
+        ratio = Decimal(settings.USAGE_WARNING_RATIO)
+        flags = []
+        for ent_id, itype, used, effective in rows:
+            details = {"used_t": str(used), "effective_t": str(effective)}
+            key = {"enterprise_id": ent_id, "year": year, "month": 0, "indicator_type": itype}
+            if effective <= 0:
+                flags.append({**key, "kind": FlagKind.PRODUCTION_WITHOUT_INDICATOR, "details": details})
+            elif used > effective:
+                details["over_t"] = str(used - effective)
+                details["percent"] = str((used * 100 / effective).quantize(Decimal("0.1")))
+                flags.append({**key, "kind": FlagKind.OVERRUN, "details": details})
+            elif used >= effective * ratio:
+                details["percent"] = str((used * 100 / effective).quantize(Decimal("0.1")))
+                flags.append({**key, "kind": FlagKind.USAGE_WARNING, "details": details})
+        created = _store_flags(flags)
+        progress.step(len(rows), created)
+        return created
+
+    return _run_job("scan_quota_usage", {"year": year, "enterprise_ids": ids}, task_id, body)
+
+
+# --- scan: balances and flows -----------------------------------------------------------------------------
+
+
+def _balance_rows(year: int, month: int | None) -> list[dict]:
+    r, p, i, f, inv = (rm.MonthlyReport._meta.db_table, rm.ProductionLine._meta.db_table,
+                       rm.InputLine._meta.db_table, rm.FlowLine._meta.db_table, rm.InventoryLine._meta.db_table)
+    month_sql = " AND r.month = %s" if month else ""
+    sql = f"""
+        SELECT r.enterprise_id, r.year, r.month, k.product_id,
+               SUM(k.opening), SUM(k.produced), SUM(k.received), SUM(k.shipped), SUM(k.consumed), SUM(k.closing)
+        FROM {r} r JOIN (
+            SELECT report_id, product_id, opening, 0 AS produced, 0 AS received, 0 AS shipped, 0 AS consumed,
+                   closing FROM {inv}
+            UNION ALL SELECT report_id, product_id, 0, tonnes, 0, 0, 0, 0 FROM {p}
+            UNION ALL SELECT report_id, product_id, 0, 0, CASE WHEN direction = 'in' THEN tonnes ELSE 0 END,
+                   CASE WHEN direction = 'out' THEN tonnes ELSE 0 END, 0, 0 FROM {f}
+            UNION ALL SELECT report_id, product_id, 0, 0, 0, 0, tonnes, 0 FROM {i}
+        ) k ON k.report_id = r.id
+        WHERE r.status = 'accepted' AND r.year = %s{month_sql}
+        GROUP BY r.enterprise_id, r.year, r.month, k.product_id
+        HAVING ABS(SUM(k.opening) + SUM(k.produced) + SUM(k.received) - SUM(k.shipped) - SUM(k.consumed)
+                   - SUM(k.closing)) > %s
+    """
+    params = [year] + ([month] if month else []) + [Decimal(settings.BALANCE_TOLERANCE_T)]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        out = []
+        for ent, y, m, product, opening, produced, received, shipped, consumed, closing in cur.fetchall():
+            expected = Decimal(opening) + Decimal(produced) + Decimal(received) - Decimal(shipped) - Decimal(consumed)
+            out.append({"kind": FlagKind.BALANCE, "enterprise_id": ent, "year": y, "month": m, "subject": product,
+                        "details": {"product": product, "opening": str(opening), "produced": str(produced),
+                                    "received": str(received), "shipped": str(shipped),
+                                    "consumed": str(consumed), "closing": str(closing),
+                                    "difference": str((Decimal(closing) - expected).quantize(Q3))}})
+        return out
+
+
+def _flow_mismatch_rows(year: int, month: int | None) -> list[dict]:
+    """Shipments out to a portal enterprise vs that enterprise's receipts in from the shipper, per period and
+    product, both reports accepted; outside FLOW_MATCH_TOLERANCE both parties get a flag."""
+    r, f, e = rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table
+    month_sql = " AND month = %s" if month else ""
+    sql = f"""
+        WITH acc AS (SELECT id, enterprise_id, year, month FROM {r}
+                     WHERE status = 'accepted' AND year = %s{month_sql}),
+        fl AS (
+            SELECT a.enterprise_id AS ent, a.year, a.month, fl.direction, fl.product_id,
+                   COALESCE(fl.counterparty_enterprise_id, ce.id) AS other, fl.tonnes
+            FROM acc a JOIN {f} fl ON fl.report_id = a.id
+            LEFT JOIN {e} ce ON fl.counterparty_enterprise_id IS NULL AND fl.counterparty_credit_code <> ''
+                             AND ce.credit_code = fl.counterparty_credit_code
+        ),
+        pairs AS (
+            SELECT ent AS seller, other AS buyer, year, month, product_id, tonnes AS shipped, 0 AS received
+              FROM fl WHERE direction = 'out' AND other IS NOT NULL AND other <> ent
+            UNION ALL
+            SELECT other, ent, year, month, product_id, 0, tonnes
+              FROM fl WHERE direction = 'in' AND other IS NOT NULL AND other <> ent
+        )
+        SELECT p.seller, p.buyer, p.year, p.month, p.product_id, SUM(p.shipped), SUM(p.received)
+        FROM pairs p
+        WHERE EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = p.seller AND acc.year = p.year
+                                           AND acc.month = p.month)
+          AND EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = p.buyer AND acc.year = p.year
+                                           AND acc.month = p.month)
+        GROUP BY p.seller, p.buyer, p.year, p.month, p.product_id
+        HAVING ABS(SUM(p.shipped) - SUM(p.received)) >
+               %s * (CASE WHEN SUM(p.shipped) > SUM(p.received) THEN SUM(p.shipped) ELSE SUM(p.received) END)
+    """
+    params = [year] + ([month] if month else []) + [Decimal(settings.FLOW_MATCH_TOLERANCE)]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        out = []
+        for seller, buyer, y, m, product, shipped, received in cur.fetchall():
+            details = {"seller": seller, "buyer": buyer, "product": product, "shipped_t": str(shipped),
+                       "received_t": str(received)}
+            out.append({"kind": FlagKind.FLOW_MISMATCH, "enterprise_id": seller, "year": y, "month": m,
+                        "subject": f"out:{buyer}:{product}", "details": {**details, "side": "seller"}})
+            out.append({"kind": FlagKind.FLOW_MISMATCH, "enterprise_id": buyer, "year": y, "month": m,
+                        "subject": f"in:{seller}:{product}", "details": {**details, "side": "buyer"}})
+        return out
+
+
+def _unlicensed_rows(year: int, month: int | None) -> list[dict]:
+    """Mineral products received from a domestic party that is not a designated mining enterprise on the flow
+    date, or shipped to a domestic party that is not a designated smelting-separation enterprise."""
+    r, f, e, lic, prod = (rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table,
+                          Licence._meta.db_table, rm.Product._meta.db_table)
+    month_sql = " AND r.month = %s" if month else ""
+    sql = f"""
+        SELECT r.enterprise_id, r.year, r.month, fl.direction, fl.product_id,
+               COALESCE(NULLIF(fl.counterparty_credit_code, ''), ce.credit_code, fl.counterparty_name) AS party,
+               SUM(fl.tonnes)
+        FROM {r} r JOIN {f} fl ON fl.report_id = r.id
+        JOIN {prod} pr ON pr.code = fl.product_id AND pr.stage = 'mineral'
+        LEFT JOIN {e} ce ON ce.id = COALESCE(fl.counterparty_enterprise_id,
+                                            (SELECT e2.id FROM {e} e2 WHERE e2.credit_code = fl.counterparty_credit_code
+                                             AND fl.counterparty_credit_code <> ''))
+        WHERE r.status = 'accepted' AND r.year = %s{month_sql}
+          AND COALESCE(fl.counterparty_country, '') IN ('', 'CN')
+          AND NOT EXISTS (
+              SELECT 1 FROM {lic} l
+              WHERE l.enterprise_id = ce.id AND l.status = %s AND l.valid_from <= fl.date AND l.valid_to >= fl.date
+                AND l.activity = CASE WHEN fl.direction = 'in' THEN 'mining' ELSE 'smelting_separation' END
+          )
+        GROUP BY r.enterprise_id, r.year, r.month, fl.direction, fl.product_id, party
+    """
+    params = [year] + ([month] if month else []) + [LicenceStatus.DESIGNATED]
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        return [
+            {"kind": FlagKind.UNLICENSED_COUNTERPARTY, "enterprise_id": ent, "year": y, "month": m,
+             "subject": f"{direction}:{party}:{product}"[:120],
+             "details": {"direction": direction, "counterparty": party, "product": product, "tonnes": str(tonnes)}}
+            for ent, y, m, direction, product, party, tonnes in cur.fetchall()
+        ]
+
+
+def flag_scan_flows(*, year: int, month: int | None = None, task_id: str = "") -> int:
+    """Reconcile accepted reports of a period (or a whole year): stock balances (``balance``), shipments vs the
+    counterparty's receipts (``flow_mismatch``), trading with non-designated parties (``unlicensed_counterparty``)."""
+
+    def body(progress: Progress) -> int:
+        progress.set_total(3)
+        created = 0
+        for finder in (_balance_rows, _flow_mismatch_rows, _unlicensed_rows):
+            n = _store_flags(finder(year, month))
+            created += n
+            progress.step(1, n)
+        return created
+
+    return _run_job("reconcile_flows", {"year": year, "month": month}, task_id, body)
