@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
 
@@ -26,6 +27,11 @@ from .models import Adjustment, AllocationLine, BatchStatus, GroupBreakdown, Iss
 from .notice import notice_context
 
 PAGE_SIZE = 25
+
+# the service's field paths as people know them on the batch page (the API keeps the paths)
+BATCH_FIELD_LABELS = {"lines": gettext_lazy("Allocation lines"), "comment": gettext_lazy("Reason"),
+                      "title": gettext_lazy("Title"), "document_no": gettext_lazy("Document number"),
+                      "year": gettext_lazy("Year")}
 
 
 def _year(request) -> int:
@@ -183,7 +189,9 @@ def batch_detail_view(request, pk: int):
                 for field, msgs in exc.errors.items():
                     for m in msgs:
                         if m != str(exc.message):
-                            messages.error(request, f"{field}: {m}")
+                            label = BATCH_FIELD_LABELS.get(field)
+                            messages.error(request, _("%(field)s: %(message)s") % {"field": label, "message": m}
+                                           if label else m)
             batch = _batch_or_404(request, pk)
     if edit_form is None and batch.status == BatchStatus.DRAFT and is_ministry(request.user):
         edit_form = BatchEditForm(initial={"title": batch.title, "document_no": batch.document_no})

@@ -23,6 +23,7 @@ from quota_portal.errors import DomainError, DomainValidationError
 from quota_portal.params import int_or_none as _int
 
 from . import excel, selectors, services
+from .field_labels import diff_for_people, error_sentence, labelled_errors
 from .models import (
     Attachment,
     AttachmentKind,
@@ -95,11 +96,9 @@ def report_new_view(request):
     return redirect("reporting:edit", report.pk)
 
 
-def _error_text(exc: DomainError) -> str:
-    parts = [str(exc.message)]
-    for path, msgs in (exc.errors or {}).items():
-        parts.extend(f"{path}: {m}" for m in msgs)
-    return " ".join(parts)
+def _error_text(exc: DomainError, shown: set[str] | frozenset = frozenset()) -> str:
+    """The error for the top of a page, fields named as people know them (the API keeps the paths)."""
+    return error_sentence(exc.message, getattr(exc, "errors", None), shown=shown)
 
 
 def _quota_context(report: MonthlyReport) -> list[dict]:
@@ -129,6 +128,7 @@ def report_detail_view(request, pk):
     check = services.report_check(report) if report.status == ReportStatus.DRAFT else None
     return render(request, "reporting/report_detail.html", {
         "report": report, "is_filer": is_filer, "is_reviewer": is_reviewer, "check": check,
+        "check_errors": labelled_errors(check["errors"]) if check else [],
         "versions": selectors.report_versions(report),
         "quota": _quota_context(report) if (is_reviewer or (m and m.authority_id) or is_filer) else [],
         "kinds": AttachmentKind.choices,
@@ -167,7 +167,11 @@ def report_action_view(request, pk, verb):
         else:
             raise Http404
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        if verb == "submit" and report.status == ReportStatus.DRAFT:
+            # the page lists every problem under "Before you submit": the message says what happened, once
+            messages.error(request, str(exc.message))
+        else:
+            messages.error(request, _error_text(exc))
     return redirect("reporting:detail", report.pk)
 
 
@@ -281,7 +285,7 @@ def report_diff_view(request, pk):
         if (other.enterprise_id, other.year, other.month) == (report.enterprise_id, report.year, report.month):
             base = other
     return render(request, "reporting/report_diff.html", {
-        "report": report, "base": base, "changes": selectors.report_diff(base, report),
+        "report": report, "base": base, "changes": diff_for_people(selectors.report_diff(base, report)),
         "versions": selectors.report_versions(report)})
 
 
@@ -311,7 +315,7 @@ def report_upload_view(request, pk):
         services.report_import(actor=request.user, report=report, content=f.read())
     except DomainError as exc:
         ctx = _editor_context(report, services.report_payload(report))
-        ctx["upload_errors"] = exc.errors
+        ctx["upload_errors"] = labelled_errors(exc.errors)
         ctx["error"] = exc.message
         return render(request, "reporting/report_edit.html", ctx, status=400)
     messages.success(request, _("Lines imported from the spreadsheet."))
