@@ -196,3 +196,12 @@ document.addEventListener("change", function (ev) {
     if (best) best.setAttribute("aria-current", "page");
   });
 })();
+
+/* Irreversible acts ask first: a form with data-confirm="summary" submits only after the person confirms the
+ * summary of what will happen (approving a plan, a batch or a penalty; re-opening a certified month). */
+document.addEventListener("submit", function (ev) {
+  var form = ev.target;
+  if (!form || !form.getAttribute) return;
+  var text = form.getAttribute("data-confirm");
+  if (text && !window.confirm(text)) ev.preventDefault();
+}, true);
