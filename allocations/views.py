@@ -125,7 +125,7 @@ def _plan_summary(plan) -> str:
 def _batch_summary(lines) -> str:
     totals = selectors.batch_totals(lines)
     return _("%(n)s lines: %(totals)s") % {"n": len(lines), "totals": "；".join(
-        f"{label} {tonnes_text(total)} {_('t')}" for _t, label, total in totals) or "—"}
+        label + " " + _("%(tonnes)s t") % {"tonnes": tonnes_text(total)} for _t, label, total in totals) or "—"}
 
 
 # --- Batches -----------------------------------------------------------------------------------------

@@ -229,7 +229,7 @@ def _state(request, case: Case, penalty, d: dict) -> None:
 
 def penalty_summary(penalty, *, warn: bool = True) -> str:
     """What approving a penalty does, in one sentence: "罚款 800,000 元；2027 年指标核减：冶炼分离 120.000 吨。"."""
-    deductions = "、".join(f"{d.get_indicator_type_display()} {tonnes_text(d.tonnes)} {_('t')}"
+    deductions = "、".join(d.get_indicator_type_display() + " " + _("%(tonnes)s t") % {"tonnes": tonnes_text(d.tonnes)}
                           for d in penalty.deductions.all())
     text = _("Fine %(fine)s yuan.") % {"fine": money_text(penalty.fine_cny)}
     if deductions:
