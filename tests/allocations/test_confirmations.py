@@ -53,3 +53,16 @@ def test_batch_approval_confirmed_return_needs_a_reason(world, page):
     assert batch.status == BatchStatus.DRAFT
     entry = AuditEntry.objects.filter(action="batch.return").latest("id")
     assert entry.after["comment"] == "华美指标超出产能，请核减。"
+
+
+def test_notice_names_only_the_indicator_types_it_contains(world, page):
+    u = world["users"]
+    alloc.plan_approve(actor=u["miit_approver"], plan=world["plan"])
+    batch = alloc.batch_create(actor=u["miit_official"], year=2027, title="2027年第一批冶炼分离指标", lines=[
+        {"enterprise": world["huamei"], "indicator_type": "smelting_separation", "tonnes": Decimal("1000")}])
+    alloc.batch_submit(actor=u["miit_official"], batch=batch)
+    alloc.batch_approve(actor=u["miit_approver"], batch=batch)
+    html = page("miit_official").get(f"/allocations/batches/{batch.pk}/notice/").content.decode()
+    assert "批稀土冶炼分离总量控制指标" in html
+    body = html.replace("《稀土开采和稀土冶炼分离总量调控管理暂行办法》", "")  # the Measures' title names both
+    assert "开采" not in body  # neither in the text nor as an empty mining total
