@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -126,9 +127,16 @@ def report_detail_view(request, pk):
     is_filer = bool(m and m.enterprise_id == report.enterprise_id and request.user.has_perm("reporting.file"))
     is_reviewer = bool(m and m.authority_id == report.enterprise.county_id and request.user.has_perm("reporting.review"))
     check = services.report_check(report) if report.status == ReportStatus.DRAFT else None
+    earlier_pending = []
+    if is_reviewer and report.status == ReportStatus.SUBMITTED:
+        # accepting a month while an earlier one of the same enterprise still waits: say so before it happens
+        earlier_pending = list(MonthlyReport.objects.filter(
+            enterprise_id=report.enterprise_id, is_current=True, status=ReportStatus.SUBMITTED).filter(
+            Q(year__lt=report.year) | Q(year=report.year, month__lt=report.month)).order_by("year", "month"))
     return render(request, "reporting/report_detail.html", {
         "report": report, "is_filer": is_filer, "is_reviewer": is_reviewer, "check": check,
         "check_errors": labelled_errors(check["errors"]) if check else [],
+        "earlier_pending": earlier_pending,
         "versions": selectors.report_versions(report),
         "quota": _quota_context(report) if (is_reviewer or (m and m.authority_id) or is_filer) else [],
         "kinds": AttachmentKind.choices,
@@ -373,6 +381,16 @@ def certification_view(request):
             messages.error(request, _error_text(exc))
         return redirect(f"{reverse('reporting:certification')}?year={year}&month={month}")
     rows = selectors.certification_list(user=request.user, year=year, month=month)
+    # offer "Certify" only when it can succeed: a county once all its reports are accepted, a city or province once
+    # every authority below it has certified; otherwise say what is still missing
+    below = [r for r in rows if not r["own"]]
+    for r in rows:
+        if r["own"] and not r["certified"]:
+            if below:
+                r["waiting_for"] = [b["name"] for b in below if not b["certified"]]
+            else:
+                r["reports_open"] = max(r["expected"] - r["accepted"], 0)
+            r["can_certify"] = not r.get("waiting_for") and not r.get("reports_open")
     return render(request, "reporting/certification.html", {"rows": rows, "year": year, "month": month,
                                                             "months": range(1, 13)})
 

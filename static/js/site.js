@@ -156,6 +156,12 @@
   document.addEventListener("htmx:afterSwap", function (ev) {
     enhance(ev.target);
     focusFirstError(ev.target);
+    // a line added to the report editor: the cursor goes to its first field
+    if (ev.target.matches && ev.target.matches("tbody[id$='-rows']")) {
+      var row = ev.target.lastElementChild;
+      var first = row && row.querySelector("select, input:not([type=hidden])");
+      if (first) first.focus();
+    }
   });
   window.quotaPortal = { focusFirstError: focusFirstError, drawCharts: drawCharts };
 })();
