@@ -11,7 +11,7 @@ from django.db import connection
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType, Level
+from organizations.models import MINISTRY_ROLES, AuditEntry, Enterprise, IndicatorType, Level
 from organizations.selectors import NOTHING, enterprise_q, is_ministry, membership_of, scope_queryset
 
 from .models import (
@@ -263,6 +263,13 @@ def plan_list(*, user, year: int | None = None, indicator_type: str | None = Non
     if indicator_type:
         qs = qs.filter(indicator_type=indicator_type)
     return qs.order_by("-year", "indicator_type", "-revision")
+
+
+def plan_returns(*, plan: NationalPlan) -> list[dict]:
+    """Reasons an approver gave for returning this draft plan, newest first (from the audit trail)."""
+    entries = AuditEntry.objects.filter(action="plan.return", object_type="allocations.NationalPlan",
+                                        object_id=str(plan.pk)).select_related("actor").order_by("-id")
+    return [{"at": e.at, "actor": e.actor, "reason": (e.after or {}).get("reason", "")} for e in entries]
 
 
 def plan_history(*, user, plan: NationalPlan) -> QuerySet[NationalPlan]:

@@ -90,6 +90,11 @@ def plan_detail_view(request, pk: int):
         _require_ministry(request)
         action = request.POST.get("action")
         try:
+            if action == "return":
+                services.plan_return(actor=request.user, plan=plan, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Plan returned to the drafter: %(reason)s") % {
+                    "reason": request.POST.get("reason", "").strip()})
+                return redirect("allocations:plan-detail", plan.pk)
             if action == "approve":
                 services.plan_approve(actor=request.user, plan=plan)
                 messages.success(request, _("Plan approved: %(summary)s") % {"summary": _plan_summary(plan)})
@@ -112,6 +117,7 @@ def plan_detail_view(request, pk: int):
     history = selectors.plan_history(user=request.user, plan=plan)
     return render(request, "allocations/plan_detail.html", {
         "plan": plan, "history": history, "revise_form": revise_form,
+        "returns": selectors.plan_returns(plan=plan) if plan.status == "draft" else [],
         "approve_summary": _("Approve %(summary)s? Batches of the year can then be issued against it; a change needs a "
                              "new revision.") % {"summary": _plan_summary(plan)}})
 

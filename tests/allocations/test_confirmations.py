@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from allocations import services as alloc
 from allocations.models import BatchStatus
-from organizations.models import AuditEntry
+from organizations.models import AuditEntry, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -66,3 +66,19 @@ def test_notice_names_only_the_indicator_types_it_contains(world, page):
     assert "批稀土冶炼分离总量控制指标" in html
     body = html.replace("《稀土开采和稀土冶炼分离总量调控管理暂行办法》", "")  # the Measures' title names both
     assert "开采" not in body  # neither in the text nor as an empty mining total
+
+
+def test_approver_returns_a_plan_with_a_reason(world, page):
+    approver = page("miit_approver")
+    url = f"/allocations/plans/{world['plan'].pk}/"
+    r = approver.post(url, {"action": "return", "reason": ""}, HTTP_ACCEPT_LANGUAGE="zh-hans", follow=True)
+    assert "请说明退回全国总量控制指标的理由。" in r.content.decode()
+    r = approver.post(url, {"action": "return", "reason": "预留量偏低，请按储备需要调整。"}, HTTP_ACCEPT_LANGUAGE="zh-hans",
+                      follow=True)
+    html = r.content.decode()
+    assert "已退回起草人：预留量偏低，请按储备需要调整。" in html
+    world["plan"].refresh_from_db()
+    assert world["plan"].status == "draft"
+    drafter = page("miit_official").get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "退回意见" in drafter and "预留量偏低" in drafter
+    assert Notification.objects.filter(user=world["users"]["miit_official"], kind="plan_returned").exists()
