@@ -35,6 +35,8 @@ test: install messages e2e-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/mypy .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(PYTEST_ARGS)
+	# the same page walk and browser journeys on the embedded SQLite database of `make run` (marker "sqlite")
+	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.sqlite3 CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest --create-db -q -m sqlite $(PYTEST_ARGS)
 
 ## e2e-deps: Debian's Chromium and CJK fonts for the Playwright browser tests (never a downloaded browser)
 e2e-deps:

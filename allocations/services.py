@@ -316,6 +316,29 @@ def plan_approve(*, actor: User, plan: NationalPlan) -> NationalPlan:
     return plan
 
 
+@service
+def plan_return(*, actor: User, plan: NationalPlan, reason: str) -> NationalPlan:
+    """An approver sends a draft plan back to its drafter with a reason (it stays a draft; the reason is recorded in
+    the audit trail, shown on the plan and sent to the drafter's inbox)."""
+    require(actor, "allocations.approve_plan")
+    plan = NationalPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.DRAFT:
+        raise InvalidTransition(_("Only a draft plan can be returned."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError(_("Give the reason for returning the plan."),
+                                    errors={"reason": [_("Give the reason for returning the plan.")]})
+    audit_record(actor=actor, action="plan.return", obj=plan, org=_ministry_org(), before={"status": plan.status},
+                 after={"status": plan.status, "reason": reason})
+    if plan.drafted_by_id:
+        notify(kind="plan_returned",
+               subject=_("National plan %(year)s %(type)s returned: %(reason)s") % {
+                   "year": plan.year, "type": plan.get_indicator_type_display(), "reason": reason},
+               url=reverse("allocations:plan-detail", args=[plan.pk]), users=[plan.drafted_by],
+               dedup_key=f"plan:{plan.pk}:return:{timezone.now().timestamp()}")
+    return plan
+
+
 # --- Issuance batches --------------------------------------------------------------------------------
 
 BATCH_FIELDS = ["year", "sequence", "title", "document_no", "status"]

@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, IndicatorType
+from quota_portal.formatting import datetime_text, tonnes_text
 from quota_portal.quantities import tonnes_field
 
 
@@ -89,54 +90,56 @@ class Flag(models.Model):
 
     @property
     def description(self) -> str:
-        """The evidence in one translated sentence (the raw figures stay in ``details``)."""
+        """The evidence in one translated sentence, numbers and times written for people (the raw figures stay in
+        ``details``)."""
+        n, when = tonnes_text, datetime_text
         d = {k: v for k, v in (self.details or {}).items()}
         try:
             if self.kind == FlagKind.MISSING:
-                return t("No report submitted by the deadline (%(due)s).") % {"due": d["due_at"][:16]}
+                return gettext("No report submitted by the deadline (%(due)s).") % {"due": when(d["due_at"])}
             if self.kind == FlagKind.LATE:
-                return t("Submitted %(submitted)s, after the deadline %(due)s.") % {
-                    "submitted": d["submitted_at"][:16], "due": d["due_at"][:16]}
+                return gettext("Submitted %(submitted)s, after the deadline %(due)s.") % {
+                    "submitted": when(d["submitted_at"]), "due": when(d["due_at"])}
             if self.kind == FlagKind.USAGE_WARNING:
-                return t("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
-                    "used": d["used_t"], "effective": d["effective_t"], "percent": d.get("percent", "")}
+                return gettext("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
+                    "used": n(d["used_t"]), "effective": n(d["effective_t"]), "percent": d.get("percent", "")}
             if self.kind == FlagKind.OVERRUN:
-                return t("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
-                    "used": d["used_t"], "effective": d["effective_t"], "over": d.get("over_t", "")}
+                return gettext("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
+                    "used": n(d["used_t"]), "effective": n(d["effective_t"]), "over": n(d.get("over_t", ""))}
             if self.kind == FlagKind.PRODUCTION_WITHOUT_INDICATOR:
-                return t("%(used)s t produced without an effective indicator of this type.") % {"used": d["used_t"]}
+                return gettext("%(used)s t produced without an effective indicator of this type.") % {"used": n(d["used_t"])}
             if self.kind == FlagKind.BALANCE:
-                return t("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
-                    "product": d["product"], "diff": d["difference"]}
+                return gettext("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
+                    "product": d["product"], "diff": n(d["difference"])}
             if self.kind == FlagKind.FLOW_MISMATCH:
-                return t("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
-                    "product": d["product"], "shipped": d["shipped_t"], "received": d["received_t"]}
+                return gettext("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
+                    "product": d["product"], "shipped": n(d["shipped_t"]), "received": n(d["received_t"])}
             if self.kind == FlagKind.UNLICENSED_COUNTERPARTY:
                 if d.get("direction") == "in":
-                    return t("%(tonnes)s t of %(product)s received from %(party)s, not designated to produce "
-                             "it.") % {"tonnes": d["tonnes"], "product": d["product"],
+                    return gettext("%(tonnes)s t of %(product)s received from %(party)s, not designated to produce "
+                             "it.") % {"tonnes": n(d["tonnes"]), "product": d["product"],
                                                 "party": d["counterparty"]}
-                return t("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
-                         "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"], "party": d["counterparty"]}
+                return gettext("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
+                         "enterprise.") % {"tonnes": n(d["tonnes"]), "product": d["product"], "party": d["counterparty"]}
             if self.kind == FlagKind.UNCONFIRMED_SHIPMENT:
-                return t("Shipment %(number)s (%(tonnes)s t of %(product)s from %(seller)s to %(buyer)s), dispatched "
+                return gettext("Shipment %(number)s (%(tonnes)s t of %(product)s from %(seller)s to %(buyer)s), dispatched "
                          "%(date)s, has not been confirmed by the buyer after %(days)s days.") % {
-                    "number": d["number"], "tonnes": d["tonnes"], "product": d["product"], "seller": d["seller"],
+                    "number": d["number"], "tonnes": n(d["tonnes"]), "product": d["product"], "seller": d["seller"],
                     "buyer": d["buyer"], "date": d["dispatch_date"], "days": d["days"]}
             if self.kind == FlagKind.QUANTITY_MISMATCH:
-                return t("Shipment %(number)s of %(product)s: %(shipped)s t shipped by %(seller)s, %(received)s t "
+                return gettext("Shipment %(number)s of %(product)s: %(shipped)s t shipped by %(seller)s, %(received)s t "
                          "received by %(buyer)s.") % {
-                    "number": d["number"], "product": d["product"], "shipped": d["shipped_t"],
-                    "received": d["received_t"], "seller": d["seller"], "buyer": d["buyer"]}
+                    "number": d["number"], "product": d["product"], "shipped": n(d["shipped_t"]),
+                    "received": n(d["received_t"]), "seller": d["seller"], "buyer": d["buyer"]}
             if self.kind == FlagKind.UNDECLARED_RECEIPT:
-                return t("%(buyer)s recorded %(tonnes)s t of %(product)s received from %(seller)s (%(number)s), a "
+                return gettext("%(buyer)s recorded %(tonnes)s t of %(product)s received from %(seller)s (%(number)s), a "
                          "designated enterprise that declared no shipment for it.") % {
-                    "number": d["number"], "tonnes": d["tonnes"], "product": d["product"], "seller": d["seller"],
+                    "number": d["number"], "tonnes": n(d["tonnes"]), "product": d["product"], "seller": d["seller"],
                     "buyer": d["buyer"]}
             if self.kind == FlagKind.YIELD_IMPLAUSIBLE:
-                return t("%(element)s: %(needed)s t separated, but the feedstock consumed can yield only "
+                return gettext("%(element)s: %(needed)s t separated, but the feedstock consumed can yield only "
                          "%(available)s t (tolerance %(tolerance)s).") % {
-                    "element": d["element"], "needed": d["needed_t"], "available": d["available_t"],
+                    "element": d["element"], "needed": n(d["needed_t"]), "available": n(d["available_t"]),
                     "tolerance": d["tolerance"]}
         except (KeyError, TypeError):
             pass
@@ -501,6 +504,16 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+JOB_LABELS = {
+    "flag_late_reports": _("Flag late and missing reports"),
+    "scan_quota_usage": _("Scan quota usage"),
+    "reconcile_flows": _("Reconcile product flows"),
+    "apply_deductions": _("Apply next-year deductions"),
+    "send_deadline_reminders": _("Send deadline reminders"),
+    "remind_returned_reports": _("Remind of returned reports"),
+}
+
+
 class JobRun(models.Model):
     """Progress of one run of a scheduled job, shown as a progress bar."""
 
@@ -522,6 +535,11 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> str:
+        """The job's name for people (the task name stays in ``job``)."""
+        return str(JOB_LABELS.get(self.job, self.job))
 
     @property
     def percent(self) -> int:

@@ -4,6 +4,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
+from .audit_display import audit_rows
 from .models import AUTHORITY_ROLES, ENTERPRISE_ROLES, MINISTRY_ROLES
 from .selectors import audit_entry_list, membership_of
 
@@ -62,4 +63,4 @@ def audit_list_view(request):
     if q:
         qs = qs.filter(action__icontains=q) | qs.filter(actor_username__icontains=q) | qs.filter(object_id=q)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "organizations/audit_list.html", {"page": page, "q": q})
+    return render(request, "organizations/audit_list.html", {"page": page, "q": q, "rows": audit_rows(page.object_list)})

@@ -8,7 +8,7 @@ class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Monthly reporting")
     dashboard_sections = [
-        ("enterprise", "reporting/_dash_enterprise.html"),
+        # the enterprise's report due (deadline, countdown, recent reports) is on the portal's enterprise dashboard
         ("authority", "reporting/_dash_authority.html"),
         ("ministry", "reporting/_dash_ministry.html"),
     ]

@@ -55,15 +55,15 @@ LINKS = [
 ]
 # Feedstock from outside the portal: (enterprise, source, country, product, base tonnes, supplier).
 OUTSIDE_IN = [
-    ("dnsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 200, {"name": "Kachin Mineral Trading Co.", "country": "MM"}),
-    ("ynsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 100, {"name": "Myitkyina Resources Ltd.", "country": "MM"}),
+    ("dnsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 200, {"name": "克钦矿产贸易公司", "country": "MM"}),
+    ("ynsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 100, {"name": "密支那资源有限公司", "country": "MM"}),
     ("jinlong", "secondary", "", "MIXED_CARB", 160, {"code_body": "91350800MA2Y3K7P1", "name": "龙岩稀土回收利用有限公司"}),
 ]
 # Buyers of oxides outside the portal (domestic magnet makers, and one export).
 BUYERS = [
     {"code_body": "91330200MA2AH5QW8", "name": "宁波韵升磁材有限公司"},
     {"code_body": "91110108MA01R7XK3", "name": "北京中科三环高技术股份有限公司"},
-    {"name": "Shin-Etsu Chemical Co., Ltd.", "country": "JP"},
+    {"name": "信越化学工业株式会社", "country": "JP"},
 ]
 RETURNED = ("hefa", 9)
 AWAITING = [("huamei", 10), ("lnmine", 10)]
@@ -209,21 +209,20 @@ def seed(context: dict) -> dict:
             report = services.report_create(actor=filer, enterprise=ent, year=YEAR, month=month,
                                             data=payloads[(key, month)], now=created)
             if month == 9 and key == "jinlong":
-                services.attachment_add(actor=filer, report=report, filename="customs-declaration.pdf",
+                services.attachment_add(actor=filer, report=report, filename="报关单.pdf",
                                         content=b"%PDF-1.4\n% demo customs declaration\n%%EOF\n", kind="customs",
                                         flow_line=report.flow_lines.filter(direction="in").first())
             if (key, month) in DRAFT_ONLY:
                 continue
             submitted = _at(YEAR, month + 1, 12, 9) if (key, month) == LATE else _at(YEAR, month + 1, 7 + len(key) % 3)
             report = services.report_submit(attest=True, actor=filer, report=report, now=submitted, confirm_warnings=True,
-                                            warnings_explanation="Seasonal variation (demo data).")
+                                            warnings_explanation="季节性波动（演示数据）。")
             if (key, month) in AWAITING:
                 continue
             reviewed = submitted + dt.timedelta(days=2)
             if (key, month) == RETURNED:
                 services.report_return(actor=reviewer, report=report, now=reviewed,
-                                       comment="请补充精矿购进的过磅单。Please attach the weighing slips for the concentrate "
-                                               "receipts.")
+                                       comment="请补充精矿购进的过磅单。")
                 continue
             services.report_accept(actor=reviewer, report=report, now=reviewed, comment="")
 

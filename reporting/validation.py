@@ -19,6 +19,7 @@ from organizations.models import Enterprise, IndicatorType
 from organizations.register_selectors import filing_failures
 from organizations.validators import normalize_credit_code, validate_credit_code
 from quota_portal.errors import DomainValidationError
+from quota_portal.formatting import tonnes_text
 from quota_portal.quantities import parse_tonnes
 
 from .catalogue import product_map
@@ -318,10 +319,11 @@ def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
         expected = opening + f["produced"] + f["received"] - f["shipped"] - f["consumed"]
         if abs(expected - closing) > tol:
             path = f"inventory[{idx}].closing" if inv else "inventory"
-            message = _("%(product)s does not balance: opening %(opening)s + produced %(produced)s + received "
-                        "%(received)s − shipped %(shipped)s − consumed %(consumed)s = %(expected)s t, but closing "
-                        "stock is %(closing)s t. Correct the figures or explain the difference in the comment.") % {
-                "product": code, "opening": opening, "closing": closing, "expected": expected, **f}
+            # one short sentence per product with its numbers; what to do about it is said once, by the page
+            message = _("%(product)s does not balance: %(opening)s + %(produced)s produced + %(received)s received "
+                        "− %(shipped)s shipped − %(consumed)s consumed = %(expected)s t, closing stock %(closing)s t.") % {
+                "product": code, **{k: tonnes_text(v) for k, v in
+                                    {"opening": opening, "closing": closing, "expected": expected, **f}.items()}}
             problems.append({"path": path, "product": code, "message": message,
                              "difference": str(closing - expected)})
     return errors, problems

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,6 +26,7 @@ from quota_portal.params import int_or_none as _int
 
 from . import access, excel, ledger, selectors, services
 from . import corrections as corrections_mod
+from .field_labels import diff_for_people, error_sentence, labelled_errors
 from .models import (
     Attachment,
     AttachmentKind,
@@ -101,11 +103,9 @@ def report_new_view(request):
     return redirect("reporting:edit", report.pk)
 
 
-def _error_text(exc: DomainError) -> str:
-    parts = [str(exc.message)]
-    for path, msgs in (exc.errors or {}).items():
-        parts.extend(f"{path}: {m}" for m in msgs)
-    return " ".join(parts)
+def _error_text(exc: DomainError, shown: set[str] | frozenset = frozenset()) -> str:
+    """The error for the top of a page, fields named as people know them (the API keeps the paths)."""
+    return error_sentence(exc.message, getattr(exc, "errors", None), shown=shown)
 
 
 def _quota_context(report: MonthlyReport) -> list[dict]:
@@ -137,6 +137,12 @@ def report_detail_view(request, pk):
     corrections = list(report.correction_requests.order_by("-requested_at"))
     locked = PeriodCertification.objects.filter(authority_id=report.enterprise.county_id, year=report.year,
                                                 month=report.month, certified=True).exists()
+    earlier_pending = []
+    if is_reviewer and report.status == ReportStatus.SUBMITTED:
+        # accepting a month while an earlier one of the same enterprise still waits: say so before it happens
+        earlier_pending = list(MonthlyReport.objects.filter(
+            enterprise_id=report.enterprise_id, is_current=True, status=ReportStatus.SUBMITTED).filter(
+            Q(year__lt=report.year) | Q(year=report.year, month__lt=report.month)).order_by("year", "month"))
     return render(request, "reporting/report_detail.html", {
         "locked": locked, "corrections": corrections,
         "granted": any(c.status == RequestStatus.GRANTED and not c.used for c in corrections),
@@ -145,6 +151,8 @@ def report_detail_view(request, pk):
         "review_overdue": corrections_mod.review_overdue(report),
         "review_due": corrections_mod.review_due_date(report.submitted_at) if report.submitted_at else None,
         "report": report, "is_filer": is_filer, "is_reviewer": is_reviewer, "check": check,
+        "check_errors": labelled_errors(check["errors"]) if check else [],
+        "earlier_pending": earlier_pending,
         "versions": selectors.report_versions(report),
         "quota": _quota_context(report) if (is_reviewer or (m and m.authority_id) or is_filer) else [],
         "kinds": AttachmentKind.choices,
@@ -186,7 +194,11 @@ def report_action_view(request, pk, verb):
         else:
             raise Http404
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        if verb == "submit" and report.status == ReportStatus.DRAFT:
+            # the page lists every problem under "Before you submit": the message says what happened, once
+            messages.error(request, str(exc.message))
+        else:
+            messages.error(request, _error_text(exc))
     return redirect("reporting:detail", report.pk)
 
 
@@ -303,7 +315,7 @@ def report_diff_view(request, pk):
         if (other.enterprise_id, other.year, other.month) == (report.enterprise_id, report.year, report.month):
             base = other
     return render(request, "reporting/report_diff.html", {
-        "report": report, "base": base, "changes": selectors.report_diff(base, report),
+        "report": report, "base": base, "changes": diff_for_people(selectors.report_diff(base, report)),
         "versions": selectors.report_versions(report)})
 
 
@@ -334,7 +346,7 @@ def report_upload_view(request, pk):
         services.report_import(actor=request.user, report=report, content=f.read())
     except DomainError as exc:
         ctx = _editor_context(report, services.report_payload(report))
-        ctx["upload_errors"] = exc.errors
+        ctx["upload_errors"] = labelled_errors(exc.errors)
         ctx["error"] = exc.message
         return render(request, "reporting/report_edit.html", ctx, status=400)
     messages.success(request, _("Lines imported from the spreadsheet."))
@@ -392,6 +404,16 @@ def certification_view(request):
             messages.error(request, _error_text(exc))
         return redirect(f"{reverse('reporting:certification')}?year={year}&month={month}")
     rows = selectors.certification_list(user=request.user, year=year, month=month)
+    # offer "Certify" only when it can succeed: a county once all its reports are accepted, a city or province once
+    # every authority below it has certified; otherwise say what is still missing
+    below = [r for r in rows if not r["own"]]
+    for r in rows:
+        if r["own"] and not r["certified"]:
+            if below:
+                r["waiting_for"] = [b["name"] for b in below if not b["certified"]]
+            else:
+                r["reports_open"] = max(r["expected"] - r["accepted"], 0)
+            r["can_certify"] = not r.get("waiting_for") and not r.get("reports_open")
     return render(request, "reporting/certification.html", {"rows": rows, "year": year, "month": month,
                                                             "months": range(1, 13)})
 

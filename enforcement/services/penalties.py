@@ -194,7 +194,8 @@ def statement_submit(*, actor: User, penalty: Penalty, text: str = "", waived: b
 
 
 @service
-def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, now: dt.datetime | None = None) -> Penalty:
+def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, fine_cny: Decimal | None = None,
+                   now: dt.datetime | None = None) -> Penalty:
     """Decide the penalty: only after the statement period has ended or the enterprise has answered; the
     decision records how the statement was considered. It takes effect on approval by a second person."""
     require(actor, "enforcement.decide_penalty")
@@ -216,13 +217,22 @@ def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, now: dt
         raise DomainValidationError(errors={"consideration": [
             _("Record how the statement was considered.") if statement and not statement.waived
             else _("Record the grounds of the decision.")]})
+    notified_fine = penalty.fine_cny
+    if fine_cny is not None and fine_cny != notified_fine:
+        # the decision may lower the fine after the statement, never raise it (a heavier penalty needs a new notice)
+        if fine_cny < 0 or fine_cny > notified_fine:
+            raise DomainValidationError(errors={"fine_cny": [
+                _("The decision cannot fine more than the notice (%(fine)s yuan); issue a new notice for a heavier "
+                  "penalty.") % {"fine": f"{notified_fine:,.2f}"}]})
+        penalty.fine_cny = fine_cny
     penalty.status, penalty.decided_by, penalty.decided_at, penalty.consideration = (
         PenaltyStatus.DECIDED, actor, now, consideration.strip())
-    penalty.save(update_fields=["status", "decided_by", "decided_at", "consideration"])
+    penalty.save(update_fields=["status", "decided_by", "decided_at", "consideration", "fine_cny"])
     _event(penalty.case, actor, "penalty_decided", penalty.consideration, penalty=penalty.pk)
     audit_record(actor=actor, action="penalty.decide", obj=penalty, org=penalty.enterprise,
-                 before={"status": PenaltyStatus.NOTIFIED},
-                 after={"status": penalty.status, "consideration": penalty.consideration})
+                 before={"status": PenaltyStatus.NOTIFIED, "fine_cny": str(notified_fine)},
+                 after={"status": penalty.status, "consideration": penalty.consideration,
+                        "fine_cny": str(penalty.fine_cny)})
     return penalty
 
 

@@ -53,6 +53,9 @@ def test_ministry_drafts_batch_second_official_approves_enterprise_sees_indicato
     page.goto(batch_url)
     page.locator("form:has(input[name=action][value=approve]) button").click()
     expect(page.locator(".page-head .badge")).to_have_class(re.compile("badge-issued"))
+    # issuing cannot be undone: the approver confirmed a summary of it, and is told what happened
+    assert len(page.confirmations) == 1 and "1,234.500" in page.confirmations[0], page.confirmations
+    expect(page.locator(".messages")).to_contain_text("1,234.500")
     logout(page)
 
     # the enterprise sees its indicator on its dashboard

@@ -240,7 +240,7 @@ def test_deduction_waits_without_next_year_indicator(hefa):
 def test_deduction_tonnes_with_four_decimals_are_refused_not_rounded(hefa):
     """Issue 11 bug: penalty deduction tonnes were silently rounded to 3 decimals; now they are refused (400) and
     nothing is written. Full-width digits are accepted."""
-    with pytest.raises(DomainValidationError) as exc, translation.override("en"):  # (zh-Hans is the default)
+    with translation.override("en"), pytest.raises(DomainValidationError) as exc:  # the message is translated
         _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "12.3456"}])
     assert list(exc.value.errors) == ["deductions[0].tonnes"]
     assert "3 decimals" in exc.value.errors["deductions[0].tonnes"][0]
