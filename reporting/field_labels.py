@@ -7,6 +7,7 @@ errors)."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.utils.translation import gettext, pgettext_lazy
 
@@ -89,7 +90,7 @@ def error_sentence(message, errors: dict | None, *, shown: set[str] | frozenset 
     return " ".join(parts)
 
 
-def _code_labels() -> dict[str, str]:
+def _code_labels() -> dict[str, Any]:
     return {**dict(IndicatorType.choices), **dict(InputSource.choices), **dict(FlowDirection.choices)}
 
 

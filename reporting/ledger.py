@@ -61,6 +61,7 @@ def _actor_enterprise(actor: Any, enterprise: Enterprise | None = None) -> Enter
     m = membership_of(actor)
     if m is None or m.enterprise_id is None or (enterprise is not None and m.enterprise_id != enterprise.pk):
         raise NotPermitted(_("Only the enterprise's own staff can record its shipments."))
+    assert m.enterprise is not None
     return m.enterprise
 
 
@@ -470,7 +471,7 @@ def ledger_figures(*, user: Any, year: int) -> dict[str, Any]:
     controlled = set(ExportControlItem.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=dt.date(year, 1, 1)),
                                                       valid_from__lte=dt.date(year, 12, 31))
                      .values_list("product_id", flat=True))
-    exports = list(qs.filter(seller__isnull=False).exclude(buyer_country="CN").values("product_id")
+    exports: list[dict[str, Any]] = list(qs.filter(seller__isnull=False).exclude(buyer_country="CN").values("product_id")
                    .annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t"))
     for row in exports:
         row["controlled"] = row["product_id"] in controlled

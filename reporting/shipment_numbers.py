@@ -42,5 +42,6 @@ def shipment_numbers_resolve(*, enterprise: Enterprise, rows: list[Any], errors:
         if code and code != s.product_id:
             errors.add(f"shipments[{i}].product", _("Shipment %(number)s is of %(product)s.")
                        % {"number": number, "product": s.product_id})
+        assert s is not None  # "mine" above implies it
         out[i] = s
     return out
