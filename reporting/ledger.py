@@ -471,8 +471,8 @@ def ledger_figures(*, user: Any, year: int) -> dict[str, Any]:
     controlled = set(ExportControlItem.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=dt.date(year, 1, 1)),
                                                       valid_from__lte=dt.date(year, 12, 31))
                      .values_list("product_id", flat=True))
-    exports: list[dict[str, Any]] = list(qs.filter(seller__isnull=False).exclude(buyer_country="CN").values("product_id")
-                   .annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t"))
+    exports: list[dict[str, Any]] = [dict(row) for row in qs.filter(seller__isnull=False).exclude(buyer_country="CN")
+                                     .values("product_id").annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t")]
     for row in exports:
         row["controlled"] = row["product_id"] in controlled
     zero = {"n": 0, "t": Decimal(0)}
