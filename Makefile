@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quota_portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: run test install lint bench messages e2e-deps i18n clean
+.PHONY: run test install lint bench messages e2e-deps i18n clean backup restore
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,8 @@ test: install messages e2e-deps
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/mypy .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(PYTEST_ARGS)
+	# the same page walk and browser journeys on the embedded SQLite database of `make run` (marker "sqlite")
+	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.sqlite3 CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest --create-db -q -m sqlite $(PYTEST_ARGS)
 
 ## e2e-deps: Debian's Chromium and CJK fonts for the Playwright browser tests (never a downloaded browser)
 e2e-deps:
@@ -59,5 +61,14 @@ bench: install
 	bash scripts/ensure_services.sh
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/quota_bench} $(BIN)/python bench/run.py
 
+## make backup: seal the audit chain, pg_dump (custom format) + manifest into ./backups (DATABASE_URL=postgres://…)
+backup: install
+	$(BIN)/python manage.py backup --out $${BACKUP_DIR:-backups}
+
+## make restore FILE=backups/….dump [DB=new_name]: into a NEW database, then counts, attachments and verify_audit
+restore: install
+	@test -n "$(FILE)" || { echo "usage: make restore FILE=backups/<name>.dump [DB=<new database name>]"; exit 2; }
+	$(BIN)/python manage.py restore "$(FILE)" $(if $(DB),--database-name "$(DB)")
+
 clean:
-	rm -rf $(VENV) db.sqlite3 staticfiles
+	rm -rf $(VENV) db.sqlite3 staticfiles var

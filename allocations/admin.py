@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from organizations.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import (
     Adjustment,
     AllocationLine,
@@ -12,28 +14,6 @@ from .models import (
     NationalPlan,
     QuotaUsage,
 )
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NationalPlan)

@@ -117,6 +117,11 @@ class LineOutput(serializers.ModelSerializer):
         return obj.recipient.name
 
 
+class BatchApproveInput(serializers.Serializer):
+    capacity_reason = serializers.CharField(required=False, allow_blank=True, max_length=2000,
+                                            help_text="Why a line above an enterprise's capacity is approved anyway.")
+
+
 class BatchOutput(serializers.ModelSerializer):
     lines = LineOutput(many=True, read_only=True, source="visible_lines")
     created_by = serializers.CharField(source="created_by.username", read_only=True)
@@ -191,11 +196,15 @@ class BatchViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Crea
         batch = services.batch_submit(actor=request.user, batch=self.get_object())
         return Response(self._out(batch))
 
-    @extend_schema(request=None, responses={200: BatchOutput},
-                   summary="Approve (issue) a submitted batch — four eyes; 409 on over-issuance")
+    @extend_schema(request=BatchApproveInput, responses={200: BatchOutput},
+                   summary="Approve (issue) a submitted batch — four eyes; 409 on over-issuance; 400 above capacity "
+                           "without capacity_reason")
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        batch = services.batch_approve(actor=request.user, batch=self.get_object())
+        data = BatchApproveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        batch = services.batch_approve(actor=request.user, batch=self.get_object(),
+                                       capacity_reason=data.validated_data.get("capacity_reason", ""))
         return Response(self._out(batch))
 
 

@@ -12,6 +12,16 @@ class AllocationsConfig(AppConfig):
         # the enterprise's indicators are on the portal's enterprise dashboard (chart + table)
     ]
 
+    enterprise_sections = ["allocations/_enterprise_quotas.html"]
+
+    def enterprise_context(self, request, enterprise):
+        """The enterprise page of the register shows its indicators of this year."""
+        from . import selectors  # noqa: PLC0415 - apps.py loads before the app registry is ready
+
+        year = timezone.localdate().year
+        return {"ent_quota_year": year,
+                "ent_quotas": selectors.quota_list(user=request.user, year=year, enterprise_ids=[enterprise.pk])}
+
     def dashboard_context(self, request, kind):
         from . import selectors  # noqa: PLC0415 - apps.py loads before the app registry is ready; models import on first use
         from .models import BatchStatus, IssuanceBatch, NationalPlan, PlanStatus  # noqa: PLC0415 - as above

@@ -13,27 +13,28 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from organizations.models import PublicationKind
+from organizations.publication import is_published, publication_publish
+
 from .models import AllocationLine, BatchStatus, GroupBreakdown, IssuanceBatch, NationalPlan, PlanStatus
 from .services import batch_approve, batch_create, batch_submit, breakdown_file, plan_approve, plan_create
 
 TZ = timezone.get_default_timezone()  # settings.TIME_ZONE, Asia/Shanghai (allocations sits below reporting.periods)
 D = Decimal
 
-_SPLIT_NOTE = ("Rock/ion split not published for this year; the ion-adsorption figure of 2021 (19,150 t) is assumed "
-               "and the rest of the mining total counted as rock-type.")
+_SPLIT_NOTE = "当年未公布岩矿型与离子型的划分；按2021年离子型指标（19,150吨）计，其余开采指标计入岩矿型。"
 
 # year → (mining_rock, mining_ion, smelting_separation, basis)
 PLANS = {
-    2021: (D("148850"), D("19150"), D("162000"), "Published 2021 totals: mining 168,000 t (rock 148,850 / ion 19,150), "
-                                                 "smelting separation 162,000 t; one batch."),
-    2022: (D("190850"), D("19150"), D("202000"), "Published 2022 totals: mining 210,000 t, smelting separation "
-                                                 "202,000 t; two batches. " + _SPLIT_NOTE),
-    2023: (D("235850"), D("19150"), D("243850"), "Published 2023 totals: mining 255,000 t, smelting separation "
-                                                 "243,850 t; three batches. " + _SPLIT_NOTE),
-    2024: (D("250850"), D("19150"), D("254000"), "Published 2024 totals: mining 270,000 t, smelting separation "
-                                                 "254,000 t; two batches. " + _SPLIT_NOTE),
-    2026: (D("250850"), D("19150"), D("254000"), "Demo figures: 2025 and 2026 totals are not published; the 2024 "
-                                                 "totals are reused."),
+    2021: (D("148850"), D("19150"), D("162000"), "2021年公布总量：开采168,000吨（岩矿型148,850吨、离子型19,150吨），"
+                                                 "冶炼分离162,000吨；分一批下达。"),
+    2022: (D("190850"), D("19150"), D("202000"), "2022年公布总量：开采210,000吨，冶炼分离202,000吨；分两批下达。"
+                                                 + _SPLIT_NOTE),
+    2023: (D("235850"), D("19150"), D("243850"), "2023年公布总量：开采255,000吨，冶炼分离243,850吨；分三批下达。"
+                                                 + _SPLIT_NOTE),
+    2024: (D("250850"), D("19150"), D("254000"), "2024年公布总量：开采270,000吨，冶炼分离254,000吨；分两批下达。"
+                                                 + _SPLIT_NOTE),
+    2026: (D("250850"), D("19150"), D("254000"), "演示数据：2025、2026年总量未公布，沿用2024年总量。"),
 }
 
 # Batches: (year, sequence key, title, document no, issued at (Asia/Shanghai) or None = leave submitted,
@@ -81,6 +82,12 @@ def seed(context: dict) -> dict:
             if plan.status == PlanStatus.DRAFT:
                 plan = plan_approve(actor=approver, plan=plan)
             plans[(year, itype)] = plan
+    # Publication is a decision: the ministry has published the past years' totals; the current year's stay
+    # internal until a ministry user publishes them (the demo leaves that step to try).
+    this_year = timezone.localdate().year
+    for year in PLANS:
+        if year < this_year and not is_published(PublicationKind.NATIONAL_TOTALS, year):
+            publication_publish(actor=approver, kind=PublicationKind.NATIONAL_TOTALS, key=year)
 
     batches = {}
     for year, title, doc_no, issued_at, lines, breakdowns in BATCHES:
@@ -100,6 +107,6 @@ def seed(context: dict) -> dict:
             assert issued_at is not None  # a batch with breakdowns was issued
             filed = (issued_at + dt.timedelta(days=3)).replace(tzinfo=TZ)
             breakdown_file(actor=managers[gkey], line=line, filed_at=filed,
-                           note="Provincial departments consulted (demo).",
+                           note="已征求相关省级主管部门意见（演示）。",
                            shares=[{"enterprise": enterprises[e], "tonnes": t} for e, t in shares])
     return {"plans": plans, "batches": batches}

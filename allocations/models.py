@@ -212,12 +212,19 @@ class Adjustment(models.Model):
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+")
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
+    # Set when the adjustment gives back a penalty's applied deduction because the penalty was annulled on review
+    # (an id of the enforcement app, like Deduction.penalty_id): at most one reversal per penalty, year and type.
+    reverses_penalty_id = models.PositiveBigIntegerField(_("reverses the deduction of penalty"), null=True,
+                                                         blank=True)
 
     class Meta:
         verbose_name = _("adjustment")
         verbose_name_plural = _("adjustments")
         ordering = ["-created_at", "-id"]
         constraints = [
+            models.UniqueConstraint(fields=["reverses_penalty_id", "year", "indicator_type"],
+                                    condition=Q(reverses_penalty_id__isnull=False),
+                                    name="adjustment_one_reversal_per_penalty"),
             models.CheckConstraint(condition=~Q(tonnes=0), name="adjustment_not_zero"),
             models.CheckConstraint(condition=~Q(reason=""), name="adjustment_has_reason"),
         ]

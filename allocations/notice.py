@@ -37,4 +37,16 @@ def notice_context(user, batch) -> dict:
         "col_totals": col_totals,
         "grand_total": sum(col_totals, Decimal(0)),
         "mining_total": sum((ln.tonnes for ln in lines if ln.indicator_type != "smelting_separation"), Decimal(0)),
+        # the notice names only the indicator types it contains
+        "kinds": kinds_text(types),
+        "show_mining_total": "smelting_separation" in types and len(types) > 2,
     }
+
+
+def kinds_text(types: list[str]) -> str:
+    """"稀土开采、冶炼分离" / "稀土开采" / "稀土冶炼分离" for the indicator types of a batch."""
+    mining = any(t != "smelting_separation" for t in types)
+    smelting = "smelting_separation" in types
+    if mining and smelting:
+        return "稀土开采、冶炼分离"
+    return "稀土开采" if mining else "稀土冶炼分离"

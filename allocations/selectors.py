@@ -10,7 +10,7 @@ from django.core.exceptions import EmptyResultSet
 from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, QuerySet, Sum, Value, When
 from django.utils import timezone
 
-from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType, Level
+from organizations.models import MINISTRY_ROLES, AuditEntry, Enterprise, IndicatorType, Level
 from organizations.selectors import NOTHING, enterprise_q, is_ministry, membership_of, scope_queryset
 from quota_portal.db_router import read_connection
 
@@ -158,8 +158,11 @@ class QuotaRowPages(Sequence):
             return []
         sql, params = self._built
         order = " ".join(f"WHEN '{t}' THEN {i}" for t, i in TYPE_ORDER.items())
+        # Code-point order of the names, as ``_quota_rows`` sorts in Python: PostgreSQL needs the "C" collation for
+        # it; SQLite (make run) compares text as binary UTF-8 by default, which is the same order, and has no "C".
+        collate = ' COLLATE "C"' if read_connection().vendor == "postgresql" else ""
         sql = (f"SELECT q.* FROM ({sql}) q JOIN {Enterprise._meta.db_table} e ON e.id = q.enterprise_id "
-               f"ORDER BY e.name COLLATE \"C\", e.id, CASE q.indicator_type {order} ELSE 9 END LIMIT %s OFFSET %s")
+               f"ORDER BY e.name{collate}, e.id, CASE q.indicator_type {order} ELSE 9 END LIMIT %s OFFSET %s")
         with read_connection().cursor() as cur:
             cur.execute(sql, [*params, limit, offset])
             sums = cur.fetchall()
@@ -236,6 +239,13 @@ def plan_list(*, user, year: int | None = None, indicator_type: str | None = Non
     if indicator_type:
         qs = qs.filter(indicator_type=indicator_type)
     return qs.order_by("-year", "indicator_type", "-revision")
+
+
+def plan_returns(*, plan: NationalPlan) -> list[dict]:
+    """Reasons an approver gave for returning this draft plan, newest first (from the audit trail)."""
+    entries = AuditEntry.objects.filter(action="plan.return", object_type="allocations.NationalPlan",
+                                        object_id=str(plan.pk)).select_related("actor").order_by("-id")
+    return [{"at": e.at, "actor": e.actor, "reason": (e.after or {}).get("reason", "")} for e in entries]
 
 
 def plan_history(*, user, plan: NationalPlan) -> QuerySet[NationalPlan]:

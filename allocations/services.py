@@ -16,16 +16,14 @@ from django.utils.translation import gettext as _
 
 from organizations.audit import audit_record
 from organizations.models import (
-    ACTIVITY_OF_INDICATOR,
-    Activity,
     Enterprise,
     EnterpriseGroup,
     IndicatorType,
-    Licence,
-    LicenceStatus,
 )
 from organizations.notifications import notify
 from organizations.permissions import require
+from organizations.register_selectors import RULE_DESIGNATION, capacity_map, rule_label
+from organizations.register_selectors import eligibility_failures as register_eligibility_failures
 from organizations.selectors import membership_of, ministry_authority, provinces_of_enterprises
 from quota_portal.errors import (
     Conflict,
@@ -147,58 +145,14 @@ def record_deduction(*, actor: User, enterprise: Enterprise, year: int, indicato
 
 # --- Eligibility -------------------------------------------------------------------------------------
 
-RULE_LICENCE = "designated_licence"
-RULE_STOP_RECTIFY = "stop_and_rectify"
-RULE_CAPACITY = "smelter_capacity"
-
-
-def rule_label(rule: str) -> str:
-    return {
-        RULE_LICENCE: _("designated, unexpired licence"),
-        RULE_STOP_RECTIFY: _("no stop-and-rectify order"),
-        RULE_CAPACITY: _("minimum smelting capacity"),
-    }[rule]
+RULE_LICENCE = RULE_DESIGNATION  # the old name, kept for callers
 
 
 def eligibility_failures(pairs: list[tuple[Enterprise, str]], *, on: dt.date | None = None) -> dict[tuple[int, str], list[str]]:
-    """For (enterprise, indicator type) pairs: the messages of the eligibility rules each one fails.
-
-    One query for the licences of all the enterprises. Rules: a designated licence for the activity of the
-    indicator type that is valid on ``on`` (today); no stop-and-rectify order; for smelting separation a recorded
-    capacity of at least settings.SMELTER_MIN_CAPACITY_T.
-    """
-    on = on or timezone.localdate()
-    ent_ids = {e.pk for e, _t in pairs}
-    licensed = set(
-        Licence.objects.filter(enterprise_id__in=ent_ids, status=LicenceStatus.DESIGNATED, valid_from__lte=on,
-                               valid_to__gte=on).values_list("enterprise_id", "activity")
-    )
-    minimum = Decimal(settings.SMELTER_MIN_CAPACITY_T)
-    # Fresh rows: an order or a capacity correction may have arrived since the caller loaded the enterprise.
-    fresh = Enterprise.objects.in_bulk(ent_ids)
-    failures: dict[tuple[int, str], list[str]] = {}
-    for stale, itype in pairs:
-        ent = fresh.get(stale.pk, stale)
-        activity = ACTIVITY_OF_INDICATOR[IndicatorType(itype)]
-        msgs = []
-        if (ent.pk, activity) not in licensed:
-            msgs.append(_("Eligibility rule “%(rule)s” failed: %(ent)s holds no designated licence for %(activity)s "
-                          "valid on %(date)s.") % {"rule": rule_label(RULE_LICENCE), "ent": ent.name,
-                                                  "activity": Activity(activity).label, "date": on.isoformat()})
-        if ent.stop_rectify_ordered:
-            msgs.append(_("Eligibility rule “%(rule)s” failed: %(ent)s is under an order to stop and rectify.")
-                        % {"rule": rule_label(RULE_STOP_RECTIFY), "ent": ent.name})
-        if itype == IndicatorType.SMELTING_SEPARATION and (
-            ent.smelting_capacity_t is None or ent.smelting_capacity_t < minimum
-        ):
-            msgs.append(_("Eligibility rule “%(rule)s” failed: %(ent)s has a recorded smelting capacity of "
-                          "%(cap)s t REO/year, below the minimum of %(min)s t.")
-                        % {"rule": rule_label(RULE_CAPACITY), "ent": ent.name,
-                           "cap": ent.smelting_capacity_t if ent.smelting_capacity_t is not None else "—",
-                           "min": minimum})
-        if msgs:
-            failures[(ent.pk, itype)] = msgs
-    return failures
+    """For (enterprise, indicator type) pairs: the messages of the eligibility rules each one fails on ``on``
+    (default today) — designation in force, the permits the activity needs (named), the smelter's minimum capacity,
+    no stop-and-rectify order. See organizations.register_selectors.eligibility_failures."""
+    return register_eligibility_failures(pairs, on=on or timezone.localdate())
 
 
 def _check_line_recipient(*, enterprise: Enterprise | None, group: EnterpriseGroup | None, indicator_type: str,
@@ -366,6 +320,29 @@ def plan_approve(*, actor: User, plan: NationalPlan) -> NationalPlan:
     plan.save(update_fields=["status", "approved_by", "approved_at"])
     audit_record(actor=actor, action="plan.approve", obj=plan, org=_ministry_org(), before=before,
                  after={**_snap(plan, PLAN_FIELDS), "supersedes": previous.pk if previous else None})
+    return plan
+
+
+@service
+def plan_return(*, actor: User, plan: NationalPlan, reason: str) -> NationalPlan:
+    """An approver sends a draft plan back to its drafter with a reason (it stays a draft; the reason is recorded in
+    the audit trail, shown on the plan and sent to the drafter's inbox)."""
+    require(actor, "allocations.approve_plan")
+    plan = NationalPlan.objects.select_for_update().get(pk=plan.pk)
+    if plan.status != PlanStatus.DRAFT:
+        raise InvalidTransition(_("Only a draft plan can be returned."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainValidationError(_("Give the reason for returning the plan."),
+                                    errors={"reason": [_("Give the reason for returning the plan.")]})
+    audit_record(actor=actor, action="plan.return", obj=plan, org=_ministry_org(), before={"status": plan.status},
+                 after={"status": plan.status, "reason": reason})
+    if plan.drafted_by_id:
+        notify(kind="plan_returned",
+               subject=_("National plan %(year)s %(type)s returned: %(reason)s") % {
+                   "year": plan.year, "type": plan.get_indicator_type_display(), "reason": reason},
+               url=reverse("allocations:plan-detail", args=[plan.pk]), users=[plan.drafted_by],
+               dedup_key=f"plan:{plan.pk}:return:{timezone.now().timestamp()}")
     return plan
 
 
@@ -545,8 +522,45 @@ def batch_return(*, actor: User, batch: IssuanceBatch, comment: str = "") -> Iss
     return batch
 
 
+def batch_capacity_overruns(batch: IssuanceBatch, lines: list[AllocationLine] | None = None, *,
+                            on: dt.date | None = None) -> list[dict]:
+    """Lines that take their enterprise's year total for the indicator type (issued before + this batch) above its
+    recorded capacity: ``{"index", "line", "total", "capacity", "refuse"}``; ``refuse`` above
+    settings.CAPACITY_REFUSAL_MULTIPLE × capacity. Three queries."""
+    lines = lines if lines is not None else list(batch.lines.select_related("enterprise"))
+    ent_ids = {ln.enterprise_id for ln in lines if ln.enterprise_id}
+    if not ent_ids:
+        return []
+    caps = capacity_map(enterprise_ids=ent_ids, on=on or timezone.localdate())
+    totals: dict[tuple[int, str], Decimal] = {}
+    for row in (AllocationLine.objects.filter(batch__year=batch.year, batch__status=BatchStatus.ISSUED,
+                                              enterprise_id__in=ent_ids).exclude(batch=batch)
+                .values("enterprise_id", "indicator_type").annotate(t=Sum("tonnes"))):
+        totals[(row["enterprise_id"], row["indicator_type"])] = row["t"]
+    for ln in lines:
+        if ln.enterprise_id:
+            key = (ln.enterprise_id, ln.indicator_type)
+            totals[key] = totals.get(key, ZERO) + ln.tonnes
+    multiple = Decimal(settings.CAPACITY_REFUSAL_MULTIPLE)
+    out = []
+    for i, ln in enumerate(lines):
+        cap = caps.get((ln.enterprise_id, ln.indicator_type)) if ln.enterprise_id else None
+        total = totals.get((ln.enterprise_id or 0, ln.indicator_type), ZERO)
+        if cap is not None and total > cap.tonnes:
+            out.append({"index": i, "line": ln, "total": total, "capacity": cap.tonnes,
+                        "refuse": total > cap.tonnes * multiple})
+    return out
+
+
+def _capacity_message(o: dict) -> str:
+    return _("%(ent)s: %(year_total)s t of %(type)s this year would exceed its capacity of %(cap)s t REO/year.") % {
+        "ent": o["line"].enterprise.name, "year_total": o["total"], "type": o["line"].get_indicator_type_display(),
+        "cap": o["capacity"]}
+
+
 @service
-def batch_approve(*, actor: User, batch: IssuanceBatch, issued_at: dt.datetime | None = None) -> IssuanceBatch:
+def batch_approve(*, actor: User, batch: IssuanceBatch, issued_at: dt.datetime | None = None,
+                  capacity_reason: str = "") -> IssuanceBatch:
     """Approve = issue a submitted batch (four eyes), never beyond the approved national total minus reserve.
 
     The approved plan rows of the batch's year and types are locked (select_for_update, pk order) before the
@@ -575,6 +589,13 @@ def batch_approve(*, actor: User, batch: IssuanceBatch, issued_at: dt.datetime |
             _check_line_recipient(enterprise=None, group=ln.group, indicator_type=ln.indicator_type,
                                   field=f"lines[{i}].group")
     _check_against_plans(batch, lines)
+    overruns = batch_capacity_overruns(batch, lines)
+    capacity_reason = (capacity_reason or "").strip()
+    refused = [o for o in overruns if o["refuse"]]
+    if refused and not capacity_reason:
+        errors = {f"lines[{o['index']}].tonnes": [_capacity_message(o)] for o in refused}
+        errors["capacity_reason"] = [_("Above capacity: record the reason for approving it anyway.")]
+        raise DomainValidationError(_capacity_message(refused[0]), errors=errors, code="capacity_exceeded")
     before = _snap(batch, BATCH_FIELDS)
     batch.status, batch.approved_by, batch.issued_at = BatchStatus.ISSUED, actor, issued_at or timezone.now()
     if any(ln.group_id for ln in lines):
@@ -584,7 +605,9 @@ def batch_approve(*, actor: User, batch: IssuanceBatch, issued_at: dt.datetime |
     figures_add((ln.enterprise_id, batch.year, ln.indicator_type, "issued_t", ln.tonnes) for ln in lines
                 if ln.enterprise_id)
     audit_record(actor=actor, action="batch.approve", obj=batch, org=_ministry_org(), before=before,
-                 after={**_batch_snapshot(batch), "breakdown_due": batch.breakdown_due})
+                 after={**_batch_snapshot(batch), "breakdown_due": batch.breakdown_due,
+                        "capacity_warnings": [_capacity_message(o) for o in overruns],
+                        "capacity_reason": capacity_reason})
     _notify_issued(batch, lines)
     batch_issued.send(sender=IssuanceBatch, batch=batch)
     return batch
@@ -743,4 +766,41 @@ def adjustment_approve(*, actor: User, adjustment: Adjustment) -> Adjustment:
     notify(kind="allocations.adjustment", subject=_("Your %(type)s indicator for %(year)s was adjusted by %(t)s t")
            % {"type": adj.get_indicator_type_display(), "year": adj.year, "t": f"{adj.tonnes:+}"},
            body=adj.reason, orgs=[adj.enterprise], dedup_key=f"adjustment:{adj.pk}")
+    return adj
+
+
+@transaction.atomic
+def deduction_reverse(*, actor, enterprise: Enterprise, year: int, indicator_type: str, penalty_id: int,
+                      reason: str) -> Adjustment:
+    """Give back a penalty's applied deduction (the penalty was annulled on review) as an approved adjustment of
+    +tonnes: the deduction stays on the record, the adjustment cancels it.
+
+    Exactly once: a partial unique index on (reverses_penalty_id, year, indicator_type); a repeated or concurrent
+    call returns the existing adjustment. The caller (enforcement) checks its own permission and records the
+    decision that annulled the penalty."""
+    _check_type(indicator_type)
+    existing = Adjustment.objects.filter(reverses_penalty_id=penalty_id, year=year,
+                                         indicator_type=indicator_type).first()
+    if existing is not None:
+        return existing
+    deduction = Deduction.objects.filter(penalty_id=penalty_id, year=year, indicator_type=indicator_type).first()
+    if deduction is None:
+        raise InvalidTransition(_("There is no applied deduction of this penalty to reverse."))
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            adj = Adjustment.objects.create(
+                enterprise=enterprise, year=year, indicator_type=indicator_type, tonnes=deduction.tonnes,
+                reason=(reason or "").strip() or _("Reversal of the deduction of annulled penalty #%(id)s")
+                % {"id": penalty_id},
+                status=AdjustmentStatus.APPROVED, created_by=actor, created_at=now, approved_by=actor,
+                approved_at=now, reverses_penalty_id=penalty_id)
+    except IntegrityError:
+        return Adjustment.objects.get(reverses_penalty_id=penalty_id, year=year, indicator_type=indicator_type)
+    figures_add([(adj.enterprise_id, adj.year, adj.indicator_type, "adjustments_t", adj.tonnes)])
+    audit_record(actor=actor, action="deduction.reverse", obj=adj, org=enterprise,
+                 after={**_snap(adj, ADJ_FIELDS), "reverses_penalty_id": penalty_id, "deduction": deduction.pk})
+    notify(kind="allocations.adjustment", subject=_("Your %(type)s indicator for %(year)s was adjusted by %(t)s t")
+           % {"type": adj.get_indicator_type_display(), "year": adj.year, "t": f"{adj.tonnes:+}"},
+           body=adj.reason, orgs=[enterprise], dedup_key=f"adjustment:{adj.pk}")
     return adj

@@ -12,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from weasyprint import HTML
 
 from organizations.models import IndicatorType
 from organizations.selectors import is_ministry, membership_of
 from quota_portal.errors import DomainError, DomainValidationError, apply_to_form
+from quota_portal.formatting import tonnes_text
 from quota_portal.params import year_param
 
 from . import selectors, services
@@ -26,6 +28,11 @@ from .models import Adjustment, AllocationLine, BatchStatus, GroupBreakdown, Iss
 from .notice import notice_context
 
 PAGE_SIZE = 25
+
+# the service's field paths as people know them on the batch page (the API keeps the paths)
+BATCH_FIELD_LABELS = {"lines": gettext_lazy("Allocation lines"), "comment": gettext_lazy("Reason"),
+                      "title": gettext_lazy("Title"), "document_no": gettext_lazy("Document number"),
+                      "year": gettext_lazy("Year")}
 
 
 def _year(request) -> int:
@@ -83,9 +90,14 @@ def plan_detail_view(request, pk: int):
         _require_ministry(request)
         action = request.POST.get("action")
         try:
+            if action == "return":
+                services.plan_return(actor=request.user, plan=plan, reason=request.POST.get("reason", ""))
+                messages.success(request, _("Plan returned to the drafter: %(reason)s") % {
+                    "reason": request.POST.get("reason", "").strip()})
+                return redirect("allocations:plan-detail", plan.pk)
             if action == "approve":
                 services.plan_approve(actor=request.user, plan=plan)
-                messages.success(request, _("Plan approved."))
+                messages.success(request, _("Plan approved: %(summary)s") % {"summary": _plan_summary(plan)})
                 return redirect("allocations:plan-detail", plan.pk)
             if action == "revise":
                 revise_form = PlanRevisionForm(request.POST)
@@ -103,8 +115,23 @@ def plan_detail_view(request, pk: int):
         revise_form = PlanRevisionForm(initial={"total_t": plan.total_t, "reserve_t": plan.reserve_t,
                                                 "basis": plan.basis})
     history = selectors.plan_history(user=request.user, plan=plan)
-    return render(request, "allocations/plan_detail.html", {"plan": plan, "history": history,
-                                                            "revise_form": revise_form})
+    return render(request, "allocations/plan_detail.html", {
+        "plan": plan, "history": history, "revise_form": revise_form,
+        "returns": selectors.plan_returns(plan=plan) if plan.status == "draft" else [],
+        "approve_summary": _("Approve %(summary)s? Batches of the year can then be issued against it; a change needs a "
+                             "new revision.") % {"summary": _plan_summary(plan)}})
+
+
+def _plan_summary(plan) -> str:
+    return _("%(year)s %(type)s, national total %(total)s t, reserve %(reserve)s t") % {
+        "year": plan.year, "type": plan.get_indicator_type_display(), "total": tonnes_text(plan.total_t),
+        "reserve": tonnes_text(plan.reserve_t)}
+
+
+def _batch_summary(lines) -> str:
+    totals = selectors.batch_totals(lines)
+    return _("%(n)s lines: %(totals)s") % {"n": len(lines), "totals": "；".join(
+        label + " " + _("%(tonnes)s t") % {"tonnes": tonnes_text(total)} for _t, label, total in totals) or "—"}
 
 
 # --- Batches -----------------------------------------------------------------------------------------
@@ -145,7 +172,9 @@ def _batch_or_404(request, pk) -> IssuanceBatch:
 
 def _lines_context(request, batch, line_form=None):
     lines = list(selectors.batch_lines(user=request.user, batch=batch))
+    overruns = services.batch_capacity_overruns(batch, lines) if batch.status == BatchStatus.SUBMITTED else []
     return {"batch": batch, "lines": lines, "totals": selectors.batch_totals(lines),
+            "capacity_warnings": [services._capacity_message(o) for o in overruns],
             "line_form": line_form if line_form is not None else (LineForm() if batch.status == "draft" else None),
             "editable": batch.status == BatchStatus.DRAFT and is_ministry(request.user)}
 
@@ -162,11 +191,17 @@ def batch_detail_view(request, pk: int):
                 services.batch_submit(actor=request.user, batch=batch)
                 messages.success(request, _("Batch submitted for approval."))
             elif action == "approve":
-                services.batch_approve(actor=request.user, batch=batch)
-                messages.success(request, _("Batch approved and issued; recipients have been notified."))
+                services.batch_approve(actor=request.user, batch=batch,
+                                       capacity_reason=request.POST.get("capacity_reason", ""))
+                messages.success(request, _("Batch issued — %(summary)s. The recipients have been notified.") % {
+                    "summary": _batch_summary(list(selectors.batch_lines(user=request.user, batch=batch)))})
             elif action == "return":
-                services.batch_return(actor=request.user, batch=batch, comment=request.POST.get("comment", ""))
-                messages.success(request, _("Batch returned to draft."))
+                reason = request.POST.get("comment", "").strip()
+                if not reason:
+                    raise DomainValidationError(_("Give the reason for returning the batch."),
+                                                errors={"comment": [_("Give the reason for returning the batch.")]})
+                services.batch_return(actor=request.user, batch=batch, comment=reason)
+                messages.success(request, _("Batch returned to the drafter: %(reason)s") % {"reason": reason})
             elif action == "edit":
                 edit_form = BatchEditForm(request.POST)
                 if edit_form.is_valid():
@@ -183,11 +218,16 @@ def batch_detail_view(request, pk: int):
                 for field, msgs in exc.errors.items():
                     for m in msgs:
                         if m != str(exc.message):
-                            messages.error(request, f"{field}: {m}")
+                            label = BATCH_FIELD_LABELS.get(field)
+                            messages.error(request, _("%(field)s: %(message)s") % {"field": label, "message": m}
+                                           if label else m)
             batch = _batch_or_404(request, pk)
     if edit_form is None and batch.status == BatchStatus.DRAFT and is_ministry(request.user):
         edit_form = BatchEditForm(initial={"title": batch.title, "document_no": batch.document_no})
     ctx = _lines_context(request, batch)
+    ctx["approve_summary"] = _("Approve and issue “%(title)s”? %(summary)s. Issued indicators cannot be withdrawn; "
+                               "the recipients are notified at once.") % {"title": batch.title,
+                                                                        "summary": _batch_summary(ctx["lines"])}
     ctx.update({"edit_form": edit_form, "balance": selectors.national_balance(year=batch.year)
                 if is_ministry(request.user) else None,
                 "group_lines": [ln for ln in ctx["lines"] if ln.group_id], "today_date": timezone.localdate()})

@@ -17,7 +17,13 @@ What it builds (per year, ``BENCH_YEAR`` = 2025 the last):
   roll-ups equal to the accepted production (what ``reporting.services.usage_recompute`` writes on acceptance);
 - 12 accepted monthly reports per enterprise with ~50 lines each: production, inputs, shipments out to real
   counterparties with the matching receipt in the buyer's report (97 % exact, 2 % off by 5–20 %, 1 % missing),
-  inventory that balances per product and carries over month to month.
+  inventory that balances per product and carries over month to month;
+- the shipment ledger (reporting_shipment / reporting_receipt, ≈ 12 shipments per enterprise and month, so
+  ≈ 1.4 M at full scale): one shipment per shipment-out line, both flow lines pointing to it; 96 % received as
+  declared, 2 % disputed (received 5–20 % off), 1 % never confirmed (in transit), 1 % received with a small
+  difference; shipments dispatched on the last two days of a month are received in the next month half of the
+  time (cross-month); a laundering pattern: 1 smelter in 200 imports light-rare-earth ore (bastnaesite) every
+  month and separates dysprosium oxide from it (the ``yield_implausible`` case).
 
 Loading: the tables are filled with COPY inside one transaction with ``session_replication_role = replica``
 (so neither the FK checks nor the immutability trigger fire row by row — the data is consistent by
@@ -280,12 +286,33 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     used = defaultdict(Decimal)  # (enterprise, year, type)
     used_month = defaultdict(Decimal)  # the allocations.MonthlyUsage roll-up (reporting.services.usage_recompute)
     report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
+    ship_rows, receipt_rows = [], []
+    sid = 0
     n_lines = 0
     doc = 0
-    stats = {"flows_out": 0, "receipts_exact": 0, "receipts_off": 0, "receipts_missing": 0}
+    stats = {"flows_out": 0, "receipts_exact": 0, "receipts_off": 0, "receipts_missing": 0, "shipments": 0,
+             "disputed": 0, "cross_month": 0, "laundering_smelters": 0}
     ent_by_id = {e["id"]: e for e in ents}
     smelters = [e["id"] for e in ents if e["itype"] == "smelting_separation"]
     all_ids = [e["id"] for e in ents]
+    launderers = smelters[::200]
+    stats["laundering_smelters"] = len(launderers)
+    declared_at = now.isoformat()
+
+    def name_of(ent_id: int) -> str:
+        return f"稀土企业{ent_id:05d}有限公司"
+
+    def shipment(seller, buyer, p, t, day, docno, status, origin="declared", seller_name="", seller_country="CN"):
+        nonlocal sid
+        sid += 1
+        s_code = ent_by_id[seller]["code"] if seller else ""
+        ship_rows.append((sid, f"SH{sid:08d}", origin, seller, s_code, name_of(seller) if seller else seller_name,
+                          seller_country, buyer, ent_by_id[buyer]["code"], name_of(buyer), "CN", p, f"LOT{sid:09d}",
+                          fmt(t), "100.000", fmt(t), day.isoformat(), docno, docno if origin == "import" else "", "",
+                          seller_country if origin == "import" else "", status, "f",
+                          filer_of[seller or buyer], declared_at))
+        stats["shipments"] += 1
+        return sid
 
     def rid(ent_id: int, month: int, yi: int) -> int:
         return ((yi * n_ent) + ent_id - 1) * 12 + month
@@ -304,6 +331,23 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                     moves[e["id"]][p][0] += t
                     used[(e["id"], y, e["itype"])] += t
                     used_month[(e["id"], y, month, e["itype"])] += t
+            for ent_id in launderers:  # light ore in, heavy oxide out: what the feedstock-yield check must catch
+                ore, dy = q3(rng.uniform(50, 100)), q3(rng.uniform(3, 6))
+                day = dt.date(y, month, rng.randint(1, 10))
+                doc += 1
+                s_id = shipment(None, ent_id, "BAST_CONC", ore, day, f"IMP{y}{doc:09d}", "received", origin="import",
+                                seller_name="Overseas Ore Co", seller_country="MM")
+                receipt_rows.append((s_id, s_id, ent_id, fmt(ore), day.isoformat(), "f", "", filer_of[ent_id], declared_at))
+                flow_rows.append((rid(ent_id, month, yi), "in", None, "", "Overseas Ore Co", "MM", "BAST_CONC", fmt(ore),
+                                  day.isoformat(), f"IMP{y}{doc:09d}", s_id))
+                input_rows.append((rid(ent_id, month, yi), "imported_ore", "MM", "BAST_CONC", fmt(ore)))
+                prod_rows.append((rid(ent_id, month, yi), "smelting_separation", "DY_OXIDE", fmt(dy)))
+                mv = moves[ent_id]
+                mv["BAST_CONC"][1] += ore
+                mv["BAST_CONC"][3] += ore
+                mv["DY_OXIDE"][0] += dy
+                used[(ent_id, y, "smelting_separation")] += dy
+                used_month[(ent_id, y, month, "smelting_separation")] += dy
             for e in ents:
                 r_id = rid(e["id"], month, yi)
                 mv = moves[e["id"]]
@@ -321,19 +365,33 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                     day = rng.randint(1, last)
                     docno = f"INV{y}{doc:09d}"
                     b = ent_by_id[buyer]
-                    flow_rows.append((r_id, "out", buyer, b["code"], f"稀土企业{buyer:05d}有限公司", "CN", p, fmt(t),
-                                      f"{y}-{month:02d}-{day:02d}", docno))
                     mv[p][2] += t
                     stats["flows_out"] += 1
                     roll = rng.random()
+                    dispatched = dt.date(y, month, day)
+                    status = "in_transit" if roll < 0.01 else "disputed" if roll < 0.03 else "received"
+                    s_id = shipment(e["id"], buyer, p, t, dispatched, docno, status)
+                    flow_rows.append((r_id, "out", buyer, b["code"], f"稀土企业{buyer:05d}有限公司", "CN", p, fmt(t),
+                                      f"{y}-{month:02d}-{day:02d}", docno, s_id))
                     if roll < 0.01:
                         stats["receipts_missing"] += 1
                         continue
                     got = t if roll >= 0.03 else q3(float(t) * rng.choice((0.8, 0.9, 1.1, 1.2)))
+                    if roll >= 0.99:  # weighing differences within and just outside the tolerance
+                        got = q3(float(t) * rng.choice((0.998, 0.99)))
                     stats["receipts_exact" if got == t else "receipts_off"] += 1
                     rday = min(last, day + rng.randint(0, 2))
+                    received = dt.date(y, month, rday)
+                    if day >= last - 1 and rng.random() < 0.5:  # received in the next month
+                        received = dispatched + dt.timedelta(days=2)
+                        stats["cross_month"] += 1
+                    disputed = status == "disputed"
+                    stats["disputed"] += disputed
+                    receipt_rows.append((s_id, s_id, buyer, fmt(got), received.isoformat(), "t" if disputed else "f",
+                                         "bench: weight difference at the gate" if disputed else "", filer_of[buyer],
+                                         declared_at))
                     flow_rows.append((rid(buyer, month, yi), "in", e["id"], e["code"], f"稀土企业{e['id']:05d}有限公司", "CN",
-                                      p, fmt(got), f"{y}-{month:02d}-{rday:02d}", docno))
+                                      p, fmt(got), f"{y}-{month:02d}-{rday:02d}", docno, s_id))
                     moves[buyer][p][1] += got
             for e in ents:
                 r_id = rid(e["id"], month, yi)
@@ -364,8 +422,10 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                                     "t" if sub > due_at(y, month) else "f", reviewer_of[e["county"]], rev.isoformat(), "",
                                     filer_of[e["id"]], sub.isoformat(), rev.isoformat()))
             if len(flow_rows) > 400_000 or month == 12:
+                flush_ledger(cp, ship_rows, receipt_rows)
                 n_lines += flush_lines(cp, report_rows, prod_rows, input_rows, flow_rows, inv_rows)
                 report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
+                ship_rows, receipt_rows = [], []
             print(f"  {y}-{month:02d} generated ({n_lines:,} lines loaded so far)", flush=True)
 
     cp.copy("allocations_quotausage", ["enterprise_id", "year", "indicator_type", "used_t", "updated_at"],
@@ -376,7 +436,7 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                   "organizations_licence", "auth_user", "organizations_membership", "allocations_nationalplan",
                   "allocations_issuancebatch", "allocations_allocationline", "allocations_quotausage", "allocations_monthlyusage",
                   "reporting_monthlyreport", "reporting_productionline", "reporting_inputline", "reporting_flowline",
-                  "reporting_inventoryline"):
+                  "reporting_inventoryline", "reporting_shipment", "reporting_receipt"):
         cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT MAX(id) FROM {table}))")
     cur.execute("SET session_replication_role = DEFAULT")
     conn.commit()
@@ -402,6 +462,16 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     return out
 
 
+def flush_ledger(cp: Copier, shipments, receipts) -> None:
+    cp.copy("reporting_shipment",
+            ["id", "number", "origin", "seller_id", "seller_credit_code", "seller_name", "seller_country", "buyer_id",
+             "buyer_credit_code", "buyer_name", "buyer_country", "product_id", "lots", "net_weight_t", "reo_pct",
+             "tonnes", "dispatch_date", "document_no", "customs_no", "export_licence_no", "origin_country", "status",
+             "migrated", "declared_by_id", "declared_at"], shipments)
+    cp.copy("reporting_receipt", ["id", "shipment_id", "buyer_id", "tonnes", "received_date", "disputed",
+                                  "dispute_reason", "confirmed_by_id", "confirmed_at"], receipts)
+
+
 def flush_lines(cp: Copier, reports, prod, inputs, flows, inv) -> int:
     cp.copy("reporting_monthlyreport",
             ["id", "enterprise_id", "year", "month", "version", "previous_version_id", "is_current", "status", "nil",
@@ -412,7 +482,7 @@ def flush_lines(cp: Copier, reports, prod, inputs, flows, inv) -> int:
     n += cp.copy("reporting_inputline", ["report_id", "source", "country", "product_id", "tonnes"], inputs)
     n += cp.copy("reporting_flowline", ["report_id", "direction", "counterparty_enterprise_id",
                                         "counterparty_credit_code", "counterparty_name", "counterparty_country",
-                                        "product_id", "tonnes", "date", "document_no"], flows)
+                                        "product_id", "tonnes", "date", "document_no", "shipment_id"], flows)
     n += cp.copy("reporting_inventoryline", ["report_id", "product_id", "opening", "closing"], inv)
     return n
 
@@ -432,7 +502,8 @@ def main(years: int | None = None) -> dict:
           f"{result['rows_per_s']:,} rows/s overall, {result['copy_rows_per_s']:,} rows/s inside COPY; "
           f"VACUUM ANALYZE {result['vacuum_analyze_seconds']} s")
     print("  " + json.dumps({k: result[k] for k in ("flows_out", "receipts_exact", "receipts_off",
-                                                     "receipts_missing")}))
+                                                     "receipts_missing", "shipments", "disputed", "cross_month",
+                                                     "laundering_smelters")}))
     return result
 
 

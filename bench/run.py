@@ -132,6 +132,9 @@ def main() -> int:
         for table in ("enforcement_flag", "organizations_notification", "enforcement_jobrun"):
             cur.execute(f"VACUUM (ANALYZE) {table}")
     result["http"] = bench_http.main()
+    from bench import trace as bench_trace
+
+    result["trace"] = bench_trace.main()
     name = f"bench-{started.strftime('%Y%m%dT%H%M')}-{scale_name}.json"
     (RESULTS / name).write_text(json.dumps(result, indent=1, default=str))  # kept even if the plans fail below
     from bench import explain
@@ -141,6 +144,7 @@ def main() -> int:
     result["targets"] = {
         "scan_quota_usage<=1.5x_raw": result["scan"]["scan_quota_usage"]["ratio_warm_to_raw"] <= 1.5,
         "reconcile_flows<=2x_raw": result["scan"]["reconcile_flows"]["ratio_warm_to_raw"] <= 2.0,
+        "trace_p95<=200ms": result["trace"]["target_met"],
         **result["http"]["targets_met"],
     }
     result["total_seconds"] = round(time.perf_counter() - t0, 1)

@@ -19,6 +19,7 @@ reconcile ≤ 2× raw (warm runs).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import statistics
@@ -88,35 +89,60 @@ WHERE r.status = 'accepted' AND r.year = %(year)s
 GROUP BY r.enterprise_id, r.month, k.product_id
 HAVING ABS(SUM(k.d)) > %(tol)s
 """
-RAW_FLOWS = """
-WITH acc AS (SELECT id, enterprise_id, month FROM reporting_monthlyreport WHERE status = 'accepted' AND year = %(year)s),
-f AS (
-    SELECT CASE WHEN fl.direction = 'out' THEN a.enterprise_id ELSE fl.counterparty_enterprise_id END AS seller,
-           CASE WHEN fl.direction = 'out' THEN fl.counterparty_enterprise_id ELSE a.enterprise_id END AS buyer,
-           a.month, fl.product_id,
-           CASE WHEN fl.direction = 'out' THEN fl.tonnes ELSE 0 END AS shipped,
-           CASE WHEN fl.direction = 'in' THEN fl.tonnes ELSE 0 END AS received
-    FROM acc a JOIN reporting_flowline fl ON fl.report_id = a.id
-    WHERE fl.counterparty_enterprise_id IS NOT NULL AND fl.counterparty_enterprise_id <> a.enterprise_id
-), g AS (
-    SELECT seller, buyer, month, product_id, SUM(shipped) AS s, SUM(received) AS r FROM f
-    GROUP BY seller, buyer, month, product_id
-    HAVING ABS(SUM(shipped) - SUM(received)) > %(ftol)s * GREATEST(SUM(shipped), SUM(received))
-)
-SELECT g.* FROM g
-WHERE EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = g.seller AND acc.month = g.month)
-  AND EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = g.buyer AND acc.month = g.month)
+# Line-level reconciliation on the ledger, hand-written (one statement each): what enforcement/services/ledger.py
+# computes, to compare its time with (same run, same data).
+RAW_UNCONFIRMED = """
+SELECT s.id FROM reporting_shipment s
+WHERE s.status IN ('declared', 'in_transit') AND s.buyer_id IS NOT NULL
+  AND s.dispatch_date BETWEEN %(first)s AND %(last)s AND s.dispatch_date < %(cutoff)s
+"""
+RAW_MISMATCH = """
+SELECT s.id FROM reporting_shipment s JOIN reporting_receipt r ON r.shipment_id = s.id
+WHERE s.origin = 'declared' AND s.seller_id IS NOT NULL AND s.dispatch_date BETWEEN %(first)s AND %(last)s
+  AND ABS(r.tonnes - s.tonnes) > %(ftol)s * GREATEST(r.tonnes, s.tonnes)
+"""
+RAW_UNDECLARED = """
+SELECT s.id FROM reporting_shipment s JOIN reporting_receipt r ON r.shipment_id = s.id
+WHERE s.origin = 'receipt' AND s.seller_id IS NOT NULL AND r.received_date BETWEEN %(first)s AND %(last)s
+  AND EXISTS (SELECT 1 FROM organizations_licence l WHERE l.enterprise_id = s.seller_id AND l.status = 'designated'
+              AND l.valid_from <= s.dispatch_date AND l.valid_to >= s.dispatch_date)
 """
 RAW_UNLICENSED = """
-SELECT r.enterprise_id, r.month, fl.direction, fl.product_id, SUM(fl.tonnes)
-FROM reporting_monthlyreport r JOIN reporting_flowline fl ON fl.report_id = r.id
-JOIN reporting_product pr ON pr.code = fl.product_id AND pr.stage = 'mineral'
-WHERE r.status = 'accepted' AND r.year = %(year)s AND fl.counterparty_country IN ('', 'CN')
-  AND NOT EXISTS (SELECT 1 FROM organizations_licence l
-                  WHERE l.enterprise_id = fl.counterparty_enterprise_id AND l.status = 'designated'
-                    AND l.valid_from <= fl.date AND l.valid_to >= fl.date
-                    AND l.activity = CASE WHEN fl.direction = 'in' THEN 'mining' ELSE 'smelting_separation' END)
-GROUP BY 1, 2, 3, 4, COALESCE(NULLIF(fl.counterparty_credit_code, ''), fl.counterparty_name)
+SELECT s.buyer_id, date_trunc('month', s.dispatch_date), 'in', s.product_id,
+       COALESCE(NULLIF(s.seller_credit_code, ''), s.seller_name)
+FROM reporting_shipment s JOIN reporting_product p ON p.code = s.product_id
+WHERE s.buyer_id IS NOT NULL AND s.seller_country = 'CN' AND s.status IN ('received', 'disputed')
+  AND (p.stage = 'mineral' OR p.indicator_type <> '') AND s.dispatch_date BETWEEN %(first)s AND %(last)s
+  AND NOT EXISTS (SELECT 1 FROM organizations_licence l WHERE l.enterprise_id = s.seller_id AND l.status = 'designated'
+                  AND l.valid_from <= s.dispatch_date AND l.valid_to >= s.dispatch_date
+                  AND l.activity = CASE WHEN p.stage = 'mineral' THEN 'mining' ELSE 'smelting_separation' END)
+GROUP BY 1, 2, 3, 4, 5
+UNION ALL
+SELECT s.seller_id, date_trunc('month', s.dispatch_date), 'out', s.product_id,
+       COALESCE(NULLIF(s.buyer_credit_code, ''), s.buyer_name)
+FROM reporting_shipment s JOIN reporting_product p ON p.code = s.product_id AND p.stage = 'mineral'
+WHERE s.seller_id IS NOT NULL AND s.buyer_country = 'CN' AND s.dispatch_date BETWEEN %(first)s AND %(last)s
+  AND NOT EXISTS (SELECT 1 FROM organizations_licence l WHERE l.enterprise_id = s.buyer_id AND l.status = 'designated'
+                  AND l.valid_from <= s.dispatch_date AND l.valid_to >= s.dispatch_date
+                  AND l.activity = 'smelting_separation')
+GROUP BY 1, 2, 3, 4, 5
+"""
+RAW_YIELD = """
+WITH need AS (
+    SELECT r.enterprise_id AS e, r.month AS m, ep.element AS el, SUM(pl.tonnes * ep.share) AS n
+    FROM reporting_monthlyreport r JOIN reporting_productionline pl ON pl.report_id = r.id
+    JOIN reporting_elementprofile ep ON ep.product_id = pl.product_id AND ep.valid_from <= %(last)s
+    WHERE r.status = 'accepted' AND r.year = %(year)s AND pl.indicator_type = 'smelting_separation'
+    GROUP BY 1, 2, 3
+), have AS (
+    SELECT r.enterprise_id AS e, r.month AS m, ep.element AS el, SUM(il.tonnes * ep.share) AS h
+    FROM reporting_monthlyreport r JOIN reporting_inputline il ON il.report_id = r.id
+    JOIN reporting_elementprofile ep ON ep.product_id = il.product_id AND ep.valid_from <= %(last)s
+    WHERE r.status = 'accepted' AND r.year = %(year)s
+    GROUP BY 1, 2, 3
+)
+SELECT need.e, need.m, need.el FROM need LEFT JOIN have ON have.e = need.e AND have.m = need.m AND have.el = need.el
+WHERE need.n - COALESCE(have.h, 0) * (1 + %(ytol)s) > 0.001
 """
 
 
@@ -150,8 +176,11 @@ def main() -> dict:
     from enforcement import services
     from enforcement.models import Flag
 
+    today = dt.date(YEAR + 1, 1, 20)  # the scans run as of this day (as the generator's "now")
     params = {"year": YEAR, "ratio": settings.USAGE_WARNING_RATIO, "tol": settings.BALANCE_TOLERANCE_T,
-              "ftol": settings.FLOW_MATCH_TOLERANCE}
+              "ftol": settings.FLOW_MATCH_TOLERANCE, "ytol": settings.YIELD_TOLERANCE,
+              "first": dt.date(YEAR, 1, 1), "last": dt.date(YEAR, 12, 31),
+              "cutoff": today - dt.timedelta(days=settings.SHIPMENT_TRANSIT_DAYS)}
     with connection.cursor() as cur:
         cur.execute("SELECT COUNT(*) FROM reporting_monthlyreport WHERE year = %s AND status = 'accepted'", [YEAR])
         reports = cur.fetchone()[0]
@@ -185,26 +214,36 @@ def main() -> dict:
         "ratio_cold_to_raw": round(cold / raw_lines_t, 2), "target_ratio": 1.5,
     }
 
-    # --- reconcile_flows ---
+    # --- reconcile_flows: balances + the ledger line by line (enforcement/services/ledger.py) ---
     raw_parts = {}
     raw_total = 0.0
     raw_results = {}
-    for name, sql in (("balance", RAW_BALANCE), ("flow_mismatch", RAW_FLOWS), ("unlicensed", RAW_UNLICENSED)):
+    for name, sql in (("balance", RAW_BALANCE), ("unconfirmed_shipment", RAW_UNCONFIRMED),
+                      ("quantity_mismatch", RAW_MISMATCH), ("undeclared_receipt", RAW_UNDECLARED),
+                      ("unlicensed", RAW_UNLICENSED), ("yield_implausible", RAW_YIELD)):
         _sql(sql, params)()
         t, rows = _median_time(_sql(sql, params), REPEAT)
         raw_parts[name] = round(t, 4)
         raw_total += t
         raw_results[name] = rows
     t0 = time.perf_counter()
-    created_r = services.flag_scan_flows(year=YEAR)
+    created_r = services.flag_scan_flows(year=YEAR, today=today)
     cold_r = time.perf_counter() - t0
-    warm_r, created_r_again = _median_time(lambda: services.flag_scan_flows(year=YEAR), REPEAT)
+    warm_r, created_r_again = _median_time(lambda: services.flag_scan_flows(year=YEAR, today=today), REPEAT)
     counts = {k: Flag.objects.filter(year=YEAR, kind=k).count()
-              for k in ("balance", "flow_mismatch", "unlicensed_counterparty")}
+              for k in ("balance", "unconfirmed_shipment", "quantity_mismatch", "undeclared_receipt",
+                        "unlicensed_counterparty", "yield_implausible")}
     match = (counts["balance"] == len(raw_results["balance"])
-             and counts["flow_mismatch"] == 2 * len(raw_results["flow_mismatch"])
-             and counts["unlicensed_counterparty"] == len(raw_results["unlicensed"]))
+             and counts["unconfirmed_shipment"] == 2 * len(raw_results["unconfirmed_shipment"])
+             and counts["quantity_mismatch"] == 2 * len(raw_results["quantity_mismatch"])
+             and counts["undeclared_receipt"] == 2 * len(raw_results["undeclared_receipt"])
+             and counts["unlicensed_counterparty"] == len(raw_results["unlicensed"])
+             and counts["yield_implausible"] == len(raw_results["yield_implausible"]))
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM reporting_shipment")
+        shipments = cur.fetchone()[0]
     out["reconcile_flows"] = {
+        "shipments": shipments,
         "service_cold_s": round(cold_r, 4), "service_warm_s": round(warm_r, 4), "raw_s": round(raw_total, 4),
         "raw_parts_s": raw_parts, "flags_created": created_r, "created_on_rerun": created_r_again,
         "flags": counts, "raw_rows": {k: len(v) for k, v in raw_results.items()}, "flags_match_raw": match,

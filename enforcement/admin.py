@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from organizations.admin import ReadOnlyAdmin
+from organizations.admin import ReadOnlyAdmin, ReadOnlyInline
 
 from .models import Case, CaseEvent, Flag, JobRun, Penalty, PenaltyDeduction, PenaltyRule, Statement
 
@@ -12,7 +12,7 @@ class FlagAdmin(ReadOnlyAdmin):
     search_fields = ["enterprise__name", "subject"]
 
 
-class CaseEventInline(admin.TabularInline):
+class CaseEventInline(ReadOnlyInline):
     model = CaseEvent
     extra = 0
     can_delete = False
@@ -44,8 +44,8 @@ class StatementAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PenaltyRule)
-class PenaltyRuleAdmin(admin.ModelAdmin):
-    """Versioned configuration: add a new version (valid_from) rather than editing one in use."""
+class PenaltyRuleAdmin(ReadOnlyAdmin):
+    """Versioned configuration: a new version (valid_from) comes with a migration, never an edit here."""
 
     list_display = ["violation_type", "valid_from", "valid_to", "fine_min_cny", "fine_max_cny", "deduction_basis"]
     list_filter = ["violation_type"]

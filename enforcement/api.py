@@ -26,10 +26,14 @@ from .models import (
     Flag,
     FlagKind,
     FlagStatus,
+    Hearing,
     JobRun,
     Penalty,
     PenaltyDeduction,
+    PenaltyReview,
     PenaltyRule,
+    ReviewKind,
+    ReviewOutcome,
     Statement,
     ViolationType,
 )
@@ -87,7 +91,24 @@ class PenaltyOutput(serializers.ModelSerializer):
         fields = ["id", "case", "enterprise", "violation_type", "violation_date", "rule", "legal_basis", "facts",
                   "fine_cny", "illegal_income_cny", "fine_warnings", "deduction_year", "deductions", "status",
                   "proposed_by", "notice_issued_at", "statement_due_at", "statement", "decided_by", "decided_at",
-                  "consideration", "approved_by", "approved_at", "rejection_reason"]
+                  "consideration", "approved_by", "approved_at", "rejection_reason", "deduction_year_stated",
+                  "hearing_offered", "hearing_request_due", "hearing", "document_no", "payment_due", "paid_at",
+                  "receipt_no", "payment_overdue", "reviews", "annulled_at"]
+
+    hearing = serializers.SerializerMethodField()
+    reviews = serializers.SerializerMethodField()
+    payment_overdue = serializers.BooleanField(read_only=True)
+
+    def get_hearing(self, obj) -> dict | None:
+        h = Hearing.objects.filter(penalty=obj).first()
+        if h is None:
+            return None
+        return {"requested_at": h.requested_at, "waived": h.waived, "scheduled_for": h.scheduled_for,
+                "participants": h.participants, "record": h.record, "held_at": h.held_at}
+
+    def get_reviews(self, obj) -> list[dict]:
+        return [{"id": r.id, "kind": r.kind, "filed_on": r.filed_on, "body": r.body, "outcome": r.outcome,
+                 "outcome_on": r.outcome_on, "outcome_text": r.outcome_text} for r in obj.reviews.all()]
 
     def get_statement(self, obj) -> dict | None:
         try:
@@ -157,6 +178,42 @@ class PenalizeInput(serializers.Serializer):
     deduction_year = serializers.IntegerField(required=False, allow_null=True, default=None)
     deductions = DeductionIO(many=True, required=False, allow_null=True, default=None,
                              help_text="Omit to apply the default of the rule in force on the violation date.")
+
+
+class HearingRequestInput(serializers.Serializer):
+    waive = serializers.BooleanField(required=False, default=False)
+
+
+class HearingScheduleInput(serializers.Serializer):
+    scheduled_for = serializers.DateTimeField()
+    participants = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class HearingRecordInput(serializers.Serializer):
+    record = serializers.CharField(allow_blank=True)
+    participants = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PaymentInput(serializers.Serializer):
+    receipt_no = serializers.CharField(allow_blank=True, max_length=60)
+    paid_on = serializers.DateField(required=False, allow_null=True, default=None)
+
+
+class ReviewFileInput(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=ReviewKind.choices)
+    filed_on = serializers.DateField()
+    body = serializers.CharField(allow_blank=True, max_length=200)
+
+
+class ReviewDecideInput(serializers.Serializer):
+    review = serializers.IntegerField()
+    outcome = serializers.ChoiceField(choices=[c for c in ReviewOutcome.choices if c[0] != "pending"])
+    decided_on = serializers.DateField()
+    text = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class EscalateInput(serializers.Serializer):
+    reason = serializers.CharField(allow_blank=True)
 
 
 class StatementInput(serializers.Serializer):
@@ -360,6 +417,94 @@ class CaseViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         data.is_valid(raise_exception=True)
         services.penalty_reject(actor=request.user, penalty=self._penalty(case, "enforcement.approve_penalty"), **data.validated_data)
         return self._detail(case)
+
+
+    def _effective_penalty(self, case: Case, perm: str) -> Penalty:
+        require(self.request.user, perm)
+        penalty = case.penalties.filter(status__in=["approved", "annulled"]).order_by("-pk").first()
+        if penalty is None:
+            raise InvalidTransition(_("This case has no penalty in effect."))
+        return penalty
+
+    @extend_schema(request=HearingRequestInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def hearing(self, request, pk=None):
+        """The enterprise requests a hearing (听证) within the deadline, or waives it."""
+        case = self.get_object()
+        data = HearingRequestInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.hearing_request(actor=request.user, penalty=self._penalty(case, "enforcement.submit_statement"),
+                                 waive=data.validated_data["waive"])
+        return self._detail(case)
+
+    @extend_schema(request=HearingScheduleInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"], url_path="schedule-hearing")
+    def schedule_hearing(self, request, pk=None):
+        case = self.get_object()
+        data = HearingScheduleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.hearing_schedule(actor=request.user, penalty=self._penalty(case, "enforcement.decide_penalty"),
+                                  **data.validated_data)
+        return self._detail(case)
+
+    @extend_schema(request=HearingRecordInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"], url_path="record-hearing")
+    def record_hearing(self, request, pk=None):
+        case = self.get_object()
+        data = HearingRecordInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.hearing_record(actor=request.user, penalty=self._penalty(case, "enforcement.decide_penalty"),
+                                **data.validated_data)
+        return self._detail(case)
+
+    @extend_schema(request=PaymentInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"], url_path="record-payment")
+    def record_payment(self, request, pk=None):
+        case = self.get_object()
+        data = PaymentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.payment_record(actor=request.user, penalty=self._effective_penalty(case, "enforcement.manage_case"),
+                                **data.validated_data)
+        return self._detail(case)
+
+    @extend_schema(request=ReviewFileInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"], url_path="file-review")
+    def file_review(self, request, pk=None):
+        """Record an application for reconsideration (复议) or a suit (诉讼) against the decision."""
+        case = self.get_object()
+        data = ReviewFileInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.review_file(actor=request.user, penalty=self._effective_penalty(case, "enforcement.manage_case"),
+                             **data.validated_data)
+        return self._detail(case)
+
+    @extend_schema(request=ReviewDecideInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"], url_path="decide-review")
+    def decide_review(self, request, pk=None):
+        """Record the outcome; ``annulled`` cancels or reverses the penalty's deductions, exactly once."""
+        case = self.get_object()
+        data = ReviewDecideInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        v = data.validated_data
+        penalty = self._effective_penalty(case, "enforcement.manage_case")
+        review = PenaltyReview.objects.filter(pk=v["review"], penalty=penalty).first()
+        if review is None:
+            raise serializers.ValidationError({"review": ["Unknown review."]})
+        services.review_decide(actor=request.user, review=review, outcome=v["outcome"], decided_on=v["decided_on"],
+                               text=v["text"])
+        return self._detail(case)
+
+    @extend_schema(request=EscalateInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        """The order to correct was refused: open a further case (answers the new case)."""
+        case = self.get_object()
+        data = EscalateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        new = services.case_escalate(actor=request.user, case=case, reason=data.validated_data["reason"])
+        resp = self._detail(new)
+        resp.status_code = status.HTTP_201_CREATED
+        return resp
 
 
 class PenaltyRuleViewSet(viewsets.ReadOnlyModelViewSet):

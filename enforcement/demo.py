@@ -10,6 +10,9 @@ from decimal import Decimal
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from organizations.models import PublicationKind
+from organizations.publication import publication_publish
+
 from . import services
 from .models import Case, Flag, FlagStatus
 
@@ -51,8 +54,10 @@ def seed(context: dict) -> dict:
             deductions=[{"indicator_type": "smelting_separation", "tonnes": Decimal("120")}])
         services.statement_submit(actor=users["hefa_filer"], penalty=penalty,
                                   text="超产系设备调试期间计量误差所致，请求从轻处罚。")
+        services.hearing_request(actor=users["hefa_filer"], penalty=penalty, waive=True)
         services.penalty_decide(actor=reviewer, penalty=penalty,
                                 consideration="计量误差未能提供校准记录予以证明，申辩理由不予采纳；罚款维持。")
         services.penalty_approve(actor=users["miit_approver"], penalty=penalty)
         services.deduction_apply_waiting(year=penalty.deduction_year)
+        publication_publish(actor=users["miit_approver"], kind=PublicationKind.PENALTY, key=penalty.pk)
     return {"enforcement_open_case": open_case, "enforcement_penalty_case": penalty_case}

@@ -69,6 +69,10 @@ class StatementForm(forms.Form):
 class DecideForm(forms.Form):
     consideration = forms.CharField(label=_("How the statement was considered (grounds of the decision)"),
                                     widget=forms.Textarea(attrs={"rows": 4}))
+    fine_cny = forms.DecimalField(label=_("Fine decided (yuan)"), required=False, min_value=0, max_digits=14,
+                                  decimal_places=2,
+                                  help_text=_("Leave as notified, or lower it in view of the statement; a statement "
+                                              "never leads to a heavier penalty."))
 
 
 class RejectForm(forms.Form):

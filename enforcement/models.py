@@ -13,10 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, IndicatorType
+from quota_portal.formatting import datetime_text, tonnes_text
 from quota_portal.quantities import tonnes_field
 
 
@@ -33,6 +34,10 @@ class FlagKind(models.TextChoices):
     FLOW_MISMATCH = "flow_mismatch", _("Flow mismatch")
     UNLICENSED_COUNTERPARTY = "unlicensed_counterparty", _("Non-designated counterparty")
     PRODUCTION_WITHOUT_INDICATOR = "production_without_indicator", _("Production without indicator")
+    UNCONFIRMED_SHIPMENT = "unconfirmed_shipment", _("Shipment not confirmed")
+    QUANTITY_MISMATCH = "quantity_mismatch", _("Received quantity differs")
+    UNDECLARED_RECEIPT = "undeclared_receipt", _("Receipt without a declared shipment")
+    YIELD_IMPLAUSIBLE = "yield_implausible", _("Output the feedstock cannot yield")
 
 
 class FlagStatus(models.TextChoices):
@@ -85,35 +90,57 @@ class Flag(models.Model):
 
     @property
     def description(self) -> str:
-        """The evidence in one translated sentence (the raw figures stay in ``details``)."""
+        """The evidence in one translated sentence, numbers and times written for people (the raw figures stay in
+        ``details``)."""
+        n, when = tonnes_text, datetime_text
         d = {k: v for k, v in (self.details or {}).items()}
         try:
             if self.kind == FlagKind.MISSING:
-                return t("No report submitted by the deadline (%(due)s).") % {"due": d["due_at"][:16]}
+                return gettext("No report submitted by the deadline (%(due)s).") % {"due": when(d["due_at"])}
             if self.kind == FlagKind.LATE:
-                return t("Submitted %(submitted)s, after the deadline %(due)s.") % {
-                    "submitted": d["submitted_at"][:16], "due": d["due_at"][:16]}
+                return gettext("Submitted %(submitted)s, after the deadline %(due)s.") % {
+                    "submitted": when(d["submitted_at"]), "due": when(d["due_at"])}
             if self.kind == FlagKind.USAGE_WARNING:
-                return t("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
-                    "used": d["used_t"], "effective": d["effective_t"], "percent": d.get("percent", "")}
+                return gettext("%(used)s t of the effective %(effective)s t used (%(percent)s %%).") % {
+                    "used": n(d["used_t"]), "effective": n(d["effective_t"]), "percent": d.get("percent", "")}
             if self.kind == FlagKind.OVERRUN:
-                return t("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
-                    "used": d["used_t"], "effective": d["effective_t"], "over": d.get("over_t", "")}
+                return gettext("%(used)s t produced against an effective indicator of %(effective)s t: %(over)s t above it.") % {
+                    "used": n(d["used_t"]), "effective": n(d["effective_t"]), "over": n(d.get("over_t", ""))}
             if self.kind == FlagKind.PRODUCTION_WITHOUT_INDICATOR:
-                return t("%(used)s t produced without an effective indicator of this type.") % {"used": d["used_t"]}
+                return gettext("%(used)s t produced without an effective indicator of this type.") % {"used": n(d["used_t"])}
             if self.kind == FlagKind.BALANCE:
-                return t("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
-                    "product": d["product"], "diff": d["difference"]}
+                return gettext("%(product)s does not balance: closing stock differs by %(diff)s t.") % {
+                    "product": d["product"], "diff": n(d["difference"])}
             if self.kind == FlagKind.FLOW_MISMATCH:
-                return t("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
-                    "product": d["product"], "shipped": d["shipped_t"], "received": d["received_t"]}
+                return gettext("%(product)s: %(shipped)s t shipped, %(received)s t received by the buyer.") % {
+                    "product": d["product"], "shipped": n(d["shipped_t"]), "received": n(d["received_t"])}
             if self.kind == FlagKind.UNLICENSED_COUNTERPARTY:
                 if d.get("direction") == "in":
-                    return t("%(tonnes)s t of %(product)s received from %(party)s, not a designated mining "
-                             "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"],
+                    return gettext("%(tonnes)s t of %(product)s received from %(party)s, not designated to produce "
+                             "it.") % {"tonnes": n(d["tonnes"]), "product": d["product"],
                                                 "party": d["counterparty"]}
-                return t("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
-                         "enterprise.") % {"tonnes": d["tonnes"], "product": d["product"], "party": d["counterparty"]}
+                return gettext("%(tonnes)s t of %(product)s shipped to %(party)s, not a designated smelting-separation "
+                         "enterprise.") % {"tonnes": n(d["tonnes"]), "product": d["product"], "party": d["counterparty"]}
+            if self.kind == FlagKind.UNCONFIRMED_SHIPMENT:
+                return gettext("Shipment %(number)s (%(tonnes)s t of %(product)s from %(seller)s to %(buyer)s), dispatched "
+                         "%(date)s, has not been confirmed by the buyer after %(days)s days.") % {
+                    "number": d["number"], "tonnes": n(d["tonnes"]), "product": d["product"], "seller": d["seller"],
+                    "buyer": d["buyer"], "date": d["dispatch_date"], "days": d["days"]}
+            if self.kind == FlagKind.QUANTITY_MISMATCH:
+                return gettext("Shipment %(number)s of %(product)s: %(shipped)s t shipped by %(seller)s, %(received)s t "
+                         "received by %(buyer)s.") % {
+                    "number": d["number"], "product": d["product"], "shipped": n(d["shipped_t"]),
+                    "received": n(d["received_t"]), "seller": d["seller"], "buyer": d["buyer"]}
+            if self.kind == FlagKind.UNDECLARED_RECEIPT:
+                return gettext("%(buyer)s recorded %(tonnes)s t of %(product)s received from %(seller)s (%(number)s), a "
+                         "designated enterprise that declared no shipment for it.") % {
+                    "number": d["number"], "tonnes": n(d["tonnes"]), "product": d["product"], "seller": d["seller"],
+                    "buyer": d["buyer"]}
+            if self.kind == FlagKind.YIELD_IMPLAUSIBLE:
+                return gettext("%(element)s: %(needed)s t separated, but the feedstock consumed can yield only "
+                         "%(available)s t (tolerance %(tolerance)s).") % {
+                    "element": d["element"], "needed": n(d["needed_t"]), "available": n(d["available_t"]),
+                    "tolerance": d["tolerance"]}
         except (KeyError, TypeError):
             pass
         return "; ".join(f"{k}: {v}" for k, v in d.items() if not isinstance(v, list | dict))
@@ -124,6 +151,7 @@ class CaseOrigin(models.TextChoices):
     INSPECTION = "inspection", _("Inspection")
     INSPECTION_REFUSED = "inspection_refused", _("Inspection refused")
     INSPECTION_OBSTRUCTED = "inspection_obstructed", _("Inspection obstructed")
+    REFUSED_CORRECTION = "refused_correction", _("Refused to correct after an order")
 
 
 class CaseStatus(models.TextChoices):
@@ -149,6 +177,9 @@ class Case(models.Model):
     correction_deadline = models.DateField(_("correct by"), null=True, blank=True)
     correction_note = models.TextField(_("correction made"), blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # Refusing to correct after an order escalates to a further case (suspension, higher fines).
+    escalated_from = models.ForeignKey("self", verbose_name=_("escalated from"), null=True, blank=True,
+                                       on_delete=models.PROTECT, related_name="escalations")
 
     class Meta:
         verbose_name = _("case")
@@ -171,6 +202,17 @@ EVENT_LABELS = {
     "penalty_approved": _("Penalty approved — in effect"),
     "penalty_rejected": _("Penalty rejected by the second person"),
     "deduction_applied": _("Next-year deduction applied"),
+    "hearing_requested": _("Hearing requested"),
+    "hearing_waived": _("Hearing waived"),
+    "hearing_scheduled": _("Hearing scheduled"),
+    "hearing_held": _("Hearing held"),
+    "payment_recorded": _("Fine paid"),
+    "review_filed": _("Reconsideration or litigation filed"),
+    "review_decided": _("Reconsideration or litigation decided"),
+    "penalty_annulled": _("Penalty annulled on review"),
+    "deduction_cancelled": _("Waiting deduction cancelled"),
+    "deduction_reversed": _("Applied deduction reversed"),
+    "escalated": _("Escalated to a further case"),
 }
 
 
@@ -252,6 +294,7 @@ class PenaltyStatus(models.TextChoices):
     DECIDED = "decided", _("Decided, awaiting approval")
     APPROVED = "approved", _("Approved (in effect)")
     REJECTED = "rejected", _("Rejected")
+    ANNULLED = "annulled", _("Annulled on review")
 
 
 class Penalty(models.Model):
@@ -266,8 +309,11 @@ class Penalty(models.Model):
     facts = models.TextField(_("facts"), blank=True)
     fine_cny = _cny(_("fine (CNY)"), default=0)
     illegal_income_cny = _cny(_("illegal income (CNY)"), null=True, blank=True)
-    # The "next year" whose indicator is reduced (by default the year after the violation).
+    # The "next year" whose indicator is reduced: by default the year after the decision takes effect (approval,
+    # Beijing time); the decision may state a later year (``deduction_year_stated``), never a past one.
     deduction_year = models.PositiveSmallIntegerField(_("deduction year"))
+    deduction_year_stated = models.PositiveSmallIntegerField(_("deduction year stated in the decision"), null=True,
+                                                             blank=True)
     fine_warnings = models.JSONField(_("warnings"), default=list, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=PenaltyStatus.choices,
                               default=PenaltyStatus.NOTIFIED)
@@ -282,6 +328,15 @@ class Penalty(models.Model):
                                     related_name="+")
     approved_at = models.DateTimeField(_("approved"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    # Hearing right (听证): offered on the notice for large fines or penalties that reduce indicators.
+    hearing_offered = models.BooleanField(_("hearing offered"), default=False)
+    hearing_request_due = models.DateField(_("hearing to be requested by"), null=True, blank=True)
+    # The decision document (行政处罚决定书) and payment of the fine.
+    document_no = models.CharField(_("document number"), max_length=60, blank=True)
+    payment_due = models.DateField(_("fine due by"), null=True, blank=True)
+    paid_at = models.DateTimeField(_("fine paid"), null=True, blank=True)
+    receipt_no = models.CharField(_("payment receipt number"), max_length=60, blank=True)
+    annulled_at = models.DateTimeField(_("annulled"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("penalty")
@@ -298,10 +353,82 @@ class Penalty(models.Model):
                 | (~Q(approved_by=F("decided_by")) & ~Q(approved_by=F("proposed_by"))),
                 name="penalty_four_eyes",
             ),
+            models.UniqueConstraint(fields=["receipt_no"], condition=~Q(receipt_no=""),
+                                    name="penalty_receipt_unique"),
+            models.UniqueConstraint(fields=["document_no"], condition=~Q(document_no=""),
+                                    name="penalty_document_no_unique"),
         ]
 
     def __str__(self) -> str:
         return f"{self.get_violation_type_display()} · {self.enterprise}"
+
+    @property
+    def payment_overdue(self) -> bool:
+        return bool(self.status == PenaltyStatus.APPROVED and self.fine_cny > 0 and self.paid_at is None
+                    and self.payment_due and timezone.localdate() > self.payment_due)
+
+
+class Hearing(models.Model):
+    """The enterprise's request for a hearing (听证), and the hearing: date, participants, record."""
+
+    penalty = models.OneToOneField(Penalty, on_delete=models.PROTECT, related_name="hearing")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(_("requested"), default=timezone.now)
+    waived = models.BooleanField(_("waived"), default=False)
+    scheduled_for = models.DateTimeField(_("hearing date"), null=True, blank=True)
+    participants = models.TextField(_("participants"), blank=True)
+    record = models.TextField(_("hearing record"), blank=True)
+    held_at = models.DateTimeField(_("held"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hearing")
+        verbose_name_plural = _("hearings")
+
+    def __str__(self) -> str:
+        return f"hearing {self.penalty_id}"
+
+    @property
+    def pending(self) -> bool:
+        return not self.waived and self.held_at is None
+
+
+class ReviewKind(models.TextChoices):
+    RECONSIDERATION = "reconsideration", _("Administrative reconsideration (复议)")
+    LITIGATION = "litigation", _("Administrative litigation (诉讼)")
+
+
+class ReviewOutcome(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    UPHELD = "upheld", _("Upheld")
+    ANNULLED = "annulled", _("Annulled")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+class PenaltyReview(models.Model):
+    """Reconsideration or litigation against a penalty decision, with its outcome."""
+
+    penalty = models.ForeignKey(Penalty, on_delete=models.PROTECT, related_name="reviews")
+    kind = models.CharField(_("kind"), max_length=20, choices=ReviewKind.choices)
+    filed_on = models.DateField(_("filed on"))
+    body = models.CharField(_("reviewing body or court"), max_length=200)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=ReviewOutcome.choices,
+                               default=ReviewOutcome.PENDING)
+    outcome_on = models.DateField(_("decided on"), null=True, blank=True)
+    outcome_text = models.TextField(_("outcome"), blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reconsideration or litigation")
+        verbose_name_plural = _("reconsiderations and litigation")
+        ordering = ["filed_on", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["penalty"], condition=Q(outcome="annulled"),
+                                    name="review_one_annulment_per_penalty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.penalty_id} {self.outcome}"
 
 
 
@@ -309,6 +436,9 @@ class DeductionStatus(models.TextChoices):
     PLANNED = "planned", _("Planned (penalty not approved)")
     WAITING = "waiting", _("Waiting for next year's indicator")
     APPLIED = "applied", _("Applied")
+    CANCELLED = "cancelled", _("Cancelled (penalty annulled)")
+    REVERSAL_PENDING = "reversal_pending", _("To be reversed (penalty annulled)")
+    REVERSED = "reversed", _("Reversed (penalty annulled)")
 
 
 class PenaltyDeduction(models.Model):
@@ -319,9 +449,10 @@ class PenaltyDeduction(models.Model):
     year = models.PositiveSmallIntegerField(_("year"))
     indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
     tonnes = tonnes_field(_("tonnes REO"))
-    status = models.CharField(_("status"), max_length=10, choices=DeductionStatus.choices,
+    status = models.CharField(_("status"), max_length=20, choices=DeductionStatus.choices,
                               default=DeductionStatus.PLANNED)
     applied_at = models.DateTimeField(_("applied"), null=True, blank=True)
+    reversed_at = models.DateTimeField(_("reversed"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("penalty deduction")
@@ -373,6 +504,16 @@ class JobStatus(models.TextChoices):
     FAILED = "failed", _("Failed")
 
 
+JOB_LABELS = {
+    "flag_late_reports": _("Flag late and missing reports"),
+    "scan_quota_usage": _("Scan quota usage"),
+    "reconcile_flows": _("Reconcile product flows"),
+    "apply_deductions": _("Apply next-year deductions"),
+    "send_deadline_reminders": _("Send deadline reminders"),
+    "remind_returned_reports": _("Remind of returned reports"),
+}
+
+
 class JobRun(models.Model):
     """Progress of one run of a scheduled job, shown as a progress bar."""
 
@@ -394,6 +535,11 @@ class JobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job} {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def label(self) -> str:
+        """The job's name for people (the task name stays in ``job``)."""
+        return str(JOB_LABELS.get(self.job, self.job))
 
     @property
     def percent(self) -> int:

@@ -8,6 +8,8 @@ from decimal import Decimal
 from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils.translation import gettext as _
 
+from organizations.models import PublicationKind
+from organizations.publication import published_keys
 from organizations.selectors import membership_of, scope_queryset
 
 from .models import (
@@ -123,7 +125,9 @@ def dashboard_summary(*, user) -> dict:
 def published_penalty_list(*, search: str = "") -> list[dict]:
     """Approved administrative penalties for the public page: enterprise, violation, date and the decision —
     nothing of open cases, fines under consideration or statements."""
-    qs = (Penalty.objects.filter(status=PenaltyStatus.APPROVED).select_related("enterprise")
+    published = [int(k) for k in published_keys(PublicationKind.PENALTY) if k.isdigit()]
+    # Only decisions a ministry user has published; an annulled decision leaves the public page.
+    qs = (Penalty.objects.filter(status=PenaltyStatus.APPROVED, pk__in=published).select_related("enterprise")
           .prefetch_related("deductions").order_by("-approved_at", "-id"))
     if search:
         qs = qs.filter(enterprise__name__icontains=search)

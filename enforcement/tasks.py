@@ -9,6 +9,9 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
+from reporting.annual import annual_reminders_send
+from reporting.corrections import review_reminders_send
+
 from . import services
 
 
@@ -53,3 +56,16 @@ def reconcile_flows(self, year: int | None = None, month: int | None = None) -> 
 @shared_task(name="enforcement.tasks.apply_deductions", bind=True, acks_late=True)
 def apply_deductions(self, year: int | None = None) -> int:
     return services.deduction_apply_waiting(year=year, task_id=self.request.id or "")
+
+
+@shared_task(name="enforcement.tasks.reverse_deductions", bind=True, acks_late=True)
+def reverse_deductions(self) -> int:
+    """Reverse the applied deductions of penalties annulled on review (exactly once)."""
+    return services.deduction_reverse_annulled(task_id=self.request.id or "")
+
+
+@shared_task(name="enforcement.tasks.send_procedure_reminders", bind=True, acks_late=True)
+def send_procedure_reminders(self) -> int:
+    """Daily: overdue fines, overdue county reviews (working days), annual reports due, missing or late."""
+    return (services.payment_reminders_send() + review_reminders_send() + annual_reminders_send()
+            + services.flag_scan_annual_reports())

@@ -18,12 +18,15 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from organizations.models import Authority, IndicatorType, Level
+from organizations.models import Authority, IndicatorType, Level, PublicationKind
 from organizations.outbox import enqueue
+from organizations.publication import publication_of
 from organizations.selectors import authority_list, enterprise_list, membership_of
 from quota_portal.errors import DomainError, apply_to_form
+from quota_portal.formatting import money_text, tonnes_text
 from quota_portal.params import int_or_none as _int
 
 from . import selectors, services
@@ -38,7 +41,19 @@ from .forms import (
     ResolveForm,
     StatementForm,
 )
-from .models import Case, CaseStatus, Flag, FlagKind, FlagStatus, JobRun, PenaltyStatus, StatementAttachment
+from .models import (
+    JOB_LABELS,
+    Case,
+    CaseStatus,
+    Flag,
+    FlagKind,
+    FlagStatus,
+    Hearing,
+    JobRun,
+    PenaltyStatus,
+    ReviewKind,
+    StatementAttachment,
+)
 
 PAGE_SIZE = 25
 JOBS = {
@@ -168,7 +183,8 @@ def _case_context(request, case: Case, forms: dict | None = None) -> dict:
     return {
         "case": case, "penalty": penalty, "rejected": rejected, "statement": statement, "now": now,
         "can_manage": can_manage and case.status not in (CaseStatus.CLOSED, CaseStatus.PENALTY_PROPOSED),
-        "can_order": can_manage and case.status in (CaseStatus.OPEN, CaseStatus.CORRECTION_ORDERED),
+        # one step at a time: a correction is ordered once (from an open case), then recorded
+        "can_order": can_manage and case.status == CaseStatus.OPEN,
         "can_record": can_manage and case.status == CaseStatus.CORRECTION_ORDERED,
         "can_propose": user.has_perm("enforcement.propose_penalty") and live,
         "can_state": bool(penalty and penalty.status == PenaltyStatus.NOTIFIED and statement is None
@@ -185,10 +201,21 @@ def _case_context(request, case: Case, forms: dict | None = None) -> dict:
         "close_form": forms.get("close") or CloseForm(),
         "penalty_form": forms.get("penalize") or PenaltyForm(initial={"violation_date": timezone.localdate()}),
         "statement_form": forms.get("statement") or StatementForm(),
-        "decide_form": forms.get("decide") or DecideForm(),
+        "decide_form": forms.get("decide") or DecideForm(initial={"fine_cny": penalty.fine_cny if penalty else None}),
+        "approve_summary": penalty_summary(penalty) if penalty else "",
         "reject_form": forms.get("reject") or RejectForm(),
         "indicator_types": IndicatorType.choices,
         "statement_days": settings.STATEMENT_PERIOD_DAYS,
+        "hearing": Hearing.objects.filter(penalty=penalty).first() if penalty else None,
+        "is_party": getattr(membership_of(user), "enterprise_id", None) == case.enterprise_id
+        and user.has_perm("enforcement.submit_statement"),
+        "can_decide_perm": user.has_perm("enforcement.decide_penalty"),
+        "can_manage_perm": can_manage,
+        "review_kinds": ReviewKind.choices,
+        "penalty_publication": publication_of(PublicationKind.PENALTY, penalty.pk) if penalty else None,
+        "can_publish": user.has_perm("organizations.publish"),
+        "can_escalate": bool(user.has_perm("enforcement.open_case") and case.status == CaseStatus.CORRECTION_ORDERED
+                             and case.correction_deadline and timezone.localdate() > case.correction_deadline),
     }
 
 
@@ -221,6 +248,30 @@ def _penalize(request, case: Case, penalty, d: dict) -> None:
 def _state(request, case: Case, penalty, d: dict) -> None:
     services.statement_submit(actor=request.user, penalty=penalty, text=d["text"], waived=d["waived"],
                               files=request.FILES.getlist("files"))
+
+
+def penalty_summary(penalty, *, warn: bool = True) -> str:
+    """What approving a penalty does, in one sentence: "罚款 800,000 元；2027 年指标核减：冶炼分离 120.000 吨。"."""
+    deductions = "、".join(d.get_indicator_type_display() + " " + _("%(tonnes)s t") % {"tonnes": tonnes_text(d.tonnes)}
+                          for d in penalty.deductions.all())
+    text = _("Fine %(fine)s yuan.") % {"fine": money_text(penalty.fine_cny)}
+    if deductions:
+        text += " " + _("Indicators of %(year)s reduced: %(deductions)s.") % {"year": penalty.deduction_year,
+                                                                            "deductions": deductions}
+    if warn:
+        text += " " + _("Once approved the penalty takes effect and cannot be withdrawn.")
+    return text
+
+
+SUCCESS = {
+    "order": gettext_lazy("Correction ordered; the enterprise has been notified."),
+    "record": gettext_lazy("Correction recorded."),
+    "close": gettext_lazy("Case closed."),
+    "penalize": gettext_lazy("Notice of intended penalty issued; the enterprise may now state its case."),
+    "statement": gettext_lazy("Your statement has been received."),
+    "decide": gettext_lazy("Decision recorded; a second person must approve it."),
+    "reject": gettext_lazy("Penalty proposal rejected."),
+}
 
 
 @dataclass(frozen=True)
@@ -268,7 +319,11 @@ def case_action_view(request, pk: int, action: str):
                 return redirect("enforcement:case-detail", pk=case.pk)
             apply_to_form(form, exc)
         else:
-            messages.success(request, _("Saved."))
+            if action == "approve" and penalty is not None:
+                penalty.refresh_from_db()
+                messages.success(request, _("Penalty approved and in effect.") + " " + penalty_summary(penalty, warn=False))
+            else:
+                messages.success(request, str(SUCCESS.get(action, _("Saved."))))
             return redirect("enforcement:case-detail", pk=case.pk)
     case = _get_case(request, pk)
     return render(request, "enforcement/case_detail.html", _case_context(request, case, {action: form}), status=400)
@@ -319,7 +374,7 @@ def job_list_view(request):
         raise Http404
     page = Paginator(selectors.job_run_list(), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "enforcement/job_list.html", {
-        "page": page, "jobs": list(JOBS), "can_run": request.user.has_perm("enforcement.run_jobs")})
+        "page": page, "jobs": [(j, JOB_LABELS.get(j, j)) for j in JOBS], "can_run": request.user.has_perm("enforcement.run_jobs")})
 
 
 @login_required

@@ -25,6 +25,9 @@ class Role(models.TextChoices):
 MINISTRY_ROLES = frozenset({Role.MINISTRY_OFFICIAL, Role.MINISTRY_APPROVER})
 AUTHORITY_ROLES = frozenset({Role.AUTHORITY_REVIEWER, Role.AUTHORITY_VIEWER})
 ENTERPRISE_ROLES = frozenset({Role.ENTERPRISE_FILER, Role.ENTERPRISE_MANAGER})
+# Roles that decide: the ministry roles (plans, batches, adjustments, their approval) and the county reviewers
+# (open cases, decide and approve penalties). They sign in with a TOTP second factor (organizations/twofactor.py).
+TWO_FACTOR_ROLES = MINISTRY_ROLES | frozenset({Role.AUTHORITY_REVIEWER})
 
 
 class Level(models.TextChoices):
@@ -200,6 +203,9 @@ class Membership(models.Model):
     authority = models.ForeignKey(Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
     group = models.ForeignKey(EnterpriseGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="members")
+    # An authority's staff manager (invited first by the ministry) invites, re-roles and deactivates its staff;
+    # on the enterprise side the enterprise manager role does that.
+    manages_staff = models.BooleanField(_("manages the organisation's staff"), default=False)
 
     class Meta:
         verbose_name = _("membership")
@@ -241,7 +247,14 @@ class Membership(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only record of a state change. Each entry hashes its content and the previous entry's hash."""
+    """Append-only record of a state change (or of a read of another organisation's report).
+
+    Entries form one hash chain per organisation (``chain``, the scope path of the organisation the entry
+    concerns; ``seq`` its position there): each entry hashes its content and the previous entry's hash in
+    the same chain, so writers for different organisations never wait for each other. Entries written
+    before the chains were split keep their single global chain, ``chain = "legacy"``. The chain heads are
+    sealed with an HMAC under a key outside the database (``AuditSeal``, see organizations/audit.py).
+    """
 
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -257,6 +270,8 @@ class AuditEntry(models.Model):
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     # Scope: the authority path (plus "e<id>/" for an enterprise) of the organisation the entry concerns.
     scope_path = models.CharField(max_length=80, db_index=True)
+    chain = models.CharField(max_length=80, default="legacy")
+    seq = models.PositiveBigIntegerField(default=0)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
 
@@ -265,6 +280,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit entries")
         ordering = ["-id"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="audit_object_idx")]
+        constraints = [models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_type}#{self.object_id}"
@@ -298,6 +314,50 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError(_("Audit entries cannot be deleted."))
+
+
+class AuditSeal(models.Model):
+    """An HMAC over the audit chain heads that moved since the previous seal, under ``AUDIT_SEAL_KEY``.
+
+    The key is not in the database: whoever can write the database can rebuild a chain, but cannot make a
+    seal that matches the rebuilt hashes. Each seal also covers the previous seal's MAC, and every seal is
+    appended to a file outside the database (``AUDIT_SEAL_DIR``) as well.
+    """
+
+    number = models.PositiveIntegerField(_("number"), unique=True)
+    at = models.DateTimeField(_("sealed at"), default=timezone.now)
+    heads = models.JSONField(_("chain heads"), default=dict)  # {chain: [seq, hash]} of the chains that moved
+    entries = models.PositiveBigIntegerField(_("entries"), default=0)  # entries in the database when sealed
+    prev_mac = models.CharField(max_length=64, blank=True)
+    key_id = models.CharField(max_length=16)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit seal")
+        verbose_name_plural = _("audit seals")
+        ordering = ["-number"]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.at:%Y-%m-%d %H:%M} {self.mac[:12]}"
+
+    def payload(self) -> dict:
+        """What the MAC covers (also the line written to the seal file, plus ``mac``)."""
+        return {
+            "number": self.number,
+            "at": self.at.isoformat(),
+            "heads": self.heads,
+            "entries": self.entries,
+            "prev_mac": self.prev_mac,
+            "key_id": self.key_id,
+        }
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("Audit seals cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Audit seals cannot be deleted."))
 
 
 class Notification(models.Model):
@@ -354,3 +414,239 @@ class OutboxMessage(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_name}({self.kwargs})"
+
+
+# --- The register of designated enterprises (issue 12) ---------------------------------------------------
+
+
+class DesignationKind(models.TextChoices):
+    DESIGNATE = "designate", _("Designation")
+    SUSPEND = "suspend", _("Suspension")
+    REINSTATE = "reinstate", _("Reinstatement")
+    REVOKE = "revoke", _("Revocation")
+
+
+class DecisionStatus(models.TextChoices):
+    DRAFT = "draft", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+
+
+class DesignationState(models.TextChoices):
+    NONE = "none", _("Not designated")
+    DESIGNATED = "designated", _("Designated")
+    SUSPENDED = "suspended", _("Suspended")
+    REVOKED = "revoked", _("Revoked")
+
+
+class ImmutableOnceDecided(models.Model):
+    """A decided record is never changed or deleted: corrections are new decisions."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and type(self).objects.filter(pk=self.pk).exclude(status=DecisionStatus.DRAFT).exists():
+            raise ValidationError(_("A decided record cannot be changed; record a new decision instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Register records are never deleted."))
+
+
+class RegisterImport(ImmutableOnceDecided):
+    """One Excel load of the register: validated rows kept as drafted, approved (four eyes) as one batch."""
+
+    filename = models.CharField(_("file"), max_length=200)
+    rows = models.JSONField(_("rows"), default=list)
+    status = models.CharField(_("status"), max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.DRAFT)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    drafted_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("register import")
+        verbose_name_plural = _("register imports")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({len(self.rows)})"
+
+
+class DesignationDecision(ImmutableOnceDecided):
+    """A dated ministry decision on one enterprise and one activity. Status on a date is derived from the
+    approved decisions in force (organizations.register.designation_status); nothing is edited in place."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="designation_decisions")
+    activity = models.CharField(_("activity"), max_length=24, choices=IndicatorType.choices)
+    kind = models.CharField(_("decision"), max_length=10, choices=DesignationKind.choices)
+    document_no = models.CharField(_("document number"), max_length=64)
+    effective_from = models.DateField(_("in force from"))
+    effective_to = models.DateField(_("until"), null=True, blank=True)
+    basis = models.TextField(_("basis or reason"))
+    status = models.CharField(_("status"), max_length=10, choices=DecisionStatus.choices, default=DecisionStatus.DRAFT)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    drafted_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    register_import = models.ForeignKey(RegisterImport, null=True, blank=True, on_delete=models.PROTECT,
+                                        related_name="decisions")
+
+    class Meta:
+        verbose_name = _("designation decision")
+        verbose_name_plural = _("designation decisions")
+        ordering = ["enterprise_id", "effective_from", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                                   name="designation_range"),
+        ]
+        indexes = [models.Index(fields=["enterprise", "activity", "status", "effective_from"],
+                                name="designation_status_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.document_no} {self.get_kind_display()} {self.enterprise_id}"
+
+
+class PermitKind(models.TextChoices):
+    MINING = "mining", _("Mining licence")
+    SAFETY = "safety", _("Safety production licence")
+    DISCHARGE = "discharge", _("Pollutant discharge permit")
+    RADIATION = "radiation", _("Radiation safety permit")
+
+
+class Permit(models.Model):
+    """A permit as issued: typed, numbered, dated. A renewal is a new record; nothing is edited or deleted."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="permits")
+    kind = models.CharField(_("permit"), max_length=12, choices=PermitKind.choices)
+    number = models.CharField(_("permit number"), max_length=64)
+    issuer = models.CharField(_("issuing authority"), max_length=120)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"))
+    scan = models.FileField(_("scanned copy"), upload_to="permits/%Y/", blank=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("permit")
+        verbose_name_plural = _("permits")
+        ordering = ["enterprise_id", "kind", "valid_from", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(valid_to__gte=models.F("valid_from")), name="permit_valid_range"),
+            models.UniqueConstraint(fields=["kind", "number"], name="permit_unique_number"),
+        ]
+        indexes = [models.Index(fields=["kind", "valid_to"], name="permit_expiry_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("A permit record cannot be changed; record the renewed permit instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Register records are never deleted."))
+
+
+class CapacityRecord(models.Model):
+    """Capacity (t REO/year) of one activity from a date on, with its source. The latest in force counts."""
+
+    enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
+                                   related_name="capacities")
+    activity = models.CharField(_("activity"), max_length=24, choices=IndicatorType.choices)
+    tonnes = models.DecimalField(_("capacity (t REO/year)"), max_digits=14, decimal_places=3)
+    effective_from = models.DateField(_("in force from"))
+    source = models.CharField(_("source"), max_length=200)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("capacity record")
+        verbose_name_plural = _("capacity records")
+        ordering = ["enterprise_id", "activity", "effective_from", "id"]
+        constraints = [models.CheckConstraint(condition=Q(tonnes__gte=0), name="capacity_not_negative")]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.activity} {self.tonnes}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(_("A capacity record cannot be changed; record a new one instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Register records are never deleted."))
+
+
+class Invitation(models.Model):
+    """A single-use link that lets a person create their account in one organisation with one role."""
+
+    email = models.EmailField(_("e-mail"))
+    full_name = models.CharField(_("name"), max_length=150, blank=True)
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    manages_staff = models.BooleanField(_("manages the organisation's staff"), default=False)
+    authority = models.ForeignKey(Authority, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    enterprise = models.ForeignKey(Enterprise, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    group = models.ForeignKey(EnterpriseGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+
+    class Meta:
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(authority__isnull=False, enterprise__isnull=True, group__isnull=True)
+                    | Q(authority__isnull=True, enterprise__isnull=False, group__isnull=True)
+                    | Q(authority__isnull=True, enterprise__isnull=True, group__isnull=False)
+                ),
+                name="invitation_exactly_one_organisation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.get_role_display()}"
+
+    @property
+    def organisation(self):
+        return self.authority or self.enterprise or self.group
+class PublicationKind(models.TextChoices):
+    NATIONAL_TOTALS = "national_totals", _("National totals of a year")
+    DESIGNATION = "designation", _("Change of the designated list")
+    PENALTY = "penalty", _("Penalty decision")
+
+
+class Publication(models.Model):
+    """A ministry decision to publish something on the public pages (公开): by kind and the object's key (a year
+    for national totals, an id for a penalty or a designation decision). Unpublished figures stay internal."""
+
+    kind = models.CharField(_("kind"), max_length=24, choices=PublicationKind.choices)
+    key = models.CharField(_("object"), max_length=40)
+    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(_("published at"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+
+    class Meta:
+        verbose_name = _("publication")
+        verbose_name_plural = _("publications")
+        ordering = ["-published_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="publication_once_per_object")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.key}"

@@ -5,7 +5,7 @@ e.g. ``rules.add_perm("allocations.approve_batch", is_ministry_approver)``; serv
 import rules
 
 from .models import Role
-from .selectors import role_of
+from .selectors import membership_of, role_of
 
 
 def _has_role(*roles):
@@ -31,3 +31,22 @@ is_any_member = _has_role(*Role)
 
 rules.add_perm("organizations.view_audit", is_ministry | is_authority)
 rules.add_perm("organizations.view_enterprises", is_any_member)
+
+# The register (issue 12): the ministry drafts decisions, records permits and capacity; an approver approves.
+rules.add_perm("organizations.draft_designation", is_ministry)
+rules.add_perm("organizations.approve_designation", is_ministry_approver)
+rules.add_perm("organizations.record_permit", is_ministry | is_county_reviewer)
+rules.add_perm("organizations.record_capacity", is_ministry)
+rules.add_perm("organizations.import_register", is_ministry)
+rules.add_perm("organizations.view_register", is_ministry | is_authority)
+
+
+@rules.predicate
+def manages_authority_staff(user) -> bool:
+    m = membership_of(user)
+    return bool(m and m.authority_id and m.manages_staff)
+
+
+rules.add_perm("organizations.manage_staff", is_ministry | is_enterprise_manager | manages_authority_staff)
+# Publication is a decision of the ministry (national totals, designated list changes, penalty decisions).
+rules.add_perm("organizations.publish", is_ministry)

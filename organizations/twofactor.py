@@ -1,8 +1,8 @@
-"""TOTP two-factor authentication (django-otp) for the ministry roles.
+"""TOTP two-factor authentication (django-otp) for the roles that decide (``TWO_FACTOR_ROLES``).
 
-Ministry officials and approvers must confirm a TOTP device on first login and enter a code at each
-login; until they do, pages redirect to the two-factor page and the API answers 403. API tokens for
-those roles are issued only with a valid ``otp_token``.
+Ministry officials and approvers, and county reviewers (who open cases, decide and approve penalties), must
+confirm a TOTP device on first login and enter a code at each login; until they do, pages redirect to the
+two-factor page and the API answers 403. API tokens for those roles are issued only with a valid ``otp_token``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_otp.qr import write_qrcode_image
 
-from .models import MINISTRY_ROLES
+from .models import TWO_FACTOR_ROLES
 from .selectors import membership_of
 
 EXEMPT_PREFIXES = ("/account/2fa/", "/logout/", "/login/", "/static/", "/i18n/", "/jsi18n/", "/public/")
@@ -33,7 +33,7 @@ def two_factor_required(user) -> bool:
     if not getattr(settings, "OTP_REQUIRED", True) or user is None or not user.is_authenticated:
         return False
     m = membership_of(user)
-    return bool(m and m.role in MINISTRY_ROLES)
+    return bool(m and m.role in TWO_FACTOR_ROLES)
 
 
 def token_is_valid_for(user, token: str | None) -> bool:
@@ -41,7 +41,7 @@ def token_is_valid_for(user, token: str | None) -> bool:
 
 
 class RequireTwoFactorMiddleware:
-    """After django_otp's OTPMiddleware: unverified ministry sessions may only reach the 2FA page."""
+    """After django_otp's OTPMiddleware: unverified sessions of those roles may only reach the 2FA page."""
 
     def __init__(self, get_response):
         self.get_response = get_response

@@ -4,8 +4,9 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import render
 
-from .models import AUTHORITY_ROLES, ENTERPRISE_ROLES, MINISTRY_ROLES, Enterprise
-from .selectors import audit_entry_list, enterprise_get, enterprise_list, membership_of
+from .audit_display import audit_rows
+from .models import AUTHORITY_ROLES, ENTERPRISE_ROLES, MINISTRY_ROLES
+from .selectors import audit_entry_list, membership_of
 
 PAGE_SIZE = 25
 
@@ -54,24 +55,6 @@ def _dashboard_contexts(request, kind):
 
 
 @login_required
-def enterprise_list_view(request):
-    q = request.GET.get("q", "").strip()
-    qs = enterprise_list(user=request.user, search=q).prefetch_related("licences").order_by("name", "id")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "organizations/enterprise_list.html", {"page": page, "q": q})
-
-
-@login_required
-def enterprise_detail_view(request, pk: int):
-    try:
-        ent = enterprise_get(user=request.user, pk=pk)
-    except Enterprise.DoesNotExist:
-        raise Http404
-    return render(request, "organizations/enterprise_detail.html", {"enterprise": ent,
-                                                                    "licences": ent.licences.all()})
-
-
-@login_required
 def audit_list_view(request):
     if not request.user.has_perm("organizations.view_audit"):
         raise Http404
@@ -80,4 +63,4 @@ def audit_list_view(request):
     if q:
         qs = qs.filter(action__icontains=q) | qs.filter(actor_username__icontains=q) | qs.filter(object_id=q)
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "organizations/audit_list.html", {"page": page, "q": q})
+    return render(request, "organizations/audit_list.html", {"page": page, "q": q, "rows": audit_rows(page.object_list)})

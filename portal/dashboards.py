@@ -19,6 +19,7 @@ from organizations.models import AUTHORITY_ROLES, IndicatorType, Role
 from organizations.notifications import notification_list
 from organizations.selectors import membership_of, scope_queryset
 from quota_portal.params import year_param
+from reporting.ledger import ledger_figures
 from reporting.models import MonthlyReport, ReportStatus
 from reporting.selectors import enterprise_report_status
 
@@ -97,8 +98,32 @@ def ministry_context(request) -> dict:
         "compliance": compliance,
         "compliance_chart": _compliance_chart(compliance, id="dash-compliance") if compliance else None,
         "at_risk": overview["at_risk"],
+        **_ledger_charts(user, year),
     }
     return ctx
+
+
+def _ledger_charts(user, year: int) -> dict:
+    """The shipment ledger on the ministry dashboard: states, imports by country, exports by item (4 queries)."""
+    led = ledger_figures(user=user, year=year)
+    states = [(_("Declared"), led["declared"]), (_("In transit"), led["in_transit"]),
+              (_("Received"), led["received"]), (_("Disputed"), led["disputed"])]
+    return {
+        "ledger": led,
+        "ledger_state_chart": chart(
+            id="dash-ledger-states", title=_("Shipments by state, %(year)s (t REO)") % {"year": year}, kind="bar",
+            label_heading=_("State"), labels=[label for label, _x in states],
+            series=[{"label": _("Tonnes REO"), "values": [x["t"] or 0 for _l, x in states], "color": "#1f5fa8"}]),
+        "ledger_imports_chart": chart(
+            id="dash-ledger-imports", title=_("Imports by country of origin, %(year)s (t REO)") % {"year": year},
+            kind="bar", label_heading=_("Country"), labels=[row["origin_country"] for row in led["imports"]],
+            series=[{"label": _("Tonnes REO"), "values": [row["t"] for row in led["imports"]], "color": "#2e7d32"}]),
+        "ledger_exports_chart": chart(
+            id="dash-ledger-exports", title=_("Exports by product, %(year)s (t REO; * export-controlled)")
+            % {"year": year}, kind="bar", label_heading=_("Product"),
+            labels=[row["product_id"] + (" *" if row["controlled"] else "") for row in led["exports"]],
+            series=[{"label": _("Tonnes REO"), "values": [row["t"] for row in led["exports"]], "color": "#a3262a"}]),
+    }
 
 
 def _compliance_chart(c, *, id: str):

@@ -3,12 +3,15 @@ totals, decided administrative penalties."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.models import Activity, IndicatorType
+from organizations.models import IndicatorType
+from organizations.register_selectors import public_register
 from quota_portal.params import year_param
 
 from . import selectors
@@ -26,17 +29,18 @@ def public_index(request):
 
 
 def public_enterprises(request):
-    this_year = timezone.localdate().year
+    """The published register (Regulations Art. 8) as of a day, generated from the approved decisions: designated
+    enterprises by activity with the date and number of their designation; suspended and revoked ones marked with
+    the date. ``?year=`` shows the register as of the end of that year (today for the current year)."""
+    today = timezone.localdate()
+    this_year = today.year
     year = _year_param(request, this_year)
+    on = today if year == this_year else (dt.date(year, 12, 31) if year < this_year else dt.date(year, 1, 1))
     q = request.GET.get("q", "").strip()[:100]
-    lists = selectors.public_designated_enterprise_list(year=year, search=q)
-    sections = [
-        (Activity.MINING, _("Designated rare-earth mining enterprises"), lists.get(Activity.MINING, [])),
-        (Activity.SMELTING_SEPARATION, _("Designated rare-earth smelting and separation enterprises"),
-         lists.get(Activity.SMELTING_SEPARATION, [])),
-    ]
+    lists = public_register(on=on, search=q)
+    sections = [(t.value, t.label, lists.get(t.value, [])) for t in IndicatorType]
     return render(request, "portal/public_enterprises.html", {
-        "year": year, "q": q, "sections": sections,
+        "year": year, "on": on, "q": q, "sections": sections,
         "years": list(range(this_year + 1, this_year - 6, -1)),
     })
 

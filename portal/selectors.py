@@ -15,7 +15,6 @@ from allocations.models import BatchStatus, IssuanceBatch, MonthlyUsage, Nationa
 from allocations.selectors import quota_list
 from enforcement import selectors as enforcement_selectors
 from organizations.models import (
-    Activity,
     Authority,
     Enterprise,
     EnterpriseGroup,
@@ -23,7 +22,9 @@ from organizations.models import (
     Level,
     Licence,
     LicenceStatus,
+    PublicationKind,
 )
+from organizations.publication import published_keys
 from organizations.selectors import enterprise_q, is_ministry
 from quota_portal.db_router import read_connection
 from reporting.models import MonthlyReport, ProductionLine, ReportStatus
@@ -35,50 +36,14 @@ ZERO = Decimal("0.000")
 
 # --- public pages ------------------------------------------------------------------------------------
 
-def public_designated_enterprise_list(*, year: int, search: str = "") -> dict[str, list[dict]]:
-    """Enterprises designated for mining or smelting separation in ``year`` (a designated licence valid on
-    any day of that year), by activity. Two queries."""
-    qs = (
-        Licence.objects.filter(
-            status=LicenceStatus.DESIGNATED,
-            valid_from__lte=dt.date(year, 12, 31),
-            valid_to__gte=dt.date(year, 1, 1),
-        )
-        .select_related("enterprise__county", "enterprise__group")
-        .order_by("activity", "enterprise__name", "valid_from")
-    )
-    if search:
-        qs = qs.filter(Q(enterprise__name__icontains=search) | Q(enterprise__credit_code__icontains=search.upper()))
-    licences = list(qs)
-    province_codes = {lic.enterprise.county.path.split("/")[1] for lic in licences
-                      if lic.enterprise.county.path.count("/") >= 3}
-    provinces = dict(Authority.objects.filter(level=Level.PROVINCE, code__in=province_codes).values_list("code", "name"))
-    out: dict[str, list[dict]] = {Activity.MINING: [], Activity.SMELTING_SEPARATION: []}
-    seen = set()
-    for lic in licences:
-        key = (lic.activity, lic.enterprise_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        ent = lic.enterprise
-        parts = ent.county.path.split("/")
-        out.setdefault(lic.activity, []).append({
-            "name": ent.name,
-            "credit_code": ent.credit_code,
-            "province": provinces.get(parts[1], "") if len(parts) > 2 else "",
-            "county": ent.county.name,
-            "group": (ent.group.short_name or ent.group.name) if ent.group_id else "",
-        })
-    return out
-
-
 def public_national_total_list() -> list[dict]:
     """Approved national control indicators per year: {"year", "mining_rock", "mining_ion", "mining",
     "smelting_separation"} (None where not published). Only approved plans — never a draft, never a
-    superseded revision. One query."""
+    superseded revision — of the years a ministry user has published (publication is a decision). One query."""
+    published = [int(k) for k in published_keys(PublicationKind.NATIONAL_TOTALS) if k.isdigit()]
     rows: dict[int, dict] = {}
     for year, itype, total in (
-        NationalPlan.objects.filter(status=PlanStatus.APPROVED)
+        NationalPlan.objects.filter(status=PlanStatus.APPROVED, year__in=published)
         .order_by("year", "indicator_type")
         .values_list("year", "indicator_type", "total_t")
     ):

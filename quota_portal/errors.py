@@ -96,15 +96,49 @@ def api_exception_handler(exc, context):
             {"detail": str(_("Please correct the errors below.")), "code": "invalid", "errors": errors},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     response = exception_handler(exc, context)
-    if response is not None and isinstance(exc, exceptions.ValidationError) and isinstance(response.data, dict):
-        # Keep DRF's field → messages shape under "errors", with a human summary in "detail".
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        # DRF's nested field → messages shape becomes flat field paths ("lines[1].tonnes") under "errors".
         response.data = {
             "detail": str(_("Please correct the errors below.")),
             "code": "invalid",
-            "errors": response.data,
+            "errors": flatten_errors(response.data),
+        }
+    elif isinstance(exc, exceptions.APIException):
+        # One body for every error: {"detail", "code"} (401, 403, 404, 405, 406, 415, 429, …).
+        codes = exc.get_codes()
+        response.data = {
+            "detail": str(response.data.get("detail", exc.detail) if isinstance(response.data, dict) else exc.detail),
+            "code": codes if isinstance(codes, str) else exc.default_code,
         }
     return response
+
+
+def flatten_errors(data: Any, prefix: str = "") -> dict[str, list[str]]:
+    """{"lines": [{}, {"tonnes": ["bad"]}]} → {"lines[1].tonnes": ["bad"]}; a bare list → non_field_errors."""
+    out: dict[str, list[str]] = {}
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if isinstance(key, int):  # ListField / DictField children: {0: [...]}
+                path = f"{prefix}[{key}]"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            out.update(flatten_errors(value, path))
+    elif isinstance(data, list) and data and all(isinstance(v, (dict, list)) for v in data):
+        for i, value in enumerate(data):
+            out.update(flatten_errors(value, f"{prefix}[{i}]"))
+    elif isinstance(data, list):
+        if data:
+            out[prefix or "non_field_errors"] = [str(m) for m in data]
+    elif data not in (None, ""):
+        out[prefix or "non_field_errors"] = [str(data)]
+    return out
 
 
 def apply_to_form(form, exc: DomainError) -> None:

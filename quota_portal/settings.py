@@ -129,6 +129,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_LOCKOUT_CALLABLE = "organizations.lockout.lockout_response"  # JSON error body on /api/, the page elsewhere
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 LANGUAGE_CODE = "zh-hans"
@@ -175,6 +177,13 @@ if SECURE:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# Audit seals: an HMAC of the audit chain heads under a key that is NOT in the database, written to the
+# database and appended to a file outside it (see organizations/audit.py). Production sets its own key
+# (check --deploy warns about the dev key) and a directory on another volume, made append-only (chattr +a).
+DEV_AUDIT_SEAL_KEY = "dev-only-audit-seal-key-change-me-in-production"
+AUDIT_SEAL_KEY = env("AUDIT_SEAL_KEY", default=DEV_AUDIT_SEAL_KEY)
+AUDIT_SEAL_DIR = env.path("AUDIT_SEAL_DIR", default=BASE_DIR / "var" / "audit-seals")
+
 # Content-Security-Policy (django-csp): scripts only from this origin (no inline script, no CDN).
 CONTENT_SECURITY_POLICY = {
     "EXCLUDE_URL_PREFIXES": ["/api/docs/", "/api/redoc/"],  # Swagger UI / ReDoc bootstrap inline
@@ -206,7 +215,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "quota_portal.schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "quota_portal.errors.api_exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_CLASSES": ["quota_portal.throttling.WriteRateThrottle"],
@@ -224,15 +233,27 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "quota_portal.schema.constrain_query_parameters",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "PlanStatusEnum": "allocations.models.PlanStatus",
         "BatchStatusEnum": "allocations.models.BatchStatus",
         "ReportStatusEnum": "reporting.models.ReportStatus",
+        "ShipmentStatusEnum": "reporting.models.ShipmentStatus",
+        "ShipmentOriginEnum": "reporting.models.ShipmentOrigin",
         "FlagStatusEnum": "enforcement.models.FlagStatus",
         "CaseStatusEnum": "enforcement.models.CaseStatus",
+        "CaseOriginEnum": "enforcement.models.CaseOrigin",
         "PenaltyStatusEnum": "enforcement.models.PenaltyStatus",
         "DeductionStatusEnum": "enforcement.models.DeductionStatus",
         "JobStatusEnum": "enforcement.models.JobStatus",
+        "IndicatorTypeEnum": "organizations.models.IndicatorType",
+        "ActivityEnum": "organizations.models.Activity",
+        "DesignationKindEnum": "organizations.models.DesignationKind",
+        "DecisionStatusEnum": "organizations.models.DecisionStatus",
+        "PermitKindEnum": "organizations.models.PermitKind",
     },
 }
 
@@ -278,10 +299,28 @@ SMELTER_MIN_CAPACITY_T = Decimal(env("SMELTER_MIN_CAPACITY_T", default="2000"))
 GROUP_BREAKDOWN_WORKING_DAYS = env.int("GROUP_BREAKDOWN_WORKING_DAYS", default=10)
 USAGE_WARNING_RATIO = Decimal(env("USAGE_WARNING_RATIO", default="0.90"))
 FLOW_MATCH_TOLERANCE = Decimal(env("FLOW_MATCH_TOLERANCE", default="0.005"))
+SHIPMENT_TRANSIT_DAYS = env.int("SHIPMENT_TRANSIT_DAYS", default=15)
+# Relative slack on the feedstock-yield check: separated output of an element may exceed what the consumed
+# feedstock can yield by this fraction before a yield_implausible flag is raised.
+YIELD_TOLERANCE = Decimal(env("YIELD_TOLERANCE", default="0.25"))
 BALANCE_TOLERANCE_T = Decimal(env("BALANCE_TOLERANCE_T", default="0.001"))
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STATEMENT_PERIOD_DAYS = env.int("STATEMENT_PERIOD_DAYS", default=5)
 REMINDER_FROM_DAY = env.int("REMINDER_FROM_DAY", default=5)
+INVITATION_TTL_HOURS = env.int("INVITATION_TTL_HOURS", default=72)
+# approving a batch line that takes an enterprise's year total above this multiple of its capacity needs a reason
+CAPACITY_REFUSAL_MULTIPLE = Decimal(env("CAPACITY_REFUSAL_MULTIPLE", default="1.0"))
+REGISTER_IMPORT_MAX_ROWS = env.int("REGISTER_IMPORT_MAX_ROWS", default=9999)
+# Annual report (年度报告): due at the end of this month-day of the following year, Beijing time.
+ANNUAL_REPORT_DUE = env("ANNUAL_REPORT_DUE", default="01-31")
+# A submitted monthly report should be reviewed within this many working days (official calendar).
+REVIEW_WORKING_DAYS = env.int("REVIEW_WORKING_DAYS", default=5)
+# Hearing right (听证): fines at or above the threshold in force on the notice date offer a hearing.
+# "valid-from:CNY" pairs, comma-separated; the latest one not after the date applies.
+HEARING_FINE_THRESHOLDS = env("HEARING_FINE_THRESHOLDS", default="2021-07-15:100000")
+HEARING_REQUEST_WORKING_DAYS = env.int("HEARING_REQUEST_WORKING_DAYS", default=5)
+# A fine is paid within this many days of the decision taking effect (Administrative Penalty Law art. 67).
+FINE_PAYMENT_DAYS = env.int("FINE_PAYMENT_DAYS", default=15)
 
 LOGGING = {
     "version": 1,

@@ -27,5 +27,6 @@ urlpatterns = [
     path("allocations/", include("allocations.urls")),
     path("reports/", include("reporting.urls")),
     path("enforcement/", include("enforcement.urls")),
+    path("ledger/", include("reporting.ledger_urls")),
 ]
 

@@ -1,9 +1,14 @@
-"""Support-staff admin. Submitted versions are read-only here as everywhere: only drafts may be edited."""
+"""Support-staff admin: read-only. Reports are filed, amended and reviewed through the portal (audited), rules are
+versioned data changed by migrations or the services — never edited here."""
 
 from django.contrib import admin
 
+from organizations.admin import ReadOnlyAdmin, ReadOnlyInline
+
 from .models import (
     Attachment,
+    ElementProfile,
+    ExportControlItem,
     FlowLine,
     InputLine,
     InventoryLine,
@@ -12,24 +17,13 @@ from .models import (
     PlausibilityRule,
     Product,
     ProductionLine,
-    ReportStatus,
+    Receipt,
+    Shipment,
 )
 
 
-class _LineInline(admin.TabularInline):
-    extra = 0
-
-    def _draft(self, obj):
-        return obj is None or obj.status == ReportStatus.DRAFT
-
-    def has_add_permission(self, request, obj=None):
-        return self._draft(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return self._draft(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._draft(obj) and super().has_delete_permission(request, obj)
+class _LineInline(ReadOnlyInline):
+    pass
 
 
 class ProductionInline(_LineInline):
@@ -50,27 +44,16 @@ class InventoryInline(_LineInline):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(admin.ModelAdmin):
+class MonthlyReportAdmin(ReadOnlyAdmin):
     list_display = ["enterprise", "year", "month", "version", "status", "late", "submitted_at", "is_current"]
     list_filter = ["status", "late", "year", "month", "nil"]
     search_fields = ["enterprise__name", "enterprise__credit_code"]
     raw_id_fields = ["enterprise", "previous_version", "submitted_by", "reviewed_by", "created_by"]
     inlines = [ProductionInline, InputInline, FlowInline, InventoryInline]
 
-    def has_change_permission(self, request, obj=None):
-        if obj is not None and obj.status != ReportStatus.DRAFT:
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request):
-        return False  # reports are filed through the portal, never created here
-
 
 @admin.register(Attachment)
-class AttachmentAdmin(admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyAdmin):
     list_display = ["filename", "kind", "content_type", "size", "report", "flow_line", "uploaded_at"]
     readonly_fields = [f.name for f in Attachment._meta.fields if f.name != "content"]
 
@@ -82,20 +65,20 @@ class AttachmentAdmin(admin.ModelAdmin):
 
 
 @admin.register(Product)
-class ProductAdmin(admin.ModelAdmin):
+class ProductAdmin(ReadOnlyAdmin):
     list_display = ["code", "name_zh", "name_en", "stage", "indicator_type", "reo_factor"]
     list_filter = ["stage", "indicator_type"]
     search_fields = ["code", "name_zh", "name_en"]
 
 
 @admin.register(PlausibilityRule)
-class PlausibilityRuleAdmin(admin.ModelAdmin):
+class PlausibilityRuleAdmin(ReadOnlyAdmin):
     list_display = ["kind", "indicator_type", "factor", "months", "ceiling_t", "valid_from", "valid_to"]
     list_filter = ["kind"]
 
 
 @admin.register(PeriodCertification)
-class PeriodCertificationAdmin(admin.ModelAdmin):
+class PeriodCertificationAdmin(ReadOnlyAdmin):
     list_display = ["authority", "year", "month", "certified", "certified_at", "reopened_at"]
     list_filter = ["certified", "year"]
     readonly_fields = [f.name for f in PeriodCertification._meta.fields]
@@ -105,3 +88,32 @@ class PeriodCertificationAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ReadOnlyAdmin):
+    """Shipments and receipts change only through reporting.ledger (audited)."""
+
+    list_display = ["number", "origin", "seller", "buyer", "product", "tonnes", "dispatch_date", "status"]
+    list_filter = ["status", "origin"]
+    search_fields = ["number", "lots", "document_no", "customs_no"]
+    raw_id_fields = ["seller", "buyer"]
+
+
+@admin.register(Receipt)
+class ReceiptAdmin(ReadOnlyAdmin):
+    list_display = ["shipment", "buyer", "tonnes", "received_date", "disputed"]
+    raw_id_fields = ["shipment", "buyer"]
+
+
+@admin.register(ExportControlItem)
+class ExportControlItemAdmin(ReadOnlyAdmin):
+    """Dated reference data: a new announcement is a new row; a suspension is a ``valid_to``."""
+
+    list_display = ["product", "announcement", "valid_from", "valid_to"]
+
+
+@admin.register(ElementProfile)
+class ElementProfileAdmin(ReadOnlyAdmin):
+    list_display = ["product", "element", "share", "valid_from"]
+    list_filter = ["product"]

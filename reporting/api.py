@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django_filters
+from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
@@ -11,6 +12,7 @@ from drf_spectacular.utils import (
     OpenApiResponse,
     extend_schema,
     extend_schema_field,
+    extend_schema_serializer,
     inline_serializer,
 )
 from rest_framework import mixins, serializers, status, viewsets
@@ -24,7 +26,7 @@ from organizations.selectors import authority_list, enterprise_get, membership_o
 from quota_portal.errors import DomainValidationError, NotFound
 from quota_portal.quantities import TONNES_FORM, YEAR_MAX, YEAR_MIN
 
-from . import excel, selectors, services
+from . import access, excel, ledger_api, selectors, services
 from .models import Attachment, FlowLine, MonthlyReport, ReportStatus
 
 IDEMPOTENCY = OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
@@ -101,6 +103,7 @@ class FlowLineIO(serializers.Serializer):
     tonnes = serializers.DecimalField(**TONNES_FORM)
     date = serializers.DateField()
     document_no = serializers.CharField()
+    shipment_no = serializers.CharField(source="shipment.number", read_only=True, allow_null=True, default=None)
     attachments = AttachmentOutput(many=True, read_only=True)
 
 
@@ -121,7 +124,8 @@ class ReportOutput(serializers.ModelSerializer):
     class Meta:
         model = MonthlyReport
         fields = ["id", "enterprise", "enterprise_name", "year", "month", "version", "previous_version", "is_current",
-                  "status", "nil", "comment", "due_at", "submitted_at", "late", "warnings", "warnings_explanation",
+                  "status", "nil", "comment", "due_at", "submitted_at", "late", "attested_name", "attested_at", "responsible_person",
+                  "warnings", "warnings_explanation",
                   "balance_explained", "changes_count", "reviewed_at", "review_comment", "production", "inputs",
                   "shipments", "inventory", "attachments"]
 
@@ -167,8 +171,8 @@ class ReportInput(serializers.Serializer):
     """Lines are checked by the service so that every error names its field path (``shipments[2].tonnes``)."""
 
     enterprise = serializers.IntegerField(required=False)
-    year = serializers.IntegerField(required=False)
-    month = serializers.IntegerField(required=False)
+    year = serializers.IntegerField(required=False, min_value=YEAR_MIN, max_value=YEAR_MAX)
+    month = serializers.IntegerField(required=False, min_value=1, max_value=12)
     nil = serializers.BooleanField(required=False)
     comment = serializers.CharField(required=False, allow_blank=True)
     production = serializers.ListField(child=serializers.JSONField(), required=False)
@@ -182,11 +186,22 @@ class ReportInput(serializers.Serializer):
                                                 help_text="With `submit`: as for `submit/`.")
     warnings_explanation = serializers.CharField(required=False, allow_blank=True, default="",
                                                  help_text="With `submit`: as for `submit/`.")
+    attest = serializers.BooleanField(required=False, default=False,
+                                      help_text="With `submit`: required true, as for `submit/` (如实记录).")
+    responsible_person = serializers.CharField(required=False, allow_blank=True, default="", max_length=100,
+                                               help_text="With `submit`: as for `submit/`.")
 
 
 class SubmitInput(serializers.Serializer):
     confirm_warnings = serializers.BooleanField(required=False, default=False)
     warnings_explanation = serializers.CharField(required=False, allow_blank=True, default="")
+    attest = serializers.BooleanField(required=False, default=False, help_text=_(
+        "Required true: the filer confirms that the figures are true and complete (如实记录)."))
+    responsible_person = serializers.CharField(required=False, allow_blank=True, default="", max_length=100)
+
+
+class FileNilInput(serializers.Serializer):
+    attest = serializers.BooleanField(required=False, default=False)
 
 
 class ReviewInput(serializers.Serializer):
@@ -224,12 +239,18 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         qs = selectors.report_list(user=self.request.user, current_only=False)
         if self.action == "retrieve":
-            return qs.prefetch_related("production_lines", "input_lines", "flow_lines__attachments",
-                                       "inventory_lines", "attachments")
+            flows = Prefetch("flow_lines", queryset=FlowLine.objects.select_related("shipment")
+                             .prefetch_related("attachments"))
+            return qs.prefetch_related("production_lines", "input_lines", flows, "inventory_lines", "attachments")
         return qs
 
     def get_serializer_class(self):
         return ReportListOutput if self.action == "list" else ReportOutput
+
+    def retrieve(self, request, pk=None):
+        report = self.get_object()
+        access.report_access_record(actor=request.user, report=report, action="read", via="api")
+        return Response(ReportOutput(report).data)
 
     def _out(self, report, code=status.HTTP_200_OK, *, minimal=False, **extra):
         if minimal:
@@ -253,7 +274,8 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         payload = dict(data.validated_data)
         submit = payload.pop("submit")
         submit_args = {"confirm_warnings": payload.pop("confirm_warnings"),
-                       "warnings_explanation": payload.pop("warnings_explanation")}
+                       "warnings_explanation": payload.pop("warnings_explanation"),
+                       "attest": payload.pop("attest"), "responsible_person": payload.pop("responsible_person")}
         m = membership_of(request.user)
         ent_id = payload.pop("enterprise", None) or (m.enterprise_id if m else None)
         errors = {f: [str(_("This field is required."))] for f in ("year", "month") if f not in payload}
@@ -307,13 +329,15 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                                               scope=f"reports.submit:{report.pk}", call=call)
         return self._respond(body, code)
 
-    @extend_schema(request=None, responses={200: ReportOutput})
+    @extend_schema(request=FileNilInput, responses={200: ReportOutput})
     @action(detail=True, methods=["post"], url_path="file-nil")
     def file_nil(self, request, pk=None):
-        """Turn this draft into a nil report and submit it (one click)."""
+        """Turn this draft into a nil report and submit it (one click; ``attest`` must be true)."""
         report = self.get_object()
+        data = FileNilInput(data=request.data)
+        data.is_valid(raise_exception=True)
         r = services.report_file_nil(actor=request.user, enterprise=report.enterprise, year=report.year,
-                                     month=report.month)
+                                     month=report.month, attest=data.validated_data["attest"])
         return Response(self._out(r)[1])
 
     @extend_schema(request=ReviewInput, responses={200: ReportOutput})
@@ -372,6 +396,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["get"])
     def export(self, request, pk=None):
         report = self.get_object()
+        access.report_access_record(actor=request.user, report=report, action="export", via="api")
         return _xlsx_response(excel.report_export(report), f"report-{report.enterprise.credit_code}-"
                                                            f"{report.period}-v{report.version}.xlsx")
 
@@ -408,6 +433,12 @@ class SummaryRowOutput(serializers.Serializer):
     totals = serializers.DictField(child=serializers.DecimalField(max_digits=16, decimal_places=3))
 
 
+@extend_schema_serializer(many=False)  # one object with count and results, not a list
+class SummaryListOutput(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = SummaryRowOutput(many=True)
+
+
 class SummaryQuery(serializers.Serializer):
     """The query of the roll-ups: ``year`` and ``month`` (required), ``level`` (one of the levels the user may
     read, given as ``context["levels"]``; default the first), ``export`` (csv, xlsx; anything else: JSON)."""
@@ -441,7 +472,9 @@ class SummaryViewSet(viewsets.ViewSet):
     @extend_schema(parameters=[OpenApiParameter("year", int, required=True), OpenApiParameter("month", int, required=True),
                                OpenApiParameter("level", str, enum=["ministry", "province", "city", "county"]),
                                OpenApiParameter("export", str, enum=["csv", "xlsx"])],
-                   responses={200: SummaryRowOutput(many=True)})
+                   responses={(200, "application/json"): SummaryListOutput,
+                              (200, "text/csv"): OpenApiTypes.BINARY,
+                              (200, excel.XLSX): OpenApiTypes.BINARY})
     def list(self, request):
         if not request.user.has_perm("reporting.view_summaries"):
             raise NotFound()
@@ -471,8 +504,8 @@ class CertificationOutput(serializers.Serializer):
 
 class CertificationInput(serializers.Serializer):
     authority = serializers.IntegerField()
-    year = serializers.IntegerField()
-    month = serializers.IntegerField()
+    year = serializers.IntegerField(min_value=YEAR_MIN, max_value=YEAR_MAX)
+    month = serializers.IntegerField(min_value=1, max_value=12)
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -512,6 +545,7 @@ def register(router) -> None:
     router.register("reports", ReportViewSet, basename="report")
     router.register("summaries", SummaryViewSet, basename="summary")
     router.register("certifications", CertificationViewSet, basename="certification")
+    ledger_api.register(router)
 
 
 __all__ = ["ReportStatus", "register"]

@@ -8,10 +8,18 @@ class ReportingConfig(AppConfig):
     name = "reporting"
     verbose_name = _("Monthly reporting")
     dashboard_sections = [
-        ("enterprise", "reporting/_dash_enterprise.html"),
+        # the enterprise's report due (deadline, countdown, recent reports) is on the portal's enterprise dashboard
         ("authority", "reporting/_dash_authority.html"),
         ("ministry", "reporting/_dash_ministry.html"),
     ]
+
+    enterprise_sections = ["reporting/_enterprise_reports.html"]
+
+    def enterprise_context(self, request, enterprise):
+        """The enterprise page of the register shows its latest monthly reports."""
+        from .selectors import report_list  # noqa: PLC0415 - apps.py loads before the app registry is ready
+
+        return {"ent_reports": list(report_list(user=request.user, enterprise=enterprise.pk)[:12])}
 
     def dashboard_context(self, request, kind):
         from organizations.selectors import membership_of  # noqa: PLC0415 - apps.py loads before the app registry is ready; models import on first use

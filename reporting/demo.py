@@ -20,8 +20,8 @@ from organizations.models import Authority, Role
 from organizations.services import user_with_membership_upsert
 from organizations.validators import make_credit_code
 
-from . import services
-from .models import MonthlyReport, PeriodCertification, ReportStatus
+from . import annual, services
+from .models import AnnualReport, MonthlyReport, PeriodCertification, ReportStatus
 from .periods import BEIJING
 
 YEAR = 2026
@@ -55,15 +55,15 @@ LINKS = [
 ]
 # Feedstock from outside the portal: (enterprise, source, country, product, base tonnes, supplier).
 OUTSIDE_IN = [
-    ("dnsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 200, {"name": "Kachin Mineral Trading Co.", "country": "MM"}),
-    ("ynsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 100, {"name": "Myitkyina Resources Ltd.", "country": "MM"}),
+    ("dnsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 200, {"name": "克钦矿产贸易公司", "country": "MM"}),
+    ("ynsep", "imported_ore", "MM", "ION_MYEU_OXIDE", 100, {"name": "密支那资源有限公司", "country": "MM"}),
     ("jinlong", "secondary", "", "MIXED_CARB", 160, {"code_body": "91350800MA2Y3K7P1", "name": "龙岩稀土回收利用有限公司"}),
 ]
 # Buyers of oxides outside the portal (domestic magnet makers, and one export).
 BUYERS = [
     {"code_body": "91330200MA2AH5QW8", "name": "宁波韵升磁材有限公司"},
     {"code_body": "91110108MA01R7XK3", "name": "北京中科三环高技术股份有限公司"},
-    {"name": "Shin-Etsu Chemical Co., Ltd.", "country": "JP"},
+    {"name": "信越化学工业株式会社", "country": "JP"},
 ]
 RETURNED = ("hefa", 9)
 AWAITING = [("huamei", 10), ("lnmine", 10)]
@@ -209,21 +209,20 @@ def seed(context: dict) -> dict:
             report = services.report_create(actor=filer, enterprise=ent, year=YEAR, month=month,
                                             data=payloads[(key, month)], now=created)
             if month == 9 and key == "jinlong":
-                services.attachment_add(actor=filer, report=report, filename="customs-declaration.pdf",
+                services.attachment_add(actor=filer, report=report, filename="报关单.pdf",
                                         content=b"%PDF-1.4\n% demo customs declaration\n%%EOF\n", kind="customs",
                                         flow_line=report.flow_lines.filter(direction="in").first())
             if (key, month) in DRAFT_ONLY:
                 continue
             submitted = _at(YEAR, month + 1, 12, 9) if (key, month) == LATE else _at(YEAR, month + 1, 7 + len(key) % 3)
-            report = services.report_submit(actor=filer, report=report, now=submitted, confirm_warnings=True,
-                                            warnings_explanation="Seasonal variation (demo data).")
+            report = services.report_submit(attest=True, actor=filer, report=report, now=submitted, confirm_warnings=True,
+                                            warnings_explanation="季节性波动（演示数据）。")
             if (key, month) in AWAITING:
                 continue
             reviewed = submitted + dt.timedelta(days=2)
             if (key, month) == RETURNED:
                 services.report_return(actor=reviewer, report=report, now=reviewed,
-                                       comment="请补充精矿购进的过磅单。Please attach the weighing slips for the concentrate "
-                                               "receipts.")
+                                       comment="请补充精矿购进的过磅单。")
                 continue
             services.report_accept(actor=reviewer, report=report, now=reviewed, comment="")
 
@@ -243,6 +242,19 @@ def seed(context: dict) -> dict:
             if month <= CERTIFY_UP_TO[level] and not PeriodCertification.objects.filter(
                     authority=auth, year=YEAR, month=month).exists():
                 services.period_certify(actor=user, authority=auth, year=YEAR, month=month, now=at)
+    # Annual reports of the previous year (its months were reported before the portal): Huamei's accepted,
+    # Hefa's awaiting the county's review.
+    for key, accept in (("huamei", True), ("hefa", False)):
+        ent = enterprises.get(key)
+        if ent is None or key not in filers or AnnualReport.objects.filter(enterprise=ent, year=YEAR - 1).exists():
+            continue
+        at = _at(YEAR, 1, 20)
+        rep = annual.annual_create(actor=filers[key], enterprise=ent, year=YEAR - 1, now=at, data={
+            "responsible_person": "张明" if key == "huamei" else "李华",
+            "explanation": "上年月报在门户上线前以纸质方式报送。Monthly data of the year were filed on paper (demo)."})
+        rep = annual.annual_submit(actor=filers[key], report=rep, attest=True, now=at)
+        if accept:
+            annual.annual_accept(actor=reviewers[ent.county.code], report=rep, now=at + dt.timedelta(days=3))
     return {"users": list(context.get("users", [])) + new_users,
             "reports": MonthlyReport.objects.filter(year=YEAR).exclude(status=ReportStatus.DRAFT).count()}
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.utils import get_column_letter
@@ -28,25 +30,58 @@ SHEETS: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
                                 ("tonnes", "产量(吨REO)", None)]),
     "inputs": ("原料消耗", [("source", "原料来源", "C"), ("country", "原产国(ISO代码)", None), ("product", "产品代码", "A"),
                            ("tonnes", "消耗量(吨REO)", None)]),
-    "shipments": ("产品流向", [("direction", "流向(in=购进/out=销售)", "D"), ("counterparty_credit_code", "对方统一社会信用代码", None),
+    "shipments": ("产品流向", [("direction", "流向(购进/销售)", "D"), ("counterparty_credit_code", "对方统一社会信用代码", None),
                                ("counterparty_name", "对方名称", None), ("counterparty_country", "对方国家(ISO代码)", None),
                                ("product", "产品代码", "A"), ("tonnes", "数量(吨REO)", None), ("date", "日期(YYYY-MM-DD)", None),
-                               ("document_no", "发票或报关单号", None)]),
+                               ("document_no", "发票或报关单号", None), ("shipment_no", "门户发货单号", None)]),
     "inventory": ("库存", [("product", "产品代码", "A"), ("opening", "期初库存(吨REO)", None),
                           ("closing", "期末库存(吨REO)", None)]),
 }
 MAX_ROWS = 500
+PRODUCT_LABEL = re.compile(r"^.*[（(]([A-Z0-9_]+)[)）]$")
+
+
+def product_label(code: str, name_zh: str) -> str:
+    """A product in the template's drop-down list: its Chinese name with the code, "氧化镨钕（PRND_OXIDE）"."""
+    return f"{name_zh}（{code}）"
+
+
+def _choice_labels() -> dict[str, dict[str, str]]:
+    """Chinese drop-down labels of the coded columns (the template is a Chinese document whatever the language)."""
+    with translation.override("zh-hans"):
+        return {
+            "indicator_type": {c: str(label) for c, label in IndicatorType.choices},
+            "source": {c: str(label) for c, label in InputSource.choices},
+            "direction": {c: str(label) for c, label in FlowDirection.choices},
+        }
+
+
+def _to_code(key: str, value: str, labels: dict[str, dict[str, str]], products: dict[str, str]) -> str:
+    """A cell of a coded column back to its code: the Chinese label from the drop-down list, or the code itself (also
+    accepted, as in templates filled by other systems). Anything else is left for validation to name."""
+    if not value:
+        return value
+    if key in labels:
+        reverse = {label: code for code, label in labels[key].items()}
+        return reverse.get(value, value)
+    if key == "product":
+        m = PRODUCT_LABEL.match(value)
+        if m:
+            return m.group(1)
+        return products.get(value, value)
+    return value
 
 
 def _lists_sheet(wb: Workbook) -> dict[str, str]:
     ws = wb.create_sheet(LISTS)
     products = list(Product.objects.order_by("code").values_list("code", "name_zh"))
+    labels = _choice_labels()
     columns = {
-        "A": ("产品代码", [c for c, _n in products]),
-        "B": ("指标类型", list(IndicatorType.values)),
-        "C": ("原料来源", list(InputSource.values)),
-        "D": ("流向", list(FlowDirection.values)),
-        "E": ("产品名称", [n for _c, n in products]),
+        "A": ("产品", [product_label(c, n) for c, n in products]),
+        "B": ("指标类型", list(labels["indicator_type"].values())),
+        "C": ("原料来源", list(labels["source"].values())),
+        "D": ("流向", list(labels["direction"].values())),
+        "E": ("产品代码", [c for c, _n in products]),
     }
     ranges = {}
     for col, (title, values) in columns.items():
@@ -64,8 +99,8 @@ def template_workbook(report: MonthlyReport | None = None) -> bytes:
     info = wb.active
     info.title = "填报说明"
     info["A1"] = "稀土月度报告 填报模板"
-    info["A2"] = "数量单位：吨稀土氧化物当量(REO)，最多3位小数。产品代码、指标类型、来源、流向请从下拉列表选择。"
-    info["A3"] = "Quantities in tonnes REO, at most 3 decimals. Choose codes from the drop-down lists."
+    info["A2"] = "数量单位：吨稀土氧化物当量(REO)，最多3位小数。产品、指标类型、来源、流向请从下拉列表选择（也可直接填写代码）。"
+    info["A3"] = "Quantities in tonnes REO, at most 3 decimals. Choose from the drop-down lists (codes are accepted too)."
     if report is not None:
         for i, (k, v) in enumerate([("企业", report.enterprise.name), ("统一社会信用代码", report.enterprise.credit_code),
                                     ("报告期", report.period), ("版本", report.version),
@@ -74,6 +109,8 @@ def template_workbook(report: MonthlyReport | None = None) -> bytes:
             info[f"A{i}"], info[f"B{i}"] = k, str(v)
     ranges = _lists_sheet(wb)
     payload = _report_rows(report) if report is not None else {}
+    labels = _choice_labels()
+    names = dict(Product.objects.values_list("code", "name_zh")) if report is not None else {}
     for section, (title, cols) in SHEETS.items():
         ws = wb.create_sheet(title, index=len(wb.sheetnames) - 1)
         for j, (_key, heading, list_col) in enumerate(cols, start=1):
@@ -86,10 +123,19 @@ def template_workbook(report: MonthlyReport | None = None) -> bytes:
                 dv.add(f"{get_column_letter(j)}2:{get_column_letter(j)}{MAX_ROWS + 1}")
         for i, row in enumerate(payload.get(section, []), start=2):
             for j, (key, _h, _l) in enumerate(cols, start=1):
-                ws.cell(row=i, column=j, value=row.get(key))
+                ws.cell(row=i, column=j, value=_shown(key, row.get(key), labels, names))
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _shown(key: str, value: Any, labels: dict[str, dict[str, str]], names: dict[str, str]) -> Any:
+    """A value as the drop-down list shows it (an exported report reads like one filled in by hand)."""
+    if key in labels:
+        return labels[key].get(value, value)
+    if key == "product" and value in names:
+        return product_label(value, names[value])
+    return value
 
 
 def _report_rows(report: MonthlyReport) -> dict[str, list[dict[str, Any]]]:
@@ -100,8 +146,9 @@ def _report_rows(report: MonthlyReport) -> dict[str, list[dict[str, Any]]]:
                    for x in report.input_lines.order_by("id")],
         "shipments": [{"direction": x.direction, "counterparty_credit_code": x.counterparty_credit_code,
                        "counterparty_name": x.counterparty_name, "counterparty_country": x.counterparty_country,
-                       "product": x.product_id, "tonnes": x.tonnes, "date": x.date, "document_no": x.document_no}
-                      for x in report.flow_lines.order_by("id")],
+                       "product": x.product_id, "tonnes": x.tonnes, "date": x.date, "document_no": x.document_no,
+                       "shipment_no": x.shipment.number if x.shipment_id else ""}
+                      for x in report.flow_lines.select_related("shipment").order_by("id")],
         "inventory": [{"product": x.product_id, "opening": x.opening, "closing": x.closing}
                       for x in report.inventory_lines.order_by("id")],
     }
@@ -133,6 +180,8 @@ def parse_workbook(content: bytes) -> tuple[dict[str, list[dict]], dict[str, lis
         raise DomainValidationError(errors={"file": [_("This is not an Excel (.xlsx) file made from the template.")]})
     payload: dict[str, list[dict]] = {}
     rows_of: dict[str, list[int]] = {}
+    labels = _choice_labels()
+    products = {name: code for code, name in Product.objects.values_list("code", "name_zh")}
     for section, (title, cols) in SHEETS.items():
         if title not in wb.sheetnames:
             raise DomainValidationError(errors={"file": [_("The sheet “%(sheet)s” is missing; download the template "
@@ -144,7 +193,8 @@ def parse_workbook(content: bytes) -> tuple[dict[str, list[dict]], dict[str, lis
                 break
             if all(v is None or str(v).strip() == "" for v in values):
                 continue
-            payload[section].append({key: _cell(v) for (key, _h, _l), v in zip(cols, values, strict=False)})
+            payload[section].append({key: _to_code(key, _cell(v), labels, products)
+                                     for (key, _h, _l), v in zip(cols, values, strict=False)})
             rows_of[section].append(r)
     wb.close()
     return payload, rows_of

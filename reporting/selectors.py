@@ -74,7 +74,7 @@ def report_with_lines(report: MonthlyReport) -> MonthlyReport:
     """Prefetch the lines of one report (for detail pages and the API)."""
     prefetch_related_objects(
         [report], "production_lines__product", "input_lines__product", "flow_lines__product",
-        "flow_lines__counterparty_enterprise", "flow_lines__attachments", "inventory_lines__product", "attachments")
+        "flow_lines__counterparty_enterprise", "flow_lines__shipment", "flow_lines__attachments", "inventory_lines__product", "attachments")
     return report
 
 

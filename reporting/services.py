@@ -31,10 +31,13 @@ from quota_portal.errors import Conflict, DomainValidationError, InvalidTransiti
 from quota_portal.quantities import YEAR_MAX, YEAR_MIN
 from quota_portal.transactions import durable_boundary, service
 
-from . import excel, signals
+from . import excel, ledger, signals
+from .annual import refuse_if_year_closed
 from .models import (
+    AnnualReport,
     Attachment,
     AttachmentKind,
+    CorrectionRequest,
     FlowLine,
     IdempotencyRecord,
     InputLine,
@@ -44,6 +47,7 @@ from .models import (
     Product,
     ProductionLine,
     ReportStatus,
+    RequestStatus,
 )
 from .selectors import (
     expected_enterprises,
@@ -142,6 +146,9 @@ def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int,
     now = _now(now)
     year, month = _check_period(year, month, now)
     data = dict(data or {})
+    if "shipments" not in data and not data.get("nil"):
+        # the month's flows come from the ledger: declared shipments out, confirmed receipts in
+        data["shipments"] = ledger.ledger_rows(enterprise=enterprise, year=year, month=month)
     content = _clean_or_raise(enterprise=enterprise, year=year, month=month, data=data)
     # serialise filings of one enterprise; FOR NO KEY UPDATE so that other filings whose flow lines name this
     # enterprise as counterparty (a foreign-key check, FOR KEY SHARE) are not blocked — bench/http.py deadlocked
@@ -154,6 +161,7 @@ def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int,
     if PeriodCertification.objects.filter(authority_id=enterprise.county_id, year=year, month=month,
                                           certified=True).exists():
         raise Conflict(_("The county has certified this month; ask it to re-open the month first."))
+    refuse_if_year_closed(year)
     report = MonthlyReport(enterprise=enterprise, year=year, month=month, nil=content.nil, comment=content.comment,
                            due_at=period_due_at(year, month), created_by=actor, created_at=now, updated_at=now)
     try:
@@ -203,7 +211,8 @@ def report_payload(report: MonthlyReport) -> dict[str, Any]:
         "shipments": [{"direction": x.direction, "counterparty_credit_code": x.counterparty_credit_code,
                        "counterparty_name": x.counterparty_name, "counterparty_country": x.counterparty_country,
                        "product": x.product_id, "tonnes": str(x.tonnes), "date": x.date.isoformat(),
-                       "document_no": x.document_no} for x in report.flow_lines.order_by("id")],
+                       "document_no": x.document_no, **({"shipment_no": x.shipment.number} if x.shipment_id else {})}
+                      for x in report.flow_lines.select_related("shipment").order_by("id")],
         "inventory": [{"product": x.product_id, "opening": str(x.opening), "closing": str(x.closing)}
                       for x in report.inventory_lines.order_by("id")],
     }
@@ -220,8 +229,11 @@ def report_check(report: MonthlyReport) -> dict[str, Any]:
 
 @service
 def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
-                  now: dt.datetime | None = None, created_here: bool = False) -> MonthlyReport:
-    """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline.
+                  attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None,
+                  created_here: bool = False) -> MonthlyReport:
+    """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline. The filer must attest
+    that the figures are true and complete (如实记录): recorded with name and time on the version, with the
+    enterprise's responsible person (given, or the one of its latest annual report).
     ``created_here``: the report was created by ``report_create`` in this very transaction (invisible to others,
     its filer already checked), so it is neither re-read nor locked again — ``report_file_and_submit``."""
     if not created_here:
@@ -233,6 +245,8 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
     now = _now(now)
     check = report_check(report)
     errors: dict[str, list[str]] = dict(check["errors"])
+    if not attest:
+        errors["attest"] = [_("Confirm that the figures are true and complete (如实记录).")]
     balance_explained = False
     if check["balance"]:
         if report.comment.strip():
@@ -248,6 +262,8 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
         raise DomainValidationError(
             _("Some figures are outside the plausible range: confirm them with an explanation before submitting."),
             errors={"warnings_explanation": [w["message"] for w in warnings]}, code="warnings_unconfirmed")
+    # every flow line goes into the ledger while the report is still a draft (its lines are frozen after)
+    ledger.ledger_sync_report(actor=actor, report=report, now=now)
     if balance_explained:
         warnings = warnings + [{"kind": "balance", "path": p["path"], "message": p["message"]} for p in check["balance"]]
     first = report
@@ -261,13 +277,18 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
     report.warnings = warnings
     report.warnings_explanation = explanation if warnings else ""
     report.balance_explained = balance_explained
+    report.attested_by, report.attested_at = actor, now
+    report.attested_name = (actor.get_full_name() or "").strip() or actor.get_username()
+    report.responsible_person = (responsible_person or "").strip()[:100] or _responsible_person(report.enterprise)
     accepted_before = last_accepted_version(report)
     report.changes_count = len(report_diff(accepted_before, report)) if accepted_before else 0
     report.updated_at = now
     report.save()
     audit_record(actor=actor, action="report.submit", obj=report, org=report.enterprise,
                  before={"status": ReportStatus.DRAFT}, after={**_snapshot(report), "submitted_at": now,
-                                                               "warnings": len(warnings)})
+                                                               "warnings": len(warnings),
+                                                               "attested_by": report.attested_name,
+                                                               "responsible_person": report.responsible_person})
     notify(kind="report_submitted", orgs=[report.enterprise.county],
            subject=_("%(enterprise)s filed its report for %(period)s") % {"enterprise": report.enterprise,
                                                                             "period": report.period},
@@ -279,12 +300,19 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
 @service
 def report_file_and_submit(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any],
                            confirm_warnings: bool = False, warnings_explanation: str = "",
-                           now: dt.datetime | None = None) -> MonthlyReport:
+                           attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None) -> MonthlyReport:
     """File a report and submit it in one transaction: the checks of ``report_create`` then ``report_submit``;
     if submission is refused (balance, unconfirmed warnings) nothing is written, not even the draft."""
     report = report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now)
     return report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
-                         warnings_explanation=warnings_explanation, now=now, created_here=True)
+                         warnings_explanation=warnings_explanation, attest=attest,
+                         responsible_person=responsible_person, now=now, created_here=True)
+
+
+def _responsible_person(enterprise: Enterprise) -> str:
+    """The responsible person named in the enterprise's latest submitted annual report ("" if none)."""
+    return (AnnualReport.objects.filter(enterprise=enterprise, submitted_at__isnull=False)
+            .order_by("-year", "-version").values_list("responsible_person", flat=True).first() or "")
 
 
 def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
@@ -300,7 +328,7 @@ def last_accepted_version(report: MonthlyReport) -> MonthlyReport | None:
 
 @service
 def report_file_nil(*, actor: User, enterprise: Enterprise, year: int, month: int, comment: str = "",
-                    now: dt.datetime | None = None) -> MonthlyReport:
+                    attest: bool = False, now: dt.datetime | None = None) -> MonthlyReport:
     """One click: file and submit a nil report (no production, no inputs, no flows) for the period."""
     now = _now(now)
     report = MonthlyReport.objects.filter(enterprise=enterprise, year=year, month=month, is_current=True).first()
@@ -311,7 +339,7 @@ def report_file_nil(*, actor: User, enterprise: Enterprise, year: int, month: in
         report = report_update(actor=actor, report=report, data={"nil": True, "comment": comment or report.comment,
                                                                   "production": [], "inputs": [], "shipments": []},
                                now=now)
-    return report_submit(actor=actor, report=report, now=now)
+    return report_submit(actor=actor, report=report, attest=attest, now=now)
 
 
 # --- review --------------------------------------------------------------------------------------------
@@ -402,12 +430,26 @@ def report_amend(*, actor: User, report: MonthlyReport, now: dt.datetime | None 
         raise InvalidTransition(_("Only the current accepted or returned version can be amended; this one is "
                                   "%(status)s.") % {"status": report.get_status_display()})
     now = _now(now)
+    refuse_if_year_closed(report.year)
     reopened = []
     cert = _county_certification(report)
     if cert is not None:
+        # A certified month is locked: only a granted correction request lets the enterprise amend it (granting
+        # re-opens the month; this is the fallback when the grant found the month certified again).
+        grant = (CorrectionRequest.objects.select_for_update().filter(report__enterprise=report.enterprise,
+                                                                      report__year=report.year,
+                                                                      report__month=report.month,
+                                                                      status=RequestStatus.GRANTED, used=False)
+                 .first())
+        if grant is None:
+            raise Conflict(_("The county has certified %(period)s: request a correction; you can amend once it is "
+                             "granted.") % {"period": report.period}, code="month_certified")
         reopened = _reopen(actor=actor, certification=cert, now=now, reason=_(
             "Automatically re-opened: %(enterprise)s amended its report for %(period)s.")
             % {"enterprise": report.enterprise, "period": report.period})
+    CorrectionRequest.objects.filter(report__enterprise=report.enterprise, report__year=report.year,
+                                     report__month=report.month, status=RequestStatus.GRANTED,
+                                     used=False).update(used=True)
     report.is_current = False
     report.save(update_fields=["is_current"])
     new = MonthlyReport.objects.create(

@@ -15,9 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
-from organizations.models import ACTIVITY_OF_INDICATOR, Enterprise, IndicatorType, Licence, LicenceStatus
+from organizations.models import Enterprise, IndicatorType
+from organizations.register_selectors import filing_failures
 from organizations.validators import normalize_credit_code, validate_credit_code
 from quota_portal.errors import DomainValidationError
+from quota_portal.formatting import tonnes_text
 from quota_portal.quantities import parse_tonnes
 
 from .catalogue import product_map
@@ -32,6 +34,7 @@ from .models import (
     RuleKind,
 )
 from .periods import period_bounds, previous_period
+from .shipment_numbers import shipment_numbers_resolve
 
 SECTIONS = ("production", "inputs", "shipments", "inventory")
 
@@ -78,14 +81,6 @@ class CleanContent:
     errors: Errors = field(default_factory=Errors)  # every problem, by field path
 
 
-def licensed_activities(enterprise: Enterprise, year: int, month: int) -> set[str]:
-    first, last = period_bounds(year, month)
-    return set(
-        Licence.objects.filter(enterprise=enterprise, status=LicenceStatus.DESIGNATED, valid_from__lte=last,
-                               valid_to__gte=first).values_list("activity", flat=True)
-    )
-
-
 def _as_row(row: Any, path: str, errors: Errors) -> dict | None:
     if not isinstance(row, dict):
         errors.add(path, _("A line must be an object."))
@@ -124,7 +119,9 @@ def _sections(data: dict[str, Any], nil: bool, errors: Errors) -> dict[str, list
 def _clean_production(rows: list, *, enterprise: Enterprise, year: int, month: int, products: dict,
                       errors: Errors) -> list[dict]:
     out = []
-    activities = licensed_activities(enterprise, year, month) if rows else set()
+    first, last = period_bounds(year, month)
+    refused = filing_failures(enterprise=enterprise, first=first, last=last, indicator_types={
+        str(r.get("indicator_type") or "").strip() for r in rows if isinstance(r, dict)}) if rows else {}
     seen = set()
     for i, row in enumerate(rows):
         p = f"production[{i}]"
@@ -135,9 +132,8 @@ def _clean_production(rows: list, *, enterprise: Enterprise, year: int, month: i
         tonnes = parse_quantity(row.get("tonnes"), f"{p}.tonnes", errors)
         if itype not in IndicatorType.values:
             errors.add(f"{p}.indicator_type", _("Choose an indicator type (mining_rock, mining_ion or smelting_separation)."))
-        elif ACTIVITY_OF_INDICATOR[IndicatorType(itype)] not in activities:
-            errors.add(f"{p}.indicator_type", _("The enterprise holds no designated licence for %(activity)s in this period.")
-                       % {"activity": IndicatorType(itype).label})
+        elif itype in refused:  # designation and permits on the period's dates (organizations.register_selectors)
+            errors.add(f"{p}.indicator_type", refused[itype])
         elif product and product.indicator_type != itype:
             errors.add(f"{p}.product", _("%(product)s is not a product of %(type)s.")
                        % {"product": product.code, "type": IndicatorType(itype).label})
@@ -207,6 +203,7 @@ def _clean_shipments(rows: list, *, enterprise: Enterprise, year: int, month: in
         if isinstance(row, dict) and row.get("counterparty_credit_code"):
             codes.add(normalize_credit_code(str(row["counterparty_credit_code"])))
     known = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
+    ledger = shipment_numbers_resolve(enterprise=enterprise, rows=rows, errors=errors)
     for i, row in enumerate(rows):
         p = f"shipments[{i}]"
         if _as_row(row, p, errors) is None:
@@ -230,7 +227,7 @@ def _clean_shipments(rows: list, *, enterprise: Enterprise, year: int, month: in
         out.append({
             "direction": direction, "counterparty_enterprise": counterparty, "counterparty_credit_code": code,
             "counterparty_name": name[:160], "counterparty_country": country, "product": product, "tonnes": tonnes,
-            "date": date, "document_no": doc,
+            "date": date, "document_no": doc, "shipment": ledger.get(i),
         })
     return out
 
@@ -322,10 +319,11 @@ def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
         expected = opening + f["produced"] + f["received"] - f["shipped"] - f["consumed"]
         if abs(expected - closing) > tol:
             path = f"inventory[{idx}].closing" if inv else "inventory"
-            message = _("%(product)s does not balance: opening %(opening)s + produced %(produced)s + received "
-                        "%(received)s − shipped %(shipped)s − consumed %(consumed)s = %(expected)s t, but closing "
-                        "stock is %(closing)s t. Correct the figures or explain the difference in the comment.") % {
-                "product": code, "opening": opening, "closing": closing, "expected": expected, **f}
+            # one short sentence per product with its numbers; what to do about it is said once, by the page
+            message = _("%(product)s does not balance: %(opening)s + %(produced)s produced + %(received)s received "
+                        "− %(shipped)s shipped − %(consumed)s consumed = %(expected)s t, closing stock %(closing)s t.") % {
+                "product": code, **{k: tonnes_text(v) for k, v in
+                                    {"opening": opening, "closing": closing, "expected": expected, **f}.items()}}
             problems.append({"path": path, "product": code, "message": message,
                              "difference": str(closing - expected)})
     return errors, problems

@@ -6,9 +6,11 @@ import re
 import time
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +24,9 @@ from organizations.selectors import authority_list, enterprise_list, membership_
 from quota_portal.errors import DomainError, DomainValidationError
 from quota_portal.params import int_or_none as _int
 
-from . import excel, selectors, services
+from . import access, excel, ledger, selectors, services
+from . import corrections as corrections_mod
+from .field_labels import diff_for_people, error_sentence, labelled_errors
 from .models import (
     Attachment,
     AttachmentKind,
@@ -30,8 +34,10 @@ from .models import (
     FlowLine,
     InputSource,
     MonthlyReport,
+    PeriodCertification,
     Product,
     ReportStatus,
+    RequestStatus,
 )
 
 PAGE_SIZE = 25
@@ -39,7 +45,7 @@ SECTION_FIELDS = {
     "production": ["indicator_type", "product", "tonnes"],
     "inputs": ["source", "country", "product", "tonnes"],
     "shipments": ["direction", "counterparty_credit_code", "counterparty_name", "counterparty_country", "product",
-                  "tonnes", "date", "document_no"],
+                  "tonnes", "date", "document_no", "shipment_no"],
     "inventory": ["product", "opening", "closing"],
 }
 PATH_RE = re.compile(r"^(production|inputs|shipments|inventory)\[(\d+)\](?:\.(\w+))?$")
@@ -72,6 +78,7 @@ def report_list_view(request):
         "enterprises": enterprise_list(user=request.user).select_related(None).only("pk", "name") if not (m and m.enterprise_id) else [],
         "extra_qs": extra_qs + "&" if extra_qs else "", "can_file": request.user.has_perm("reporting.file"),
         "is_reviewer": request.user.has_perm("reporting.review"),
+        "overdue_ids": {r.pk for r in page.object_list if corrections_mod.review_overdue(r)},
     })
 
 
@@ -85,7 +92,8 @@ def report_new_view(request):
     try:
         if request.POST.get("nil"):
             report = services.report_file_nil(actor=request.user, enterprise=m.enterprise, year=year, month=month,
-                                              comment=request.POST.get("comment", ""))
+                                              comment=request.POST.get("comment", ""),
+                                              attest=bool(request.POST.get("attest")))
             messages.success(request, _("Nil report for %(period)s submitted.") % {"period": report.period})
             return redirect("reporting:detail", report.pk)
         report = services.report_create(actor=request.user, enterprise=m.enterprise, year=year, month=month, data={})
@@ -95,11 +103,9 @@ def report_new_view(request):
     return redirect("reporting:edit", report.pk)
 
 
-def _error_text(exc: DomainError) -> str:
-    parts = [str(exc.message)]
-    for path, msgs in (exc.errors or {}).items():
-        parts.extend(f"{path}: {m}" for m in msgs)
-    return " ".join(parts)
+def _error_text(exc: DomainError, shown: set[str] | frozenset = frozenset()) -> str:
+    """The error for the top of a page, fields named as people know them (the API keeps the paths)."""
+    return error_sentence(exc.message, getattr(exc, "errors", None), shown=shown)
 
 
 def _quota_context(report: MonthlyReport) -> list[dict]:
@@ -123,12 +129,30 @@ def _quota_context(report: MonthlyReport) -> list[dict]:
 @login_required
 def report_detail_view(request, pk):
     report = selectors.report_with_lines(_report_or_404(request, pk))
+    access.report_access_record(actor=request.user, report=report, action="read", via="page")
     m = membership_of(request.user)
     is_filer = bool(m and m.enterprise_id == report.enterprise_id and request.user.has_perm("reporting.file"))
     is_reviewer = bool(m and m.authority_id == report.enterprise.county_id and request.user.has_perm("reporting.review"))
     check = services.report_check(report) if report.status == ReportStatus.DRAFT else None
+    corrections = list(report.correction_requests.order_by("-requested_at"))
+    locked = PeriodCertification.objects.filter(authority_id=report.enterprise.county_id, year=report.year,
+                                                month=report.month, certified=True).exists()
+    earlier_pending = []
+    if is_reviewer and report.status == ReportStatus.SUBMITTED:
+        # accepting a month while an earlier one of the same enterprise still waits: say so before it happens
+        earlier_pending = list(MonthlyReport.objects.filter(
+            enterprise_id=report.enterprise_id, is_current=True, status=ReportStatus.SUBMITTED).filter(
+            Q(year__lt=report.year) | Q(year=report.year, month__lt=report.month)).order_by("year", "month"))
     return render(request, "reporting/report_detail.html", {
+        "locked": locked, "corrections": corrections,
+        "granted": any(c.status == RequestStatus.GRANTED and not c.used for c in corrections),
+        "pending_correction": any(c.status == RequestStatus.PENDING for c in corrections),
+        "supplementary": list(report.supplementary_requests.order_by("-requested_at")),
+        "review_overdue": corrections_mod.review_overdue(report),
+        "review_due": corrections_mod.review_due_date(report.submitted_at) if report.submitted_at else None,
         "report": report, "is_filer": is_filer, "is_reviewer": is_reviewer, "check": check,
+        "check_errors": labelled_errors(check["errors"]) if check else [],
+        "earlier_pending": earlier_pending,
         "versions": selectors.report_versions(report),
         "quota": _quota_context(report) if (is_reviewer or (m and m.authority_id) or is_filer) else [],
         "kinds": AttachmentKind.choices,
@@ -144,11 +168,14 @@ def report_action_view(request, pk, verb):
     try:
         if verb == "submit":
             report = services.report_submit(actor=request.user, report=report, confirm_warnings=bool(p.get("confirm")),
-                                            warnings_explanation=p.get("warnings_explanation", ""))
+                                            warnings_explanation=p.get("warnings_explanation", ""),
+                                            attest=bool(p.get("attest")),
+                                            responsible_person=p.get("responsible_person", ""))
             messages.success(request, _("Report submitted."))
         elif verb == "nil":
             report = services.report_file_nil(actor=request.user, enterprise=report.enterprise, year=report.year,
-                                              month=report.month, comment=p.get("comment", ""))
+                                              month=report.month, comment=p.get("comment", ""),
+                                              attest=bool(p.get("attest")))
             messages.success(request, _("Nil report submitted."))
         elif verb == "accept":
             report = services.report_accept(actor=request.user, report=report, comment=p.get("comment", ""))
@@ -167,7 +194,11 @@ def report_action_view(request, pk, verb):
         else:
             raise Http404
     except DomainError as exc:
-        messages.error(request, _error_text(exc))
+        if verb == "submit" and report.status == ReportStatus.DRAFT:
+            # the page lists every problem under "Before you submit": the message says what happened, once
+            messages.error(request, str(exc.message))
+        else:
+            messages.error(request, _error_text(exc))
     return redirect("reporting:detail", report.pk)
 
 
@@ -202,7 +233,8 @@ def _editor_context(report, payload, errors=None):
     rows, section_errors = _editor_rows(payload, errors or {})
     return {"report": report, "rows": rows, "section_errors": section_errors, "payload": payload,
             "products": Product.objects.order_by("code"), "indicator_types": IndicatorType.choices,
-            "sources": InputSource.choices, "directions": FlowDirection.choices}
+            "sources": InputSource.choices, "directions": FlowDirection.choices,
+            "awaiting": ledger.shipments_awaiting(enterprise=report.enterprise)}
 
 
 @login_required
@@ -265,7 +297,9 @@ def attachment_download_view(request, pk):
     att = Attachment.objects.filter(pk=pk).select_related("report").first()
     if att is None:
         raise Http404
-    _report_or_404(request, att.report_id)
+    report = _report_or_404(request, att.report_id)
+    access.report_access_record(actor=request.user, report=report, action="attachment_download", via="page",
+                                attachment=att)
     resp = HttpResponse(bytes(att.content), content_type=att.content_type)
     resp["Content-Disposition"] = f'attachment; filename="{att.filename}"'
     resp["X-Content-Type-Options"] = "nosniff"
@@ -281,13 +315,14 @@ def report_diff_view(request, pk):
         if (other.enterprise_id, other.year, other.month) == (report.enterprise_id, report.year, report.month):
             base = other
     return render(request, "reporting/report_diff.html", {
-        "report": report, "base": base, "changes": selectors.report_diff(base, report),
+        "report": report, "base": base, "changes": diff_for_people(selectors.report_diff(base, report)),
         "versions": selectors.report_versions(report)})
 
 
 @login_required
 def report_export_view(request, pk):
     report = _report_or_404(request, pk)
+    access.report_access_record(actor=request.user, report=report, action="export", via="page")
     resp = HttpResponse(excel.report_export(report), content_type=excel.XLSX)
     resp["Content-Disposition"] = f'attachment; filename="report-{report.period}-v{report.version}.xlsx"'
     return resp
@@ -311,7 +346,7 @@ def report_upload_view(request, pk):
         services.report_import(actor=request.user, report=report, content=f.read())
     except DomainError as exc:
         ctx = _editor_context(report, services.report_payload(report))
-        ctx["upload_errors"] = exc.errors
+        ctx["upload_errors"] = labelled_errors(exc.errors)
         ctx["error"] = exc.message
         return render(request, "reporting/report_edit.html", ctx, status=400)
     messages.success(request, _("Lines imported from the spreadsheet."))
@@ -369,6 +404,62 @@ def certification_view(request):
             messages.error(request, _error_text(exc))
         return redirect(f"{reverse('reporting:certification')}?year={year}&month={month}")
     rows = selectors.certification_list(user=request.user, year=year, month=month)
+    # offer "Certify" only when it can succeed: a county once all its reports are accepted, a city or province once
+    # every authority below it has certified; otherwise say what is still missing
+    below = [r for r in rows if not r["own"]]
+    for r in rows:
+        if r["own"] and not r["certified"]:
+            if below:
+                r["waiting_for"] = [b["name"] for b in below if not b["certified"]]
+            else:
+                r["reports_open"] = max(r["expected"] - r["accepted"], 0)
+            r["can_certify"] = not r.get("waiting_for") and not r.get("reports_open")
     return render(request, "reporting/certification.html", {"rows": rows, "year": year, "month": month,
                                                             "months": range(1, 13)})
+
+
+
+@login_required
+@require_POST
+def correction_action_view(request, pk, verb):
+    """Correction requests (request on a report; grant/refuse on a request) and supplementary report requests."""
+    p = request.POST
+    if verb in ("grant", "refuse"):
+        req = corrections_mod.correction_list(user=request.user).filter(pk=pk).first()
+        if req is None:
+            raise Http404
+        report_pk = req.report_id
+    else:
+        report_pk = _report_or_404(request, pk).pk
+    try:
+        if verb == "request":
+            corrections_mod.correction_request(actor=request.user, report=MonthlyReport(pk=report_pk),
+                                               reason=p.get("reason", ""))
+            messages.success(request, _("Correction requested."))
+        elif verb == "grant":
+            corrections_mod.correction_grant(actor=request.user, request=req, reason=p.get("reason", ""))
+            messages.success(request, _("Correction granted; the month is re-opened."))
+        elif verb == "refuse":
+            corrections_mod.correction_refuse(actor=request.user, request=req, reason=p.get("reason", ""))
+            messages.success(request, _("Correction refused."))
+        elif verb == "supplementary":
+            corrections_mod.supplementary_request(actor=request.user, report=MonthlyReport(pk=report_pk),
+                                                  text=p.get("text", ""))
+            messages.success(request, _("Supplementary report requested."))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, _error_text(exc))
+    return redirect("reporting:detail", report_pk)
+
+
+@login_required
+def overdue_reviews_view(request):
+    """Overdue reviews: a county sees its reports, a city (or above) its counties' counts."""
+    if not request.user.has_perm("reporting.view_summaries"):
+        raise Http404
+    return render(request, "reporting/overdue_reviews.html", {
+        "reports": corrections_mod.overdue_reviews(user=request.user),
+        "by_county": corrections_mod.overdue_by_county(user=request.user),
+        "days": settings.REVIEW_WORKING_DAYS})
 

@@ -63,12 +63,12 @@ def approved_plan(year, indicator_type, total, reserve=0, *, official="miit_offi
 
 
 def issue_batch(year, lines, *, title="Batch", document_no="", issued_at=None, official="miit_official",
-                submitter=None, approver="miit_approver"):
+                submitter=None, approver="miit_approver", capacity_reason=""):
     """A batch with ``lines`` (dicts: enterprise or group, indicator_type, tonnes) drafted, submitted and
     approved (= issued). The plans must exist."""
     batch = alloc.batch_create(actor=U(official), year=year, title=title, document_no=document_no, lines=lines)
     batch = alloc.batch_submit(actor=U(submitter or official), batch=batch)
-    return alloc.batch_approve(actor=U(approver), batch=batch, issued_at=issued_at)
+    return alloc.batch_approve(actor=U(approver), batch=batch, issued_at=issued_at, capacity_reason=capacity_reason)
 
 
 def issue(year: int, lines: list[tuple], *, issued_at=None):
@@ -77,7 +77,9 @@ def issue(year: int, lines: list[tuple], *, issued_at=None):
         if not NationalPlan.objects.filter(year=year, indicator_type=itype, status=PlanStatus.APPROVED).exists():
             approved_plan(year, itype, "1000000")
     return issue_batch(year, [{"enterprise": e, "indicator_type": t, "tonnes": Decimal(str(x))} for e, t, x in lines],
-                       title=f"{year} batch", submitter="miit_official2", issued_at=issued_at)
+                       title=f"{year} batch", submitter="miit_official2", issued_at=issued_at,
+                       # the figures serve the feature under test, not capacity (tests/allocations/test_eligibility)
+                       capacity_reason="test figures")
 
 
 # --- reporting -----------------------------------------------------------------------------------------------
@@ -117,7 +119,7 @@ def file_report(ent, year, month, data, *, submit=True, accept=True, submitted_a
     filer = filer_of(ent)
     report = rep.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=submitted_at)
     if submit:
-        report = rep.report_submit(actor=filer, report=report, confirm_warnings=True,
+        report = rep.report_submit(attest=True, actor=filer, report=report, confirm_warnings=True,
                                  warnings_explanation="test data", now=submitted_at)
     if accept:
         report = rep.report_accept(actor=reviewer_of(ent), report=report, now=accepted_at)

@@ -16,6 +16,12 @@ from organizations.demo import seed
 
 
 @pytest.fixture(autouse=True)
+def _audit_seal_dir(settings, tmp_path):
+    """Each test seals into its own directory (the seal file belongs to the test's database)."""
+    settings.AUDIT_SEAL_DIR = tmp_path / "audit-seals"
+
+
+@pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     # Two-factor for ministry roles is tested in tests/organizations/test_two_factor.py; elsewhere it is off.

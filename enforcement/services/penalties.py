@@ -42,6 +42,14 @@ from ..models import (
 )
 from ..selectors import penalty_default_deductions, penalty_fine_warnings, penalty_rule_in_force
 from .cases import _case_url, _event, _in_scope, _lock_case
+from .procedure import (
+    assign_document_no,
+    check_stated_deduction_year,
+    default_deduction_year,
+    hearing_blocks_decision,
+    offer_hearing,
+    settle_deduction_year,
+)
 
 
 def _cny(value, field: str, errors: dict, *, optional: bool = False) -> Decimal | None:
@@ -66,7 +74,11 @@ def penalty_propose(*, actor: User, case: Case, violation_type: str, violation_d
                     now: dt.datetime | None = None) -> Penalty:
     """Issue the notice of intended penalty: the enterprise may state its case and defend itself within
     STATEMENT_PERIOD_DAYS days. ``deductions`` = [{"indicator_type", "tonnes"}] for the next year (None: the
-    default of the rule in force on the violation date). Fines outside the rule's range are warnings."""
+    default of the rule in force on the violation date). Fines outside the rule's range are warnings.
+
+    The deduction year is fixed when the decision takes effect (approval): the year after, or the later year
+    ``deduction_year`` the decision states — never a past one. Where the fine reaches the hearing threshold or
+    the penalty reduces indicators, the notice offers a hearing (听证)."""
     case = _lock_case(actor, case, "enforcement.propose_penalty")
     if case.status not in (CaseStatus.OPEN, CaseStatus.CORRECTION_ORDERED, CaseStatus.CORRECTED):
         raise InvalidTransition(_("A penalty can only be proposed on an open case."))
@@ -77,11 +89,18 @@ def penalty_propose(*, actor: User, case: Case, violation_type: str, violation_d
         errors["violation_date"] = [_("The violation date cannot be in the future.")]
     fine = _cny(fine_cny, "fine_cny", errors)
     income = _cny(illegal_income_cny, "illegal_income_cny", errors, optional=True)
+    now = now or timezone.now()
+    try:
+        stated_year = check_stated_deduction_year(deduction_year, now=now)
+    except DomainValidationError as exc:
+        errors.update(exc.errors)
+        stated_year = None
     if errors:
         raise DomainValidationError(errors=errors)
     assert fine is not None  # no errors: the fine parsed
     rule = penalty_rule_in_force(violation_type=violation_type, on=violation_date)
-    year = deduction_year or violation_date.year + 1
+    # provisional until the decision takes effect (settle_deduction_year on approval)
+    year = stated_year or default_deduction_year(effective_at=now)
     if deductions is None:
         planned = penalty_default_deductions(case=case, rule=rule, year=year)
     else:
@@ -100,11 +119,10 @@ def penalty_propose(*, actor: User, case: Case, violation_type: str, violation_d
                 planned[itype] = planned.get(itype, ZERO) + t
         if errors:
             raise DomainValidationError(errors=errors)
-    now = now or timezone.now()
     penalty = Penalty.objects.create(
         case=case, enterprise=case.enterprise, violation_type=violation_type, violation_date=violation_date,
         rule=rule, legal_basis=(legal_basis or "").strip() or (rule.legal_basis if rule else ""), facts=facts,
-        fine_cny=fine, illegal_income_cny=income, deduction_year=year,
+        fine_cny=fine, illegal_income_cny=income, deduction_year=year, deduction_year_stated=stated_year,
         fine_warnings=penalty_fine_warnings(rule=rule, fine_cny=fine, illegal_income_cny=income),
         proposed_by=actor, notice_issued_at=now,
         statement_due_at=now + dt.timedelta(days=settings.STATEMENT_PERIOD_DAYS),
@@ -117,18 +135,24 @@ def penalty_propose(*, actor: User, case: Case, violation_type: str, violation_d
     ])
     case.status = CaseStatus.PENALTY_PROPOSED
     case.save(update_fields=["status"])
+    offer_hearing(penalty, notice_at=now, reduces_indicator=bool(planned))
     _event(case, actor, "penalty_notice", penalty.facts, penalty=penalty.pk, fine_cny=str(fine),
            deductions={k: str(v) for k, v in planned.items()},
-           statement_due_at=penalty.statement_due_at.isoformat())
+           statement_due_at=penalty.statement_due_at.isoformat(),
+           hearing_request_due=penalty.hearing_request_due.isoformat() if penalty.hearing_offered else None)
     audit_record(actor=actor, action="penalty.propose", obj=penalty, org=case.enterprise,
                  after={"violation_type": violation_type, "fine_cny": fine, "deduction_year": year,
+                        "deduction_year_stated": stated_year, "hearing_offered": penalty.hearing_offered,
                         "deductions": {k: str(v) for k, v in planned.items()}, "rule": rule.pk if rule else None})
     due_local = penalty.statement_due_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+    body = _("%(violation)s. Fine CNY %(fine)s. You have the right to state your case and defend yourself "
+             "within %(days)s days.") % {"violation": penalty.get_violation_type_display(),
+                                          "fine": f"{fine:,.2f}", "days": settings.STATEMENT_PERIOD_DAYS}
+    if penalty.hearing_offered:
+        body += " " + _("You may request a hearing (听证) until %(due)s.") % {"due": penalty.hearing_request_due}
     notify(kind="penalty_notice",
            subject=_("Notice of intended penalty — you may state your case until %(due)s") % {"due": due_local},
-           body=_("%(violation)s. Fine CNY %(fine)s. You have the right to state your case and defend yourself "
-                  "within %(days)s days.") % {"violation": penalty.get_violation_type_display(),
-                                               "fine": f"{fine:,.2f}", "days": settings.STATEMENT_PERIOD_DAYS},
+           body=body,
            url=_case_url(case), orgs=[case.enterprise], dedup_key=f"penalty:{penalty.pk}:notice")
     return penalty
 
@@ -170,7 +194,8 @@ def statement_submit(*, actor: User, penalty: Penalty, text: str = "", waived: b
 
 
 @service
-def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, now: dt.datetime | None = None) -> Penalty:
+def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, fine_cny: Decimal | None = None,
+                   now: dt.datetime | None = None) -> Penalty:
     """Decide the penalty: only after the statement period has ended or the enterprise has answered; the
     decision records how the statement was considered. It takes effect on approval by a second person."""
     require(actor, "enforcement.decide_penalty")
@@ -185,35 +210,52 @@ def penalty_decide(*, actor: User, penalty: Penalty, consideration: str, now: dt
         raise Conflict(_("The enterprise may state its case until %(due)s; decide after that or after its answer.")
                        % {"due": penalty.statement_due_at.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")},
                        code="statement_period_running")
+    blocked = hearing_blocks_decision(penalty, now=now)
+    if blocked:
+        raise Conflict(blocked, code="hearing_pending")
     if not (consideration or "").strip():
         raise DomainValidationError(errors={"consideration": [
             _("Record how the statement was considered.") if statement and not statement.waived
             else _("Record the grounds of the decision.")]})
+    notified_fine = penalty.fine_cny
+    if fine_cny is not None and fine_cny != notified_fine:
+        # the decision may lower the fine after the statement, never raise it (a heavier penalty needs a new notice)
+        if fine_cny < 0 or fine_cny > notified_fine:
+            raise DomainValidationError(errors={"fine_cny": [
+                _("The decision cannot fine more than the notice (%(fine)s yuan); issue a new notice for a heavier "
+                  "penalty.") % {"fine": f"{notified_fine:,.2f}"}]})
+        penalty.fine_cny = fine_cny
     penalty.status, penalty.decided_by, penalty.decided_at, penalty.consideration = (
         PenaltyStatus.DECIDED, actor, now, consideration.strip())
-    penalty.save(update_fields=["status", "decided_by", "decided_at", "consideration"])
+    penalty.save(update_fields=["status", "decided_by", "decided_at", "consideration", "fine_cny"])
     _event(penalty.case, actor, "penalty_decided", penalty.consideration, penalty=penalty.pk)
     audit_record(actor=actor, action="penalty.decide", obj=penalty, org=penalty.enterprise,
-                 before={"status": PenaltyStatus.NOTIFIED},
-                 after={"status": penalty.status, "consideration": penalty.consideration})
+                 before={"status": PenaltyStatus.NOTIFIED, "fine_cny": str(notified_fine)},
+                 after={"status": penalty.status, "consideration": penalty.consideration,
+                        "fine_cny": str(penalty.fine_cny)})
     return penalty
 
 
 @service
-def penalty_approve(*, actor: User, penalty: Penalty) -> Penalty:
+def penalty_approve(*, actor: User, penalty: Penalty, now: dt.datetime | None = None) -> Penalty:
     """Four eyes: a second person (county reviewer or ministry approver, not the proposer or decider) approves;
-    the penalty takes effect and its next-year deductions wait for ``apply_deductions``."""
+    the penalty takes effect, gets its document number and payment due date, its deduction year is fixed (the
+    year after it takes effect, or the later year it states) and its deductions wait for ``apply_deductions``."""
     require(actor, "enforcement.approve_penalty")
-    penalty = Penalty.objects.select_for_update(of=("self",)).select_related("case", "enterprise").get(pk=penalty.pk)
+    penalty = (Penalty.objects.select_for_update(of=("self",)).select_related("case", "enterprise__county")
+               .get(pk=penalty.pk))
     if not _in_scope(actor, penalty.enterprise_id):
         raise NotFound()
     if penalty.status != PenaltyStatus.DECIDED:
         raise InvalidTransition(_("Only a decided penalty can be approved."))
     if actor.pk in (penalty.proposed_by_id, penalty.decided_by_id):
         raise NotPermitted(_("A second person must approve the penalty (four eyes)."))
-    now = timezone.now()
+    now = now or timezone.now()
+    settle_deduction_year(penalty, effective_at=now)
+    assign_document_no(penalty, effective_at=now)
     penalty.status, penalty.approved_by, penalty.approved_at = PenaltyStatus.APPROVED, actor, now
-    penalty.save(update_fields=["status", "approved_by", "approved_at"])
+    penalty.save(update_fields=["status", "approved_by", "approved_at", "deduction_year", "document_no",
+                                "payment_due"])
     PenaltyDeduction.objects.filter(penalty=penalty, status=DeductionStatus.PLANNED).update(
         status=DeductionStatus.WAITING)
     case = Case.objects.select_for_update().get(pk=penalty.case_id)
@@ -222,7 +264,9 @@ def penalty_approve(*, actor: User, penalty: Penalty) -> Penalty:
     penalty.case = case
     _event(case, actor, "penalty_approved", "", penalty=penalty.pk)
     audit_record(actor=actor, action="penalty.approve", obj=penalty, org=penalty.enterprise,
-                 before={"status": PenaltyStatus.DECIDED}, after={"status": penalty.status})
+                 before={"status": PenaltyStatus.DECIDED},
+                 after={"status": penalty.status, "deduction_year": penalty.deduction_year,
+                        "document_no": penalty.document_no, "payment_due": penalty.payment_due})
     notify(kind="penalty_decided",
            subject=_("Administrative penalty decided: %(violation)s") % {
                "violation": penalty.get_violation_type_display()},

@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allocations.selectors import QuotaRow, _dec, _quota_sums_sql
-from organizations.models import Enterprise, Licence, LicenceStatus
+from organizations.models import Enterprise
 from organizations.notifications import notify_many
 from reporting import models as rm
 from reporting.periods import BEIJING, period_due_at, previous_period
@@ -244,98 +244,4 @@ def _balance_rows(year: int, month: int | None) -> list[dict]:
         return out
 
 
-def _flow_mismatch_rows(year: int, month: int | None) -> list[dict]:
-    """Shipments out to a portal enterprise vs that enterprise's receipts in from the shipper, per period and
-    product, both reports accepted; outside FLOW_MATCH_TOLERANCE both parties get a flag."""
-    r, f, e = rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table
-    month_sql = " AND month = %s" if month else ""
-    sql = f"""
-        WITH acc AS (SELECT id, enterprise_id, year, month FROM {r}
-                     WHERE status = 'accepted' AND year = %s{month_sql}),
-        fl AS (
-            SELECT a.enterprise_id AS ent, a.year, a.month, fl.direction, fl.product_id,
-                   COALESCE(fl.counterparty_enterprise_id, ce.id) AS other, fl.tonnes
-            FROM acc a JOIN {f} fl ON fl.report_id = a.id
-            LEFT JOIN {e} ce ON fl.counterparty_enterprise_id IS NULL AND fl.counterparty_credit_code <> ''
-                             AND ce.credit_code = fl.counterparty_credit_code
-        ),
-        pairs AS (
-            SELECT ent AS seller, other AS buyer, year, month, product_id, tonnes AS shipped, 0 AS received
-              FROM fl WHERE direction = 'out' AND other IS NOT NULL AND other <> ent
-            UNION ALL
-            SELECT other, ent, year, month, product_id, 0, tonnes
-              FROM fl WHERE direction = 'in' AND other IS NOT NULL AND other <> ent
-        )
-        SELECT p.seller, p.buyer, p.year, p.month, p.product_id, SUM(p.shipped), SUM(p.received)
-        FROM pairs p
-        WHERE EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = p.seller AND acc.year = p.year
-                                           AND acc.month = p.month)
-          AND EXISTS (SELECT 1 FROM acc WHERE acc.enterprise_id = p.buyer AND acc.year = p.year
-                                           AND acc.month = p.month)
-        GROUP BY p.seller, p.buyer, p.year, p.month, p.product_id
-        HAVING ABS(SUM(p.shipped) - SUM(p.received)) >
-               %s * (CASE WHEN SUM(p.shipped) > SUM(p.received) THEN SUM(p.shipped) ELSE SUM(p.received) END)
-    """
-    params = [year] + ([month] if month else []) + [Decimal(settings.FLOW_MATCH_TOLERANCE)]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        out = []
-        for seller, buyer, y, m, product, shipped, received in cur.fetchall():
-            details = {"seller": seller, "buyer": buyer, "product": product, "shipped_t": str(shipped),
-                       "received_t": str(received)}
-            out.append({"kind": FlagKind.FLOW_MISMATCH, "enterprise_id": seller, "year": y, "month": m,
-                        "subject": f"out:{buyer}:{product}", "details": {**details, "side": "seller"}})
-            out.append({"kind": FlagKind.FLOW_MISMATCH, "enterprise_id": buyer, "year": y, "month": m,
-                        "subject": f"in:{seller}:{product}", "details": {**details, "side": "buyer"}})
-        return out
-
-
-def _unlicensed_rows(year: int, month: int | None) -> list[dict]:
-    """Mineral products received from a domestic party that is not a designated mining enterprise on the flow
-    date, or shipped to a domestic party that is not a designated smelting-separation enterprise."""
-    r, f, e, lic, prod = (rm.MonthlyReport._meta.db_table, rm.FlowLine._meta.db_table, Enterprise._meta.db_table,
-                          Licence._meta.db_table, rm.Product._meta.db_table)
-    month_sql = " AND r.month = %s" if month else ""
-    sql = f"""
-        SELECT r.enterprise_id, r.year, r.month, fl.direction, fl.product_id,
-               COALESCE(NULLIF(fl.counterparty_credit_code, ''), ce.credit_code, fl.counterparty_name) AS party,
-               SUM(fl.tonnes)
-        FROM {r} r JOIN {f} fl ON fl.report_id = r.id
-        JOIN {prod} pr ON pr.code = fl.product_id AND pr.stage = 'mineral'
-        LEFT JOIN {e} ce ON ce.id = COALESCE(fl.counterparty_enterprise_id,
-                                            (SELECT e2.id FROM {e} e2 WHERE e2.credit_code = fl.counterparty_credit_code
-                                             AND fl.counterparty_credit_code <> ''))
-        WHERE r.status = 'accepted' AND r.year = %s{month_sql}
-          AND COALESCE(fl.counterparty_country, '') IN ('', 'CN')
-          AND NOT EXISTS (
-              SELECT 1 FROM {lic} l
-              WHERE l.enterprise_id = ce.id AND l.status = %s AND l.valid_from <= fl.date AND l.valid_to >= fl.date
-                AND l.activity = CASE WHEN fl.direction = 'in' THEN 'mining' ELSE 'smelting_separation' END
-          )
-        GROUP BY r.enterprise_id, r.year, r.month, fl.direction, fl.product_id, party
-    """
-    params = [year] + ([month] if month else []) + [LicenceStatus.DESIGNATED]
-    with connection.cursor() as cur:
-        cur.execute(sql, params)
-        return [
-            {"kind": FlagKind.UNLICENSED_COUNTERPARTY, "enterprise_id": ent, "year": y, "month": m,
-             "subject": f"{direction}:{party}:{product}"[:120],
-             "details": {"direction": direction, "counterparty": party, "product": product, "tonnes": str(tonnes)}}
-            for ent, y, m, direction, product, party, tonnes in cur.fetchall()
-        ]
-
-
-def flag_scan_flows(*, year: int, month: int | None = None, task_id: str = "") -> int:
-    """Reconcile accepted reports of a period (or a whole year): stock balances (``balance``), shipments vs the
-    counterparty's receipts (``flow_mismatch``), trading with non-designated parties (``unlicensed_counterparty``)."""
-
-    def body(progress: Progress) -> int:
-        progress.set_total(3)
-        created = 0
-        for finder in (_balance_rows, _flow_mismatch_rows, _unlicensed_rows):
-            n = _store_flags(finder(year, month))
-            created += n
-            progress.step(1, n)
-        return created
-
-    return _run_job("reconcile_flows", {"year": year, "month": month}, task_id, body)
+# Shipments vs receipts and trading partners: enforcement/services/ledger.py (line-level, on the ledger).

@@ -2,34 +2,30 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django import template
 from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext
 
+from quota_portal.formatting import DASH, as_decimal, money_text, tonnes_text
+
 register = template.Library()
 
-DASH = "—"
-
-
-def _decimal(value) -> Decimal | None:
-    if value is None or value == "":
-        return None
-    try:
-        return Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        return None
+_decimal = as_decimal
 
 
 @register.filter
 def tonnes(value, places: int = 3) -> str:
     """Tonnes REO with 3 decimals and thousands separators in the active language: 12,345.678."""
-    d = _decimal(value)
-    if d is None:
-        return DASH
-    return formats.number_format(d, int(places), use_l10n=True, force_grouping=True)
+    return tonnes_text(value, places)
+
+
+@register.filter
+def yuan(value) -> str:
+    """A sum of money in yuan: 50,000."""
+    return money_text(value)
 
 
 @register.filter
@@ -84,3 +80,13 @@ def timeleft(value) -> str:
     return (gettext("{d} days {h} h {m} min left")
             .replace("{d}", str(minutes // 1440)).replace("{h}", str((minutes % 1440) // 60))
             .replace("{m}", str(minutes % 60)))
+
+
+@register.filter
+def person(user) -> str:
+    """A person as people know them: the full name, the username only when no name was recorded."""
+    if user is None or user == "":
+        return DASH
+    if isinstance(user, str):
+        return user
+    return user.get_full_name() or getattr(user, "first_name", "") or user.get_username()

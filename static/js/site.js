@@ -156,6 +156,12 @@
   document.addEventListener("htmx:afterSwap", function (ev) {
     enhance(ev.target);
     focusFirstError(ev.target);
+    // a line added to the report editor: the cursor goes to its first field
+    if (ev.target.matches && ev.target.matches("tbody[id$='-rows']")) {
+      var row = ev.target.lastElementChild;
+      var first = row && row.querySelector("select, input:not([type=hidden])");
+      if (first) first.focus();
+    }
   });
   window.quotaPortal = { focusFirstError: focusFirstError, drawCharts: drawCharts };
 })();
@@ -166,3 +172,42 @@ document.addEventListener("change", function (ev) {
   var el = ev.target;
   if (el && el.matches && el.matches("select[data-autosubmit]") && el.form) el.form.submit();
 });
+
+/* Main menu: one drop-down open at a time; a click elsewhere or Escape closes it; the current page's entry is
+ * marked aria-current (its menu is then underlined). */
+(function () {
+  "use strict";
+  function groups() { return document.querySelectorAll("nav.mainnav details.navgroup"); }
+  document.addEventListener("toggle", function (ev) {
+    var d = ev.target;
+    if (!d.matches || !d.matches("details.navgroup") || !d.open) return;
+    groups().forEach(function (g) { if (g !== d) g.open = false; });
+  }, true);
+  document.addEventListener("click", function (ev) {
+    if (ev.target.closest && ev.target.closest("details.navgroup")) return;
+    groups().forEach(function (g) { g.open = false; });
+  });
+  document.addEventListener("keydown", function (ev) {
+    if (ev.key !== "Escape") return;
+    groups().forEach(function (g) {
+      if (g.open) { g.open = false; g.querySelector("summary").focus(); }
+    });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    var here = location.pathname + location.search, best = null;
+    document.querySelectorAll("nav.mainnav .navmenu a").forEach(function (a) {
+      var href = a.getAttribute("href");
+      if (href === here || (!best && href === location.pathname)) best = a;
+    });
+    if (best) best.setAttribute("aria-current", "page");
+  });
+})();
+
+/* Irreversible acts ask first: a form with data-confirm="summary" submits only after the person confirms the
+ * summary of what will happen (approving a plan, a batch or a penalty; re-opening a certified month). */
+document.addEventListener("submit", function (ev) {
+  var form = ev.target;
+  if (!form || !form.getAttribute) return;
+  var text = form.getAttribute("data-confirm");
+  if (text && !window.confirm(text)) ev.preventDefault();
+}, true);

@@ -17,7 +17,9 @@ def _create(client, lines, year=2026, **kw):
                                             "document_no": kw.get("document_no", ""), "lines": lines}, format="json")
 
 
-def test_batch_lifecycle_over_issuance_and_four_eyes(plan, api, demo_orgs, django_capture_on_commit_callbacks):
+def test_batch_lifecycle_over_issuance_and_four_eyes(plan, api, demo_orgs, django_capture_on_commit_callbacks,
+                                                     settings):
+    settings.CAPACITY_REFUSAL_MULTIPLE = Decimal("100")  # national totals here, not capacities (see test_register)
     plan(2026, "smelting_separation", "100000", reserve="10000")
     ent = demo_orgs["enterprises"]
     official, approver = api("miit_official"), api("miit_approver")

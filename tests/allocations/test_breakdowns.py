@@ -68,8 +68,8 @@ def test_breakdown_only_to_eligible_subsidiaries(north_line, user, demo_orgs):
     with pytest.raises(services.DomainValidationError) as exc:
         services.breakdown_file(actor=mgr, line=north_line, shares=_shares(demo_orgs, huamei="88000", dnsep="10"))
     assert "shares[1].enterprise" in exc.value.errors
-    # bymine is a subsidiary, but a mine has no smelting licence.
-    with pytest.raises(services.NotEligible, match="designated, unexpired licence") as exc:
+    # bymine is a subsidiary, but a mine is not designated for smelting and has no discharge permit.
+    with pytest.raises(services.NotEligible, match="designation in force") as exc:
         services.breakdown_file(actor=mgr, line=north_line, shares=_shares(demo_orgs, huamei="88000", bymine="10"))
     assert list(exc.value.errors) == ["shares[1].enterprise"]
     # Another group's manager cannot file it.

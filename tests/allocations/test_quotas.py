@@ -1,14 +1,12 @@
 """Effective quotas: issued + breakdowns + adjustments − deductions; scoped; constant queries for any list size."""
 
-import datetime as dt
 from decimal import Decimal
 
 import pytest
 
 from allocations import services
 from allocations.selectors import quota_get, quota_list
-from organizations.models import LicenceStatus
-from organizations.services import enterprise_upsert, licence_upsert
+from organizations.demo import designate_with_permits
 from organizations.validators import make_credit_code
 
 pytestmark = pytest.mark.django_db
@@ -91,7 +89,7 @@ def test_scoping_of_quotas(plan, issue, demo_orgs, api):
     assert api("miit_official").get("/api/v1/quotas/?year=abc").status_code == 400
 
 
-def test_quota_list_query_count_is_constant(plan, issue, demo_orgs, api, user, django_assert_max_num_queries):
+def test_quota_list_query_count_is_constant(plan, issue, demo_orgs, api, user, ministry, django_assert_max_num_queries):
     plan(2026, "smelting_separation", "1000000")
     county, group = demo_orgs["enterprises"]["huamei"].county, demo_orgs["groups"]["north"]
     few = [demo_orgs["enterprises"]["huamei"]]
@@ -100,10 +98,10 @@ def test_quota_list_query_count_is_constant(plan, issue, demo_orgs, api, user, d
         assert api("miit_official").get("/api/v1/quotas/?year=2026").json()["count"] == 1
     many = []
     for i in range(40):
-        e = enterprise_upsert(credit_code=_code(i), name=f"Smelter {i:02d}", county=county, group=group,
-                              smelting_capacity_t=D("5000"))
-        licence_upsert(enterprise=e, activity="smelting_separation", number=f"TEST-S-{i}",
-                       valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2029, 12, 31), status=LicenceStatus.DESIGNATED)
+        e = designate_with_permits(official=ministry["miit_official"], approver=ministry["miit_approver"],
+                                   new_enterprise={"name": f"Smelter {i:02d}", "credit_code": _code(i),
+                                                   "county_code": county.code, "group_code": group.credit_code},
+                                   activity="smelting_separation", capacity=D("5000"), number=f"TEST-S-{i}")
         services.quota_usage_set(enterprise_id=e.pk, year=2026, indicator_type="smelting_separation", used=D(i))
         many.append(e)
     issue(2026, [{"enterprise": e, "indicator_type": "smelting_separation", "tonnes": D("2")} for e in many])

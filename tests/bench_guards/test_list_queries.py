@@ -20,7 +20,7 @@ from allocations.models import AllocationLine, BatchStatus, IssuanceBatch, Quota
 from enforcement.models import JobRun, PenaltyRule
 from organizations.audit import audit_record
 from organizations.demo import _credit_body
-from organizations.models import Authority, Enterprise, Licence
+from organizations.models import Authority, CapacityRecord, DesignationDecision, Enterprise, Licence, Permit
 from organizations.notifications import notify
 from organizations.validators import make_credit_code
 from quota_portal.api import router
@@ -76,6 +76,14 @@ def _grow_enterprises(n: int) -> None:
                                         county=huamei.county, group=huamei.group, smelting_capacity_t=5000)
         Licence.objects.create(enterprise=ent, activity="smelting_separation", number=f"G{i}-{ent.pk}",
                                valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2029, 12, 31))
+        # the register's records that make it eligible (set up in bulk here; the services are tested elsewhere)
+        DesignationDecision.objects.create(enterprise=ent, activity="smelting_separation", kind="designate",
+                                           document_no="G", effective_from=dt.date(2024, 1, 1), basis="test",
+                                           status="approved")
+        Permit.objects.create(enterprise=ent, kind="discharge", number=f"PW-G{i}-{ent.pk}", issuer="test",
+                              valid_from=dt.date(2024, 1, 1), valid_to=dt.date(2029, 12, 31))
+        CapacityRecord.objects.create(enterprise=ent, activity="smelting_separation", tonnes=Decimal("5000"),
+                                      effective_from=dt.date(2024, 1, 1), source="test")
         AllocationLine.objects.create(batch=batch, enterprise=ent, indicator_type="smelting_separation",
                                       tonnes=Decimal("1000"))
         QuotaUsage.objects.create(enterprise=ent, year=2026, indicator_type="smelting_separation", used_t=Decimal("300"))

@@ -43,6 +43,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if str(item.fspath).startswith(here):
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.sqlite)  # `make test` runs the journeys on SQLite (make run) as well
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -93,10 +94,23 @@ def _artifact_name(nodeid: str, suffix: str) -> Path:
     return ARTIFACTS / (re.sub(r"[^A-Za-z0-9_.-]+", "_", nodeid) + suffix)
 
 
+def _accept_confirmations(page) -> None:
+    """Irreversible acts ask for confirmation (window.confirm with a summary): the person says yes; what was asked
+    is kept in page.confirmations for the test to check."""
+    page.confirmations = []
+
+    def accept(dialog):
+        page.confirmations.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+
+
 @pytest.fixture
 def browser_page(request, browser_context):
     """A page in the test's context; on failure every open page of the context is saved as a screenshot."""
     page = browser_context.new_page()
+    _accept_confirmations(page)
     yield page
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
@@ -118,7 +132,9 @@ def new_page(request, browser):
                                   viewport={"width": 1280, "height": 900})
         ctx.set_default_timeout(TIMEOUT_MS)
         contexts.append(ctx)
-        return ctx.new_page()
+        page = ctx.new_page()
+        _accept_confirmations(page)
+        return page
 
     yield make
     failed = getattr(request.node, "rep_call", None)

@@ -53,6 +53,9 @@ def test_ministry_drafts_batch_second_official_approves_enterprise_sees_indicato
     page.goto(batch_url)
     page.locator("form:has(input[name=action][value=approve]) button").click()
     expect(page.locator(".page-head .badge")).to_have_class(re.compile("badge-issued"))
+    # issuing cannot be undone: the approver confirmed a summary of it, and is told what happened
+    assert len(page.confirmations) == 1 and "1,234.500" in page.confirmations[0], page.confirmations
+    expect(page.locator(".messages")).to_contain_text("1,234.500")
     logout(page)
 
     # the enterprise sees its indicator on its dashboard
@@ -99,6 +102,7 @@ def test_enterprise_fills_report_gets_inline_error_fixes_and_submits_before_dead
     extra.locator("[data-remove-row]").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#inputs-rows tr")).to_have_count(0)
+    page.check("input[name=attest]")  # 如实记录
     page.locator("button[name=then][value=submit]").click()
 
     # inline error on the quantity, the input kept, the focus on the first invalid field
@@ -110,6 +114,7 @@ def test_enterprise_fills_report_gets_inline_error_fixes_and_submits_before_dead
     expect(bad).to_be_focused()
 
     bad.fill("12.5")
+    page.check("input[name=attest]")  # 如实记录
     page.locator("button[name=then][value=submit]").click()
     page.wait_for_url(re.compile(r".*/reports/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("已提交")
@@ -132,7 +137,7 @@ def test_county_returns_enterprise_resubmits_county_accepts_dashboard_changes(qu
             "inventory": [{"product": "PRND_OXIDE", "opening": "0.000", "closing": "40.000"}]}
     report = rep.report_create(actor=world["users"]["huamei_filer"], enterprise=huamei, year=year, month=month,
                                data=data)
-    rep.report_submit(actor=world["users"]["huamei_filer"], report=report)
+    rep.report_submit(attest=True, actor=world["users"]["huamei_filer"], report=report)
 
     county = browser_page
     login(county, "jiuyuan_reviewer")
@@ -151,6 +156,7 @@ def test_county_returns_enterprise_resubmits_county_accepts_dashboard_changes(qu
     ent.wait_for_url(re.compile(r".*/reports/\d+/edit/$"))
     ent.locator("#production-rows input[name$='-tonnes']").fill("38.000")
     ent.locator("#inventory-rows input[name$='-closing']").fill("38.000")
+    ent.check("input[name=attest]")  # 如实记录
     ent.locator("button[name=then][value=submit]").click()
     ent.wait_for_url(re.compile(r".*/reports/\d+/$"))
     expect(ent.locator(".messages")).to_contain_text("已提交")

@@ -4,7 +4,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from allocations.models import Deduction
 from allocations.selectors import quota_get
@@ -21,7 +21,7 @@ from enforcement.models import (
     PenaltyStatus,
 )
 from quota_portal.errors import Conflict, DeadlinePassed, DomainValidationError, NotPermitted
-from tests.builders import U, file_report, issue, second_reviewer, smelter_month
+from tests.builders import U, bj, file_report, issue, second_reviewer, smelter_month
 
 pytestmark = pytest.mark.django_db
 SMELT = "smelting_separation"
@@ -61,7 +61,7 @@ def test_only_reviewers_open_cases(hefa):
 
 
 def test_penalty_cannot_be_decided_during_statement_period(hefa):
-    penalty = _notice(hefa)
+    penalty = _notice(hefa, fine_cny="50000", deductions=[])  # below the hearing threshold, no deduction
     with pytest.raises(Conflict):
         services.penalty_decide(actor=U("jiuyuan_reviewer"), penalty=penalty, consideration="x")
     # once the period has ended without an answer, it can
@@ -72,7 +72,7 @@ def test_penalty_cannot_be_decided_during_statement_period(hefa):
 
 
 def test_statement_allows_decision_and_is_shown_in_it(hefa, page):
-    penalty = _notice(hefa)
+    penalty = _notice(hefa, fine_cny="50000", deductions=[])  # no hearing offered
     services.statement_submit(actor=U("hefa_filer"), penalty=penalty,
                               text="The flow records were entered late because the system was down on the 10th.")
     p = services.penalty_decide(actor=U("jiuyuan_reviewer"), penalty=penalty,
@@ -159,7 +159,9 @@ def test_default_deduction_from_the_overrun(demo_orgs):
     case = services.case_open(actor=U("jiuyuan_reviewer"), flag_ids=[flag.pk])
     p = services.penalty_propose(actor=U("jiuyuan_reviewer"), case=case, violation_type="illegal_production",
                                  violation_date=dt.date(2025, 3, 31), fine_cny="600000", deductions=None)
-    assert [(d.indicator_type, d.tonnes, d.year) for d in p.deductions.all()] == [(SMELT, Decimal("30.000"), 2026)]
+    # provisional year: the one after the notice; fixed when the decision takes effect
+    assert [(d.indicator_type, d.tonnes, d.year) for d in p.deductions.all()] == [
+        (SMELT, Decimal("30.000"), timezone.localdate().year + 1)]
 
 
 def test_correction_workflow_and_close_settles_flags(demo_orgs, api):
@@ -201,6 +203,11 @@ def test_api_penalty_flow_and_errors(hefa, api):
                   format="json").status_code == 409
     assert api("hefa_filer").post(f"/api/v1/cases/{case_id}/statement/", {"text": "We object."},
                                   format="json").status_code == 200
+    # the notice offered a hearing (it reduces an indicator): no decision until it is held or waived
+    assert c.post(f"/api/v1/cases/{case_id}/decide-penalty/", {"consideration": "Objection rejected."},
+                  format="json").json()["code"] == "hearing_pending"
+    assert api("hefa_filer").post(f"/api/v1/cases/{case_id}/hearing/", {"waive": True},
+                                  format="json").status_code == 200
     assert c.post(f"/api/v1/cases/{case_id}/decide-penalty/", {"consideration": "Objection rejected."},
                   format="json").status_code == 200
     assert c.post(f"/api/v1/cases/{case_id}/approve-penalty/").status_code == 403
@@ -213,7 +220,7 @@ def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
     """A retry of apply_deductions after the allocations deduction was already recorded (e.g. a redelivered
     task) finds it by (penalty, year, type) and only marks the waiting deduction applied."""
     issue(2026, [(hefa, SMELT, 1000)])
-    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
+    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa), now=bj(2025, 12, 15, 10))
     record_deduction(actor=None, enterprise=hefa, year=2026, indicator_type=SMELT, tonnes=Decimal("50"),
                      penalty_id=penalty.pk)
     assert services.deduction_apply_waiting(year=2026) == 1
@@ -225,7 +232,7 @@ def test_retry_after_a_lost_acknowledgement_records_no_second_deduction(hefa):
 
 
 def test_deduction_waits_without_next_year_indicator(hefa):
-    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa))
+    penalty = services.penalty_approve(actor=U("miit_approver"), penalty=_decided(hefa), now=bj(2025, 12, 15, 10))
     assert services.deduction_apply_waiting(year=2026) == 0
     assert penalty.deductions.get().status == DeductionStatus.WAITING
 
@@ -233,7 +240,7 @@ def test_deduction_waits_without_next_year_indicator(hefa):
 def test_deduction_tonnes_with_four_decimals_are_refused_not_rounded(hefa):
     """Issue 11 bug: penalty deduction tonnes were silently rounded to 3 decimals; now they are refused (400) and
     nothing is written. Full-width digits are accepted."""
-    with pytest.raises(DomainValidationError) as exc:
+    with translation.override("en"), pytest.raises(DomainValidationError) as exc:  # the message is translated
         _notice(hefa, deductions=[{"indicator_type": SMELT, "tonnes": "12.3456"}])
     assert list(exc.value.errors) == ["deductions[0].tonnes"]
     assert "3 decimals" in exc.value.errors["deductions[0].tonnes"][0]

@@ -12,6 +12,7 @@ from enforcement.models import Flag, FlagKind, FlagStatus, JobRun
 from organizations.models import Notification, OutboxMessage
 from organizations.validators import make_credit_code
 from quota_portal.celery import app
+from reporting.models import FlowLine
 from tests.builders import U, bj, file_report, issue, payload, smelter_month
 
 pytestmark = pytest.mark.django_db
@@ -161,28 +162,32 @@ def test_balanced_report_raises_no_balance_flag(demo_orgs):
 
 
 def _trade(demo_orgs, shipped, received):
+    """Huamei files a shipment out (it enters the ledger at submission); Hefa's receipt names its portal number."""
     ents = demo_orgs["enterprises"]
     huamei, hefa = ents["huamei"], ents["hefa"]
     d = dt.date(2025, 3, 20)
     file_report(huamei, 2025, 3, payload(
         shipments=[("out", hefa.credit_code, "", "CN", "PRND_OXIDE", shipped, d)],
         inventory=[("PRND_OXIDE", shipped, 0)]))
-    file_report(hefa, 2025, 3, payload(
-        shipments=[("in", huamei.credit_code, "", "CN", "PRND_OXIDE", received, d)],
-        inventory=[("PRND_OXIDE", 0, received)]))
+    number = FlowLine.objects.get(report__enterprise=huamei, direction="out").shipment.number
+    data = payload(shipments=[("in", huamei.credit_code, "", "CN", "PRND_OXIDE", received, d)],
+                   inventory=[("PRND_OXIDE", 0, received)])
+    data["shipments"][0]["shipment_no"] = number
+    file_report(hefa, 2025, 3, data)
     services.flag_scan_flows(year=2025, month=3)
-    return huamei, hefa
+    return huamei, hefa, number
 
 
-def test_flow_mismatch_flags_both_parties(demo_orgs):
-    huamei, hefa = _trade(demo_orgs, "6.000", "5.000")
-    assert flags(FlagKind.FLOW_MISMATCH, huamei).get().subject == f"out:{hefa.pk}:PRND_OXIDE"
-    assert flags(FlagKind.FLOW_MISMATCH, hefa).get().subject == f"in:{huamei.pk}:PRND_OXIDE"
+def test_quantity_mismatch_flags_both_parties_on_the_shipment(demo_orgs):
+    huamei, hefa, number = _trade(demo_orgs, "6.000", "5.000")
+    assert flags(FlagKind.QUANTITY_MISMATCH, huamei).get().subject == f"shipment:{number}"
+    assert flags(FlagKind.QUANTITY_MISMATCH, hefa).get().subject == f"shipment:{number}"
+    assert not flags(FlagKind.UNDECLARED_RECEIPT).exists()
 
 
 def test_flows_within_tolerance_match(demo_orgs):
     _trade(demo_orgs, "6.000", "5.980")  # 0.33 % < 0.5 %
-    assert not flags(FlagKind.FLOW_MISMATCH).exists()
+    assert not flags(FlagKind.QUANTITY_MISMATCH).exists()
 
 
 def test_receipt_of_ore_from_a_non_designated_party(demo_orgs):

@@ -70,6 +70,9 @@ def test_case_pages_open_and_act(demo_orgs, page):
     assert r.status_code == 400
     r = page("hefa_filer").post(f"/enforcement/cases/{case.pk}/statement/", {"text": "We were not informed."})
     assert r.status_code == 302
+    # the notice offered a hearing (a deduction): refused while the request period runs, then waived
+    assert c.post(f"/enforcement/cases/{case.pk}/decide/", {"consideration": "Notice was served."}).status_code == 400
+    assert page("hefa_filer").post(f"/enforcement/cases/{case.pk}/procedure/hearing/", {"waive": "1"}).status_code == 302
     assert c.post(f"/enforcement/cases/{case.pk}/decide/", {"consideration": "Notice was served."}).status_code == 302
     assert page("miit_approver").post(f"/enforcement/cases/{case.pk}/approve/").status_code == 302
     penalty.refresh_from_db()

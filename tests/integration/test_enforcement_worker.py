@@ -10,6 +10,7 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from allocations.models import Deduction
 from allocations.selectors import quota_get
@@ -45,7 +46,9 @@ def _penalty(demo_orgs, tonnes="120"):
         fine_cny="800000", deductions=[{"indicator_type": SMELT, "tonnes": tonnes}])
     services.statement_submit(actor=U("hefa_filer"), penalty=penalty, waived=True)
     services.penalty_decide(actor=reviewer, penalty=penalty, consideration="No statement: waived.")
-    return hefa, services.penalty_approve(actor=approver, penalty=penalty)
+    # in effect in December 2025: the next year's (2026) indicator is reduced
+    return hefa, services.penalty_approve(actor=approver, penalty=penalty,
+                                          now=timezone.make_aware(dt.datetime(2025, 12, 15, 10)))
 
 
 def _effective(hefa):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from allocations.models import Deduction
 from allocations.selectors import quota_get
@@ -41,7 +42,8 @@ def _approved_penalties(ents, n):
         services.statement_submit(actor=U("hefa_filer" if ent.name.startswith("内蒙古") else "huamei_filer"),
                                   penalty=penalty, waived=True)
         services.penalty_decide(actor=reviewer, penalty=penalty, consideration="Waived.")
-        ids.append(services.penalty_approve(actor=approver, penalty=penalty).pk)
+        ids.append(services.penalty_approve(actor=approver, penalty=penalty,  # in effect 2025 → deducts 2026
+                                            now=timezone.make_aware(dt.datetime(2025, 12, 15, 10))).pk)
     return ids
 
 

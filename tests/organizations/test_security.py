@@ -24,6 +24,7 @@ def test_check_deploy_has_no_warnings_with_production_env():
         "DJANGO_SECURE": "1",
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "AUDIT_SEAL_KEY": secrets.token_urlsafe(48),
         "DJANGO_ALLOWED_HOSTS": "quota.example.gov.cn",
         "DJANGO_CSRF_TRUSTED_ORIGINS": "https://quota.example.gov.cn",
     }

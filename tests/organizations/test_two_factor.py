@@ -57,7 +57,23 @@ def test_unverified_ministry_session_gets_403_from_the_api(demo_orgs):
 
 
 def test_other_roles_need_no_second_factor(demo_orgs):
-    assert login("jiuyuan_reviewer").get("/enterprises/").status_code == 200
+    for username in ("huamei_filer", "baotou_viewer", "north_manager"):
+        assert login(username).get("/enterprises/").status_code == 200, username
+
+
+def test_county_reviewers_who_open_cases_and_decide_penalties_need_totp(demo_orgs, user):
+    """County reviewers open cases, decide and approve penalties: pages, the API and tokens need the code."""
+    c = login("jiuyuan_reviewer")
+    r = c.get("/enterprises/")
+    assert r.status_code == 302 and r["Location"].startswith("/account/2fa/")
+    api = c.post("/api/v1/cases/", {"enterprise": 1, "origin": "inspection"}, content_type="application/json")
+    assert api.status_code == 403 and api.json()["code"] == "otp_required"
+    device = TOTPDevice.objects.create(user=user("jiuyuan_reviewer"), name="app", confirmed=True)
+    token = APIClient().post("/api/v1/auth/token/", {"username": "jiuyuan_reviewer", "password": DEMO_PASSWORD},
+                             format="json")
+    assert token.status_code == 400 and "otp_token" in token.json()["errors"]
+    ok = c.post("/account/2fa/", {"otp_token": code_for(device), "next": "/enterprises/"})
+    assert ok.status_code == 302 and c.get("/enterprises/").status_code == 200
 
 
 def test_ministry_token_needs_a_valid_code(demo_orgs, user):

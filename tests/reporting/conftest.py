@@ -63,7 +63,7 @@ def filed(demo_orgs, users):
         data = payload if payload is not None else huamei_payload(demo_orgs, year, month)
         report = services.report_create(actor=filer, enterprise=ent, year=year, month=month, data=data, now=now)
         if submit:
-            report = services.report_submit(actor=filer, report=report, now=now)
+            report = services.report_submit(attest=True, actor=filer, report=report, now=now)
         if accept:
             report = services.report_accept(actor=reviewer_of(ent), report=report)
         return report

@@ -34,7 +34,7 @@ def test_report_shape_and_lifecycle_through_the_api(demo_orgs, api):
     assert {"id", "version", "status", "due_at", "submitted_at", "late", "warnings"} <= set(body)
     rid = body["id"]
     assert reviewer.post(f"/api/v1/reports/{rid}/accept/", {}).status_code == 409  # still a draft
-    r = filer.post(f"/api/v1/reports/{rid}/submit/", {}, format="json")
+    r = filer.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json")
     assert r.status_code == 200 and r.json()["status"] == "submitted" and r.json()["submitted_at"]
     assert filer.post(f"/api/v1/reports/{rid}/accept/", {}).status_code == 403  # filers do not review
     assert api("longnan_reviewer").post(f"/api/v1/reports/{rid}/accept/", {}).status_code == 404  # out of scope
@@ -45,7 +45,7 @@ def test_report_shape_and_lifecycle_through_the_api(demo_orgs, api):
     r = filer.post(f"/api/v1/reports/{rid}/amend/")
     assert r.status_code == 201 and r.json()["version"] == 2 and r.json()["previous_version"] == rid
     v2 = r.json()["id"]
-    assert filer.post(f"/api/v1/reports/{v2}/submit/", {}, format="json").status_code == 200
+    assert filer.post(f"/api/v1/reports/{v2}/submit/", {"attest": True}, format="json").status_code == 200
     assert reviewer.post(f"/api/v1/reports/{v2}/accept/", {"comment": "ok"}, format="json").json()["status"] == "accepted"
     listing = filer.get("/api/v1/reports/?year=2025&month=3").json()
     assert listing["count"] == 2
@@ -63,7 +63,7 @@ def test_submitted_versions_cannot_be_changed_through_the_api(demo_orgs, api, fi
     for method in (c.patch, c.put):
         r = method(f"/api/v1/reports/{report.pk}/", changed, format="json")
         assert r.status_code == 409
-    assert c.post(f"/api/v1/reports/{report.pk}/submit/", {}, format="json").status_code == 409
+    assert c.post(f"/api/v1/reports/{report.pk}/submit/", {"attest": True}, format="json").status_code == 409
     assert c.post(f"/api/v1/reports/{report.pk}/amend/").status_code == 409  # amend only once reviewed
     assert c.delete(f"/api/v1/reports/{report.pk}/").status_code == 405
     assert row_counts() == before
@@ -103,7 +103,7 @@ def test_signals_are_sent_inside_the_transaction_and_outbox_rows_exist_before_co
     try:
         report = filed("huamei", 2025, 3, submit=False)
         with django_capture_on_commit_callbacks(execute=False):
-            services.report_submit(actor=users["huamei_filer"], report=report)
+            services.report_submit(attest=True, actor=users["huamei_filer"], report=report)
         assert seen == [("submitted", report.pk, True)]
         # A failure after the acceptance rolls back the report's acceptance and its outbox rows together.
         with pytest.raises(RuntimeError), durable_boundary():
@@ -134,12 +134,12 @@ def test_idempotency_key_on_create_and_submit(demo_orgs, api):
     assert r1.json() == r2.json()
     assert MonthlyReport.objects.filter(year=2025, month=3).count() == 1
     rid = r1.json()["id"]
-    s1 = c.post(f"/api/v1/reports/{rid}/submit/", {}, format="json", HTTP_IDEMPOTENCY_KEY="submit-1")
-    s2 = c.post(f"/api/v1/reports/{rid}/submit/", {}, format="json", HTTP_IDEMPOTENCY_KEY="submit-1")
+    s1 = c.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json", HTTP_IDEMPOTENCY_KEY="submit-1")
+    s2 = c.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json", HTTP_IDEMPOTENCY_KEY="submit-1")
     assert s1.status_code == s2.status_code == 200 and s1.json() == s2.json()
-    assert c.post(f"/api/v1/reports/{rid}/submit/", {}, format="json").status_code == 409  # without the key
+    assert c.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json").status_code == 409  # without the key
     # The same key for another request is refused.
-    r = c.post(f"/api/v1/reports/{rid}/submit/", {}, format="json", HTTP_IDEMPOTENCY_KEY="create-2025-03")
+    r = c.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json", HTTP_IDEMPOTENCY_KEY="create-2025-03")
     assert r.status_code == 409
     # A failed request stores nothing and can be retried with the same key.
     bad = {"year": 2025, "month": 2, **huamei_payload(demo_orgs, 2025, 2)}
@@ -193,7 +193,7 @@ def test_concurrent_acceptances_both_count_toward_usage(demo_orgs):
     for month, produced in ((2, "10.000"), (3, "15.000")):
         r = services.report_create(actor=filer, enterprise=ent, year=2025, month=month,
                                    data=huamei_payload(demo_orgs, 2025, month, produced=produced))
-        reports.append(services.report_submit(actor=filer, report=r))
+        reports.append(services.report_submit(attest=True, actor=filer, report=r))
     barrier = threading.Barrier(2)
     errors = []
 

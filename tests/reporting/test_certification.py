@@ -8,8 +8,8 @@ from organizations.models import AuditEntry, Authority
 from organizations.services import enterprise_upsert, licence_upsert, user_with_membership_upsert
 from organizations.validators import make_credit_code
 from quota_portal.errors import Conflict
-from reporting import services
-from reporting.models import PeriodCertification
+from reporting import corrections, services
+from reporting.models import MonthlyReport, PeriodCertification
 
 from .conftest import mine_payload
 
@@ -68,16 +68,21 @@ def test_certification_goes_up_and_an_amendment_reopens_it(baotou_march, api, us
     with pytest.raises(Conflict):
         services.report_create(actor=new_filer, enterprise=late_ent, year=2025, month=3, data={"nil": True})
 
-    # An amendment re-opens the county and every level above, and says so.
+    # Certified means locked: the amendment is refused until the county grants a correction, which re-opens the
+    # county and every level above (audited, with notice).
     huamei = api("huamei_filer").get("/api/v1/reports/?year=2025&month=3").json()["results"][0]
     r = api("huamei_filer").post(f"/api/v1/reports/{huamei['id']}/amend/")
-    assert r.status_code == 201
-    assert set(r.json()["certification_reopened"]) == {"九原区", "包头市", "内蒙古自治区"}
+    assert r.status_code == 409 and r.json()["code"] == "month_certified"
+    req = corrections.correction_request(actor=users["huamei_filer"], report=MonthlyReport(pk=huamei["id"]),
+                                         reason="Weighing slip misread")
+    corrections.correction_grant(actor=users["jiuyuan_reviewer"], request=req)
     assert set(PeriodCertification.objects.filter(certified=True).values_list("authority__code", flat=True)) == {
         "150206", "150203"}
     reopen = AuditEntry.objects.filter(action="period.reopen")
     assert reopen.count() == 3 and "2025-03" in reopen.first().after["reason"]
-    assert reopen.first().actor_username == "huamei_filer"
+    assert reopen.first().actor_username == "jiuyuan_reviewer"
+    r = api("huamei_filer").post(f"/api/v1/reports/{huamei['id']}/amend/")
+    assert r.status_code == 201
 
 
 def test_manual_reopen_needs_a_reason_and_is_audited(baotou_march, api, users):

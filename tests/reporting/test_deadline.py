@@ -44,7 +44,7 @@ def test_submission_late_flag_at_the_boundary(demo_orgs):
     for month, submitted, late in BOUNDARY:
         report = services.report_create(actor=filer, enterprise=ent, year=2025, month=month,
                                         data=mine_payload(demo_orgs, 2025, month), now=bj(2025, month + 1, 2))
-        report = services.report_submit(actor=filer, report=report, now=submitted)
+        report = services.report_submit(attest=True, actor=filer, report=report, now=submitted)
         report.refresh_from_db()
         assert report.due_at == period_due_at(2025, month) == bj(2025, month + 1, 11)
         assert report.submitted_at == submitted
@@ -56,7 +56,7 @@ def test_resubmission_after_return_keeps_the_first_filing_time(demo_orgs, users,
     assert report.late is False
     services.report_return(actor=users["jiuyuan_reviewer"], report=report, comment="fix")
     v2 = services.report_amend(actor=users["huamei_filer"], report=report, now=bj(2025, 4, 20))
-    v2 = services.report_submit(actor=users["huamei_filer"], report=v2, now=bj(2025, 4, 20))
+    v2 = services.report_submit(attest=True, actor=users["huamei_filer"], report=v2, now=bj(2025, 4, 20))
     assert v2.late is False and v2.submitted_at == bj(2025, 4, 20)
 
 

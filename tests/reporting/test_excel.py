@@ -6,8 +6,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from reporting import services
-from reporting.models import ReportStatus
+from quota_portal.errors import DomainValidationError
+from reporting import excel, services
+from reporting.models import FlowLine, Product, ReportStatus, Shipment
+from tests.builders import filer_of
 
 from .conftest import huamei_payload, row_counts
 
@@ -53,7 +55,9 @@ def test_template_has_chinese_headings_and_drop_down_lists(demo_orgs, page_en):
     formulas = {dv.formula1 for dv in wb["生产情况"].data_validations.dataValidation}
     assert "'代码表'!$A$2:$A$32" in formulas and "'代码表'!$B$2:$B$4" in formulas
     assert {dv.formula1 for dv in wb["原料消耗"].data_validations.dataValidation} >= {"'代码表'!$C$2:$C$5"}
-    assert wb["代码表"].sheet_state == "hidden" and wb["代码表"]["A2"].value == "BAST_CONC"
+    # the lists are in Chinese: product names with their code, indicator types, sources and directions
+    assert wb["代码表"].sheet_state == "hidden" and wb["代码表"]["A2"].value == "氟碳铈矿精矿（BAST_CONC）"
+    assert [wb["代码表"][f"B{i}"].value for i in (2, 3, 4)] == ["岩矿型稀土开采", "离子型稀土开采", "冶炼分离"]
 
 
 def test_excel_round_trip_upload_submit_accept(demo_orgs, page_en, filed, users):
@@ -67,12 +71,20 @@ def test_excel_round_trip_upload_submit_accept(demo_orgs, page_en, filed, users)
                                                    huamei_payload(demo_orgs, 2025, 3)["shipments"],
                                                    [demo_orgs["enterprises"]["bymine"].name,
                                                     demo_orgs["enterprises"]["hefa"].name], strict=True)]}
-    report = services.report_submit(actor=users["huamei_filer"], report=report)
+    report = services.report_submit(attest=True, actor=users["huamei_filer"], report=report)
     report = services.report_accept(actor=users["jiuyuan_reviewer"], report=report)
     assert report.status == ReportStatus.ACCEPTED
     # Export of the accepted report gives the same lines back.
     wb = load_workbook(io.BytesIO(c.get(f"/reports/{report.pk}/export.xlsx").content))
-    assert [c.value for c in wb["生产情况"][2]] == ["smelting_separation", "PRND_OXIDE", 10]
+    # the drop-down lists and the export speak Chinese (codes are accepted on upload too: see _fill above)
+    prnd = Product.objects.get(code="PRND_OXIDE").name_zh
+    assert [c.value for c in wb["生产情况"][2]] == ["冶炼分离", f"{prnd}（PRND_OXIDE）", 10]
+    # the export reads back to the same codes
+    before = services.report_payload(report)
+    after, _rows = excel.parse_workbook(c.get(f"/reports/{report.pk}/export.xlsx").content)
+    assert [(x["indicator_type"], x["product"]) for x in after["production"]] == \
+        [(x["indicator_type"], x["product"]) for x in before["production"]]
+    assert [x["direction"] for x in after["shipments"]] == [x["direction"] for x in before["shipments"]]
     assert wb["产品流向"].max_row == 3 and wb["库存"]["C3"].value == 4
 
 
@@ -98,3 +110,19 @@ def test_upload_with_two_bad_rows_lists_both_and_changes_nothing(demo_orgs, api,
     assert "生产情况 row 2" in html and "产品流向 row 3" in html and "nothing was changed" in html
     r = _upload(api("huamei_filer"), f"/api/v1/reports/{report.pk}/upload/", b"not a workbook")
     assert r.status_code == 400 and "file" in r.json()["errors"]
+
+
+def test_excel_receipt_row_with_an_unknown_portal_shipment_number_names_row_and_column(demo_orgs, filed):
+    report = filed("huamei", 2025, 3, submit=False)
+    payload = huamei_payload(demo_orgs, 2025, 3)
+    content = _fill(excel.template_workbook(), payload)
+    wb = load_workbook(io.BytesIO(content))
+    wb["产品流向"].cell(2, 9, "SH99999999")  # the receipt row (row 2) names a shipment that does not exist
+    buf = io.BytesIO()
+    wb.save(buf)
+    before = row_counts()
+    with pytest.raises(DomainValidationError) as exc:
+        services.report_import(actor=filer_of(demo_orgs["enterprises"]["huamei"]), report=report, content=buf.getvalue())
+    messages = exc.value.errors["产品流向 row 2"]
+    assert any(m.startswith("门户发货单号: Unknown shipment number “SH99999999”") for m in messages), messages
+    assert row_counts() == before and not Shipment.objects.exists() and FlowLine.objects.filter(report=report).count() == 2

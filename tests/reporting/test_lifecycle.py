@@ -29,7 +29,7 @@ def test_returned_resubmitted_accepted_keeps_versions(demo_orgs, users, filed):
     assert v2.version == 2 and v2.previous_version_id == report.pk and v2.status == ReportStatus.DRAFT
     payload = huamei_payload(demo_orgs, 2025, 3, produced="11.000")
     services.report_update(actor=filer, report=v2, data=payload)
-    services.report_submit(actor=filer, report=v2)
+    services.report_submit(attest=True, actor=filer, report=v2)
     accepted = services.report_accept(actor=reviewer, report=v2)
     assert accepted.status == ReportStatus.ACCEPTED
     versions = MonthlyReport.objects.filter(enterprise=report.enterprise, year=2025, month=3).order_by("version")
@@ -42,7 +42,7 @@ def test_amendment_supersedes_on_acceptance_and_recomputes_usage(demo_orgs, user
     filer, reviewer = users["huamei_filer"], users["jiuyuan_reviewer"]
     v2 = services.report_amend(actor=filer, report=report)
     services.report_update(actor=filer, report=v2, data=huamei_payload(demo_orgs, 2025, 3, produced="7.000"))
-    services.report_submit(actor=filer, report=v2)
+    services.report_submit(attest=True, actor=filer, report=v2)
     ent = demo_orgs["enterprises"]["huamei"]
     # While the amendment awaits review, the accepted version still counts.
     assert quota_get(enterprise=ent, year=2025, indicator_type="smelting_separation").used == 10

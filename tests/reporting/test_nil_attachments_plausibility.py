@@ -33,7 +33,10 @@ def _xlsx_bytes():
 def test_nil_report_is_one_click_and_counts_as_filed(demo_orgs, page_en, filed, users):
     filed("huamei", 2025, 2, payload=huamei_payload(demo_orgs, 2025, 2), accept=True)
     c = page_en("huamei_filer")
-    r = c.post("/reports/new/", {"year": 2025, "month": 3, "nil": "1"})
+    # Without the attestation nothing is written.
+    c.post("/reports/new/", {"year": 2025, "month": 3, "nil": "1"})
+    assert not MonthlyReport.objects.filter(enterprise=demo_orgs["enterprises"]["huamei"], year=2025, month=3).exists()
+    r = c.post("/reports/new/", {"year": 2025, "month": 3, "nil": "1", "attest": "1"})
     report = MonthlyReport.objects.get(enterprise=demo_orgs["enterprises"]["huamei"], year=2025, month=3)
     assert r.status_code == 302 and r["Location"] == f"/reports/{report.pk}/"
     assert report.nil and report.status == ReportStatus.SUBMITTED and report.submitted_at
@@ -51,12 +54,12 @@ def test_nil_report_through_the_api(demo_orgs, api):
     c = api("hefa_filer")
     r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "nil": True}, format="json")
     assert r.status_code == 201
-    r = c.post(f"/api/v1/reports/{r.json()['id']}/submit/", {}, format="json")
+    r = c.post(f"/api/v1/reports/{r.json()['id']}/submit/", {"attest": True}, format="json")
     assert r.status_code == 200 and r.json()["nil"] is True and r.json()["status"] == "submitted"
     # A draft with lines becomes a nil report in one call.
     draft = api("huamei_filer").post("/api/v1/reports/", {"year": 2025, "month": 3, **huamei_payload(demo_orgs)},
                                      format="json").json()
-    r = api("huamei_filer").post(f"/api/v1/reports/{draft['id']}/file-nil/")
+    r = api("huamei_filer").post(f"/api/v1/reports/{draft['id']}/file-nil/", {"attest": True}, format="json")
     assert r.status_code == 200 and r.json()["nil"] is True and r.json()["status"] == "submitted"
     assert r.json()["production"] == [] and r.json()["shipments"] == []
 
@@ -95,7 +98,7 @@ def test_attachment_refused_by_type_and_size(demo_orgs, api, filed, settings):
     assert r.status_code == 400 and "limit" in r.json()["errors"]["file"][0]
     assert row_counts() == before
     # A submitted report takes no more documents.
-    services.report_submit(actor=report.created_by, report=report)
+    services.report_submit(attest=True, actor=report.created_by, report=report)
     with pytest.raises(InvalidTransition):
         services.attachment_add(actor=report.created_by, report=report, filename="a.pdf", content=PDF)
     assert Attachment.objects.count() == before[-1]
@@ -118,13 +121,13 @@ def test_production_spike_warning_blocks_submit_until_explained(demo_orgs, filed
     report = filed("bymine", 2025, 7, payload=mine_payload(demo_orgs, 2025, 7, "301.000"), submit=False)
     filer = report.created_by
     with pytest.raises(DomainValidationError) as exc:
-        services.report_submit(actor=filer, report=report)
+        services.report_submit(attest=True, actor=filer, report=report)
     assert exc.value.code == "warnings_unconfirmed"
     assert "3× the trailing 6-month average" in exc.value.errors["warnings_explanation"][0]
     with pytest.raises(DomainValidationError):
-        services.report_submit(actor=filer, report=report, confirm_warnings=True, warnings_explanation="  ")
+        services.report_submit(attest=True, actor=filer, report=report, confirm_warnings=True, warnings_explanation="  ")
     assert MonthlyReport.objects.get(pk=report.pk).status == ReportStatus.DRAFT
-    report = services.report_submit(actor=filer, report=report, confirm_warnings=True,
+    report = services.report_submit(attest=True, actor=filer, report=report, confirm_warnings=True,
                                     warnings_explanation="New open pit bench commissioned in July")
     assert report.status == ReportStatus.SUBMITTED and report.warnings[0]["kind"] == RuleKind.PRODUCTION_VS_TRAILING
 

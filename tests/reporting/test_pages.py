@@ -42,7 +42,7 @@ def test_filer_creates_edits_and_submits_through_pages(demo_orgs, page_en):
     assert 'value="1.2345"' in html and 'value="FP-002"' in html  # the filer's input is kept
     assert ProductionLine.objects.filter(report=report).count() == 0
 
-    r = c.post(f"/reports/{report.pk}/edit/", {**_post_lines(payload), "then": "submit"})
+    r = c.post(f"/reports/{report.pk}/edit/", {**_post_lines(payload), "then": "submit", "attest": "1"})
     assert r.status_code == 302
     report.refresh_from_db()
     assert report.status == ReportStatus.SUBMITTED

@@ -23,7 +23,7 @@ def march(demo_orgs, filed, users):
     huamei = filed("huamei", 2025, 3, accept=True, now=on_time)
     v2 = services.report_amend(actor=users["huamei_filer"], report=huamei)
     services.report_update(actor=users["huamei_filer"], report=v2, data=huamei_payload(demo_orgs, 2025, 3, produced="12.000"))
-    services.report_submit(actor=users["huamei_filer"], report=v2)
+    services.report_submit(attest=True, actor=users["huamei_filer"], report=v2)
     filed("hefa", 2025, 3, now=late, payload=mine_payload(demo_orgs, 2025, 3, "7.000", to="tianhe",
                                                           itype="smelting_separation", product="CE_OXIDE"))
     filed("bymine", 2025, 3, submit=False, payload=mine_payload(demo_orgs, 2025, 3, "100.000"))

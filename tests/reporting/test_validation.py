@@ -1,10 +1,12 @@
 """Every validation rule answers 400 with a message naming the field, and a rejected request writes nothing."""
 
 import copy
+import datetime as dt
 
 import pytest
 
 from organizations.models import AuditEntry
+from organizations.register_selectors import filing_failures
 from quota_portal.errors import DomainValidationError
 from reporting import services
 from reporting.models import MonthlyReport, ReportStatus
@@ -30,7 +32,7 @@ MUTATIONS = [
     ("bad date", lambda p: p["shipments"][0].update(date="31/03/2025"), "shipments[0].date", "YYYY-MM-DD"),
     ("unknown product", lambda p: p["production"][0].update(product="XX_OXIDE"), "production[0].product", "Unknown product"),
     ("unlicensed activity", lambda p: p["production"].append(
-        {"indicator_type": "mining_rock", "product": "BAST_CONC", "tonnes": "1"}), "production[1].indicator_type", "licence"),
+        {"indicator_type": "mining_rock", "product": "BAST_CONC", "tonnes": "1"}), "production[1].indicator_type", "not designated"),
     ("product of another type", lambda p: p["production"][0].update(product="BAST_CONC"), "production[0].product", "not a product"),
     ("unknown country", lambda p: p["inputs"][0].update(source="imported_ore", country="XQ"), "inputs[0].country", "ISO 3166"),
     ("import without country", lambda p: p["inputs"][0].update(source="imported_ore", country=""), "inputs[0].country", "country"),
@@ -98,14 +100,14 @@ def test_opening_stock_must_equal_last_accepted_closing(demo_orgs, users, filed)
 
     before, audit_before = row_counts(), AuditEntry.objects.count()
     with pytest.raises(DomainValidationError) as exc:
-        services.report_submit(actor=users["huamei_filer"], report=report)
+        services.report_submit(attest=True, actor=users["huamei_filer"], report=report)
     assert row_counts() == before and AuditEntry.objects.count() == audit_before
     assert "inventory[0].opening" in exc.value.errors and "inventory[1].opening" in exc.value.errors
     report.refresh_from_db()
     assert report.status == ReportStatus.DRAFT and report.submitted_at is None
     right = huamei_payload(demo_orgs, 2025, 3, opening_bast="8.000", opening_prnd="4.000")
     services.report_update(actor=users["huamei_filer"], report=report, data=right)
-    assert services.report_submit(actor=users["huamei_filer"], report=report).status == ReportStatus.SUBMITTED
+    assert services.report_submit(attest=True, actor=users["huamei_filer"], report=report).status == ReportStatus.SUBMITTED
 
 
 def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
@@ -113,14 +115,14 @@ def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
     payload["inventory"][1]["closing"] = "4.500"  # PRND: 0 + 10 − 6 = 4, not 4.5
     report = filed("huamei", 2025, 3, payload=payload, submit=False)
     c = api("huamei_filer")
-    r = c.post(f"/api/v1/reports/{report.pk}/submit/", {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    r = c.post(f"/api/v1/reports/{report.pk}/submit/", {"attest": True}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 400
     assert "does not balance" in " ".join(r.json()["errors"]["inventory[1].closing"])
     # Within 0.001 t it balances.
     c.patch(f"/api/v1/reports/{report.pk}/", {"inventory": [payload["inventory"][0],
                                                              {"product": "PRND_OXIDE", "opening": "0", "closing": "4.001"}]},
             format="json")
-    assert c.post(f"/api/v1/reports/{report.pk}/submit/", {}, format="json").status_code == 200
+    assert c.post(f"/api/v1/reports/{report.pk}/submit/", {"attest": True}, format="json").status_code == 200
     # Explained in the comment: accepted for review, and the reviewer sees the difference.
     payload2 = copy.deepcopy(payload)
     r = c.post("/api/v1/reports/", {"year": 2025, "month": 4, **payload2} | {"shipments": [
@@ -129,7 +131,7 @@ def test_balance_error_must_be_fixed_or_explained(demo_orgs, api, filed):
     rid = r.json()["id"]
     c.patch(f"/api/v1/reports/{rid}/", {"comment": "0.5 t PrNd oxide returned by the customer, credit note pending"},
             format="json")
-    r = c.post(f"/api/v1/reports/{rid}/submit/", {}, format="json")
+    r = c.post(f"/api/v1/reports/{rid}/submit/", {"attest": True}, format="json")
     assert r.status_code == 200, r.json()
     body = r.json()
     assert body["balance_explained"] is True
@@ -153,3 +155,17 @@ def test_exponent_notation_in_a_report_line_is_refused_naming_the_field(demo_org
     r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, **payload}, format="json")
     assert r.status_code == 201, r.json()
     assert r.json()["production"][0]["tonnes"] == "10.000"
+
+
+def test_filing_production_needs_the_permits_of_the_period(demo_orgs):
+    """Issue 12: production of an activity is accepted only from an enterprise designated for it and holding the
+    permits it needs on the period's first or last day; the error names the missing permit."""
+    mine = demo_orgs["enterprises"]["bymine"]  # designated from 2024-01-01, permits 2024..2029
+    assert filing_failures(enterprise=mine, indicator_types={"mining_rock"}, first=dt.date(2025, 3, 1),
+                           last=dt.date(2025, 3, 31)) == {}
+    before = filing_failures(enterprise=mine, indicator_types={"mining_rock"}, first=dt.date(2023, 3, 1),
+                             last=dt.date(2023, 3, 31))
+    assert "not designated" in before["mining_rock"]
+    after = filing_failures(enterprise=mine, indicator_types={"mining_rock"}, first=dt.date(2030, 3, 1),
+                            last=dt.date(2030, 3, 31))
+    assert "Mining licence" in after["mining_rock"]

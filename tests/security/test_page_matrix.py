@@ -23,16 +23,23 @@ PAGE_RESOURCE = {
     "allocations/plans/": "plans",
     "allocations/batches/": "batches",
     "reports/": "reports",
+    "reports/annual/": "annual-reports",
     "enforcement/cases/": "cases",
     "enforcement/flags/": "flags",
     "enforcement/jobs/": "job-runs",
+    "register/decisions/": "designations",
+    "ledger/fill/": "reports",
+    "ledger/": "shipments",
 }
 # pages whose ids are not those of an API resource; each is checked by its own tests (named here)
 NOT_MAPPED = {
     "inbox/": "per-user inbox: tests/enforcement/test_pages_and_jobs.py",
     "reports/attachments/": "attachment of a report: tests/reporting (scoped through the report)",
+    "reports/corrections/": "correction requests (scoped through the report): tests/reporting/test_annual.py",
     "allocations/breakdowns/": "group breakdowns: tests/allocations/test_breakdowns.py",
     "enforcement/cases/<int:pk>/attachments/": "statement attachments: tests/enforcement/test_cases.py",
+    "register/import/": "register imports (ministry only): tests/organizations/test_register_import.py",
+    "staff/": "staff of one's own organisation: tests/organizations/test_onboarding.py",
 }
 FILL = {"line_pk": "1", "att": "1", "section": "production", "verb": "submit", "action": "close"}
 
