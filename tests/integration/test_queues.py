@@ -2,7 +2,7 @@
 the rest on ``celery`` — with two REAL workers (one per queue group, as in docker-compose.yml), an e-mail is
 delivered within seconds while a national scan is still running.
 
-The scan is made long for real: this test holds an ACCESS EXCLUSIVE lock on the quota-usage roll-up the scan
+The scan is made long for real: this test holds an ACCESS EXCLUSIVE lock on the quota roll-up (QuotaFigure) the scan
 reads, from its own connection, so the scan's query waits inside the scans worker for as long as the test wants.
 Queue names carry a per-run prefix (parallel runs on one Redis never take each other's tasks).
 """
@@ -18,7 +18,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 
-from allocations.models import QuotaUsage
+from allocations.models import QuotaFigure
 from enforcement.models import JobRun, JobStatus
 from organizations.models import Notification
 from organizations.notifications import notify
@@ -70,7 +70,7 @@ def _lock_usage_table():
     conn = psycopg2.connect(dbname=s["NAME"], user=s["USER"] or None, password=s["PASSWORD"] or None,
                             host=s["HOST"] or "127.0.0.1", port=s["PORT"] or 5432)
     cur = conn.cursor()
-    cur.execute(f'LOCK TABLE "{QuotaUsage._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
+    cur.execute(f'LOCK TABLE "{QuotaFigure._meta.db_table}" IN ACCESS EXCLUSIVE MODE')
     return conn
 
 
