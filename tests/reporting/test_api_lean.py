@@ -17,7 +17,7 @@ MINIMAL = {"id", "status", "version", "due_at", "late", "warnings"}
 
 def test_file_and_submit_in_one_request_with_minimal_answer(demo_orgs, api):
     c = api("huamei_filer")
-    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, **huamei_payload(demo_orgs)},
+    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, "attest": True, **huamei_payload(demo_orgs)},
                format="json", HTTP_PREFER="return=minimal")
     assert r.status_code == 201, r.json()
     assert r["Preference-Applied"] == "return=minimal"
@@ -35,7 +35,7 @@ def test_file_and_submit_in_one_request_with_minimal_answer(demo_orgs, api):
 
 
 def test_submit_flag_without_preference_echoes_the_report(demo_orgs, api):
-    r = api("huamei_filer").post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True,
+    r = api("huamei_filer").post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, "attest": True,
                                                       **huamei_payload(demo_orgs)}, format="json")
     assert r.status_code == 201 and "Preference-Applied" not in r
     assert r.json()["status"] == "submitted" and len(r.json()["shipments"]) == 2
@@ -46,7 +46,7 @@ def test_refused_submission_writes_nothing_not_even_the_draft(demo_orgs, api):
     payload = huamei_payload(demo_orgs)
     payload["inventory"][0]["closing"] = "99.000"  # does not balance, no explanation in the comment
     before, audits = row_counts(), AuditEntry.objects.count()
-    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, **payload}, format="json",
+    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, "attest": True, **payload}, format="json",
                HTTP_PREFER="return=minimal", HTTP_IDEMPOTENCY_KEY="k1")
     assert r.status_code == 400 and r.json()["errors"]
     assert row_counts() == before and AuditEntry.objects.count() == audits
@@ -61,7 +61,7 @@ def test_field_errors_are_the_same_as_for_filing(demo_orgs, api):
     payload["production"][0]["tonnes"] = "-1"
     c = api("huamei_filer")
     plain = c.post("/api/v1/reports/", {"year": 2025, "month": 3, **payload}, format="json")
-    lean = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, **payload}, format="json",
+    lean = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, "attest": True, **payload}, format="json",
                   HTTP_PREFER="return=minimal")
     assert plain.status_code == lean.status_code == 400
     assert plain.json()["errors"] == lean.json()["errors"]
@@ -69,7 +69,7 @@ def test_field_errors_are_the_same_as_for_filing(demo_orgs, api):
 
 def test_idempotent_file_and_submit(demo_orgs, api):
     c = api("huamei_filer")
-    data = {"year": 2025, "month": 3, "submit": True, **huamei_payload(demo_orgs)}
+    data = {"year": 2025, "month": 3, "submit": True, "attest": True, **huamei_payload(demo_orgs)}
     r1 = c.post("/api/v1/reports/", data, format="json", HTTP_PREFER="return=minimal", HTTP_IDEMPOTENCY_KEY="fs-1")
     r2 = c.post("/api/v1/reports/", data, format="json", HTTP_PREFER="return=minimal", HTTP_IDEMPOTENCY_KEY="fs-1")
     assert r1.status_code == r2.status_code == 201 and r1.json() == r2.json()
@@ -88,7 +88,7 @@ def test_minimal_answer_on_submit_and_fewer_queries(demo_orgs, api):
         payload = huamei_payload(demo_orgs, 2025, month, opening_bast="0.000")
         with CaptureQueriesContext(connection) as q:
             r = c.post("/api/v1/reports/", {"year": 2025, "month": month, **payload}, format="json", **prefer)
-            s = c.post(f"/api/v1/reports/{r.json()['id']}/submit/", {}, format="json", **prefer)
+            s = c.post(f"/api/v1/reports/{r.json()['id']}/submit/", {"attest": True}, format="json", **prefer)
         assert s.status_code == 200, s.json()
         ids.append(s.json()["id"])
         counts.append(len(q))
