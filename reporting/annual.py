@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -38,11 +37,11 @@ from .models import (
     ReportStatus,
     YearCertification,
 )
+from .periods import BEIJING
+from .permissions import require_filer, require_reviewer
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 Q3 = Decimal("0.001")
 ZERO = Decimal("0")
-
 
 
 def _s(d: Decimal | None) -> str:
@@ -163,20 +162,6 @@ def annual_status_list(*, user, year: int, now: dt.datetime | None = None) -> li
 # --- writes ------------------------------------------------------------------------------------------
 
 
-def _require_filer(actor, enterprise: Enterprise) -> None:
-    require(actor, "reporting.file")
-    m = membership_of(actor)
-    if m is None or m.enterprise_id != enterprise.pk:
-        raise NotPermitted(_("Only the enterprise's own staff can file its reports."))
-
-
-def _require_reviewer(actor, report: AnnualReport) -> None:
-    require(actor, "reporting.review")
-    m = membership_of(actor)
-    if m is None or m.authority_id != report.enterprise.county_id:
-        raise NotPermitted(_("Only a reviewer of the enterprise's county can review its reports."))
-
-
 def _lock(report: AnnualReport) -> AnnualReport:
     return AnnualReport.objects.select_for_update(of=("self",)).select_related("enterprise__county").get(pk=report.pk)
 
@@ -239,7 +224,7 @@ def _apply(report: AnnualReport, clean: dict[str, Any]) -> None:
 def annual_create(*, actor: User, enterprise: Enterprise, year: int, data: dict[str, Any] | None = None,
                   now: dt.datetime | None = None) -> AnnualReport:
     """Open the draft annual report of a finished year (one current per enterprise and year)."""
-    _require_filer(actor, enterprise)
+    require_filer(actor, enterprise)
     now = now or timezone.now()
     try:
         year = int(year)
@@ -274,7 +259,7 @@ def annual_create(*, actor: User, enterprise: Enterprise, year: int, data: dict[
 @service
 def annual_update(*, actor: User, report: AnnualReport, data: dict[str, Any]) -> AnnualReport:
     report = _lock(report)
-    _require_filer(actor, report.enterprise)
+    require_filer(actor, report.enterprise)
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("A submitted report cannot be changed; amend it to open a new version."))
     clean = _clean_data(data)
@@ -297,7 +282,7 @@ def annual_submit(*, actor: User, report: AnnualReport, attest: bool = False,
     figures are true and complete (如实记录); a responsible person is named; where declared and monthly figures
     disagree (or months are missing) an explanation is required."""
     report = _lock(report)
-    _require_filer(actor, report.enterprise)
+    require_filer(actor, report.enterprise)
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("Only a draft can be submitted; this report is %(status)s.")
                                 % {"status": report.get_status_display()})
@@ -343,7 +328,7 @@ def annual_submit(*, actor: User, report: AnnualReport, attest: bool = False,
 def annual_accept(*, actor: User, report: AnnualReport, comment: str = "",
                   now: dt.datetime | None = None) -> AnnualReport:
     report = _lock(report)
-    _require_reviewer(actor, report)
+    require_reviewer(actor, report)
     if report.status != ReportStatus.SUBMITTED:
         raise InvalidTransition(_("Only a submitted report can be accepted; this one is %(status)s.")
                                 % {"status": report.get_status_display()})
@@ -366,7 +351,7 @@ def annual_accept(*, actor: User, report: AnnualReport, comment: str = "",
 def annual_return(*, actor: User, report: AnnualReport, comment: str,
                   now: dt.datetime | None = None) -> AnnualReport:
     report = _lock(report)
-    _require_reviewer(actor, report)
+    require_reviewer(actor, report)
     if not (comment or "").strip():
         raise DomainValidationError(errors={"comment": [_("Say what the enterprise must correct.")]})
     if report.status != ReportStatus.SUBMITTED:
@@ -387,7 +372,7 @@ def annual_return(*, actor: User, report: AnnualReport, comment: str,
 def annual_amend(*, actor: User, report: AnnualReport, now: dt.datetime | None = None) -> AnnualReport:
     """Open a new draft version of the current accepted or returned annual report (refused in a closed year)."""
     report = _lock(report)
-    _require_filer(actor, report.enterprise)
+    require_filer(actor, report.enterprise)
     if report.status not in (ReportStatus.ACCEPTED, ReportStatus.RETURNED) or not report.is_current:
         raise InvalidTransition(_("Only the current accepted or returned version can be amended; this one is "
                                   "%(status)s.") % {"status": report.get_status_display()})

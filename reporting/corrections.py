@@ -4,7 +4,6 @@ county's review deadline in working days (official calendar)."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -31,22 +30,14 @@ from .models import (
     RequestStatus,
     SupplementaryRequest,
 )
+from .periods import BEIJING
+from .permissions import require_reviewer
 from .services import _reopen
-
-BEIJING = ZoneInfo("Asia/Shanghai")
-
 
 
 def _county_cert(report: MonthlyReport) -> PeriodCertification | None:
     return PeriodCertification.objects.filter(authority_id=report.enterprise.county_id, year=report.year,
                                               month=report.month, certified=True).first()
-
-
-def _require_reviewer(actor, report: MonthlyReport) -> None:
-    require(actor, "reporting.review")
-    m = membership_of(actor)
-    if m is None or m.authority_id != report.enterprise.county_id:
-        raise NotPermitted(_("Only a reviewer of the enterprise's county can review its reports."))
 
 
 @service
@@ -92,7 +83,7 @@ def correction_grant(*, actor: User, request: CorrectionRequest, reason: str = "
     """The county grants a correction: the month re-opens for the county and, with notice, the levels above;
     the enterprise may then amend."""
     req = _lock_request(request)
-    _require_reviewer(actor, req.report)
+    require_reviewer(actor, req.report)
     if req.status != RequestStatus.PENDING:
         raise InvalidTransition(_("This correction request has already been decided."))
     if year_is_closed(req.report.year):
@@ -126,7 +117,7 @@ def correction_grant(*, actor: User, request: CorrectionRequest, reason: str = "
 def correction_refuse(*, actor: User, request: CorrectionRequest, reason: str,
                       now: dt.datetime | None = None) -> CorrectionRequest:
     req = _lock_request(request)
-    _require_reviewer(actor, req.report)
+    require_reviewer(actor, req.report)
     if req.status != RequestStatus.PENDING:
         raise InvalidTransition(_("This correction request has already been decided."))
     if not (reason or "").strip():
@@ -147,7 +138,7 @@ def supplementary_request(*, actor: User, report: MonthlyReport, text: str,
                           now: dt.datetime | None = None) -> SupplementaryRequest:
     """A reviewer asks for a supplementary report on an accepted report."""
     report = MonthlyReport.objects.select_related("enterprise__county").get(pk=report.pk)
-    _require_reviewer(actor, report)
+    require_reviewer(actor, report)
     if report.status != ReportStatus.ACCEPTED:
         raise InvalidTransition(_("A supplementary report is asked for on an accepted report."))
     if not (text or "").strip():

@@ -49,6 +49,7 @@ from .models import (
     ReportStatus,
     RequestStatus,
 )
+from .permissions import require_filer, require_reviewer
 from .selectors import (
     expected_enterprises,
     period_due_at,
@@ -66,20 +67,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _snapshot(report: MonthlyReport) -> dict:
     return {"status": report.status, "version": report.version, "nil": report.nil, "late": report.late}
-
-
-def _require_filer(actor, enterprise: Enterprise) -> None:
-    require(actor, "reporting.file")
-    m = membership_of(actor)
-    if m is None or m.enterprise_id != enterprise.pk:
-        raise NotPermitted(_("Only the enterprise's own staff can file its reports."))
-
-
-def _require_reviewer(actor, report: MonthlyReport) -> None:
-    require(actor, "reporting.review")
-    m = membership_of(actor)
-    if m is None or m.authority_id != report.enterprise.county_id:
-        raise NotPermitted(_("Only a reviewer of the enterprise's county can review its reports."))
 
 
 def _lock(report: MonthlyReport) -> MonthlyReport:
@@ -142,7 +129,7 @@ def _check_period(year: Any, month: Any, now: dt.datetime) -> tuple[int, int]:
 def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
                   now: dt.datetime | None = None) -> MonthlyReport:
     """Open the draft report of a period (one per enterprise and period) with its lines."""
-    _require_filer(actor, enterprise)
+    require_filer(actor, enterprise)
     now = _now(now)
     year, month = _check_period(year, month, now)
     data = dict(data or {})
@@ -180,7 +167,7 @@ def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int,
 def report_update(*, actor: User, report: MonthlyReport, data: dict[str, Any], now: dt.datetime | None = None) -> MonthlyReport:
     """Change a draft: ``nil``/``comment`` if given, and every line section given (replaced as a whole)."""
     report = _lock(report)
-    _require_filer(actor, report.enterprise)
+    require_filer(actor, report.enterprise)
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("A submitted report cannot be changed; amend it to open a new version."))
     merged: dict[str, Any] = {"nil": data.get("nil", report.nil), "comment": data.get("comment", report.comment)}
@@ -238,7 +225,7 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
     its filer already checked), so it is neither re-read nor locked again — ``report_file_and_submit``."""
     if not created_here:
         report = _lock(report)
-        _require_filer(actor, report.enterprise)
+        require_filer(actor, report.enterprise)
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("Only a draft can be submitted; this report is %(status)s.")
                                 % {"status": report.get_status_display()})
@@ -371,7 +358,7 @@ def report_accept(*, actor: User, report: MonthlyReport, comment: str = "", now:
     after the other, each seeing the other's result."""
     Enterprise.objects.select_for_update(no_key=True).filter(pk=report.enterprise_id).first()
     report = _lock(report)
-    _require_reviewer(actor, report)
+    require_reviewer(actor, report)
     if report.status != ReportStatus.SUBMITTED:
         raise InvalidTransition(_("Only a submitted report can be accepted; this one is %(status)s.")
                                 % {"status": report.get_status_display()})
@@ -401,7 +388,7 @@ def report_accept(*, actor: User, report: MonthlyReport, comment: str = "", now:
 def report_return(*, actor: User, report: MonthlyReport, comment: str, now: dt.datetime | None = None) -> MonthlyReport:
     """Send a submitted version back to the enterprise with the reviewer's comment."""
     report = _lock(report)
-    _require_reviewer(actor, report)
+    require_reviewer(actor, report)
     if not (comment or "").strip():
         raise DomainValidationError(errors={"comment": [_("Say what the enterprise must correct.")]})
     if report.status != ReportStatus.SUBMITTED:
@@ -425,7 +412,7 @@ def report_amend(*, actor: User, report: MonthlyReport, now: dt.datetime | None 
     Amending a report of a certified month re-opens the month (county and the levels above) and says so:
     the returned report carries ``reopened`` (the authorities re-opened)."""
     report = _lock(report)
-    _require_filer(actor, report.enterprise)
+    require_filer(actor, report.enterprise)
     if report.status not in (ReportStatus.ACCEPTED, ReportStatus.RETURNED) or not report.is_current:
         raise InvalidTransition(_("Only the current accepted or returned version can be amended; this one is "
                                   "%(status)s.") % {"status": report.get_status_display()})
@@ -515,7 +502,7 @@ def attachment_add(*, actor: User, report: MonthlyReport, filename: str, content
                    flow_line: FlowLine | None = None) -> Attachment:
     """Attach an invoice, customs declaration or weighing slip to a draft report or one of its flow lines."""
     report = _lock(report)
-    _require_filer(actor, report.enterprise)
+    require_filer(actor, report.enterprise)
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("A submitted report cannot be changed; amend it to add documents."))
     errors: dict[str, list[str]] = {}

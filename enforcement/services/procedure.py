@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -39,6 +38,7 @@ from quota_portal.errors import (
 from quota_portal.transactions import service
 from reporting.annual import annual_due_at, annual_expected_enterprises
 from reporting.models import AnnualReport
+from reporting.periods import BEIJING
 
 from ..models import (
     Case,
@@ -59,8 +59,6 @@ from ..models import (
     Statement,
 )
 from .scans import _store_flags
-
-BEIJING = ZoneInfo("Asia/Shanghai")
 
 RECONSIDERATION_DAYS = 60  # Administrative Reconsideration Law art. 20
 LITIGATION_MONTHS = 6  # Administrative Litigation Law art. 46
