@@ -48,6 +48,7 @@ def test_only_possible_actions_and_the_deadline_labelled(hefa, page):
 def test_decision_may_lower_the_fine_never_raise_it(hefa, page):
     penalty = _notice(hefa)
     services.statement_submit(actor=U("hefa_filer"), penalty=penalty, text="系统故障导致延迟录入。")
+    services.hearing_request(actor=U("hefa_filer"), penalty=penalty, waive=True)  # no decision before that
     with pytest.raises(DomainValidationError) as exc:
         services.penalty_decide(actor=U("jiuyuan_reviewer"), penalty=penalty, consideration="x",
                                 fine_cny=Decimal("150000"))
