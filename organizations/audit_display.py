@@ -65,6 +65,9 @@ VERBS = {
     "amend": pgettext_lazy("audit", "amended"),
     "attach": pgettext_lazy("audit", "attachment added"),
     "resolve": pgettext_lazy("audit", "resolved"),
+    "read": pgettext_lazy("audit", "read by another organisation"),
+    "export": pgettext_lazy("audit", "exported by another organisation"),
+    "attachment_download": pgettext_lazy("audit", "attachment downloaded by another organisation"),
 }
 
 # keys of snapshots that are not a field of the model

@@ -2,8 +2,11 @@
 page; an enterprise reading its own report is not."""
 
 import pytest
+from django.contrib.auth.models import User
+from django.utils import translation
 
 from organizations.audit import audit_check
+from organizations.audit_display import action_label
 from organizations.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +32,12 @@ def test_reads_and_exports_by_authorities_are_logged_and_shown_on_the_audit_page
     assert all(e.at is not None for e in _access(report))
     # visible on the audit page to the authorities above the enterprise
     html = page_en("jiuyuan_reviewer").get("/audit/?q=report.export").content.decode()
-    assert "report.export" in html and "miit_official" in html and "baotou_viewer" in html
+    with translation.override("en"):
+        label = action_label("report.export")
+    assert label == "Monthly report: exported by another organisation"
+    names = {u.username: (u.get_full_name() or u.username) for u in User.objects.filter(
+        username__in=["miit_official", "baotou_viewer"])}
+    assert label in html and names["miit_official"] in html and names["baotou_viewer"] in html
     assert audit_check().ok
 
 

@@ -173,7 +173,7 @@ def test_submitting_a_receipt_row_that_names_a_shipment_confirms_it(ents):
     data["shipments"][0]["shipment_no"] = s.number
     r = services.report_create(actor=filer_of(ents["hefa"]), enterprise=ents["hefa"], year=2025, month=3,
                                data=data, now=NOW)
-    services.report_submit(actor=filer_of(ents["hefa"]), report=r, now=NOW)
+    services.report_submit(attest=True, actor=filer_of(ents["hefa"]), report=r, now=NOW)
     s.refresh_from_db()
     assert s.status == ShipmentStatus.RECEIVED and s.receipt.tonnes == Decimal("5.990")
 
@@ -184,7 +184,7 @@ def test_submitting_out_and_in_lines_puts_them_in_the_ledger(ents):
                    inventory=[("ION_MYEU_OXIDE", 0, 6), ("PRND_OXIDE", 6, 0)])
     r = services.report_create(actor=filer_of(ents["huamei"]), enterprise=ents["huamei"], year=2025, month=3,
                                data=data, now=NOW)
-    services.report_submit(actor=filer_of(ents["huamei"]), report=r, now=NOW)
+    services.report_submit(attest=True, actor=filer_of(ents["huamei"]), report=r, now=NOW)
     out, imp = (FlowLine.objects.get(report=r, direction=d).shipment for d in ("out", "in"))
     assert out.seller == ents["huamei"] and out.buyer == ents["hefa"] and out.status == ShipmentStatus.IN_TRANSIT
     assert imp.origin == "import" and imp.receipt.tonnes == Decimal("6.000")
@@ -239,7 +239,7 @@ def test_receipt_from_a_designated_seller_without_its_declaration_is_undeclared(
                    inventory=[("PRND_OXIDE", 0, 6)])
     r = services.report_create(actor=filer_of(ents["hefa"]), enterprise=ents["hefa"], year=2025, month=3,
                                data=data, now=NOW)
-    services.report_submit(actor=filer_of(ents["hefa"]), report=r, now=NOW)
+    services.report_submit(attest=True, actor=filer_of(ents["hefa"]), report=r, now=NOW)
     enf.flag_scan_ledger(year=2025, month=3, today=dt.date(2025, 5, 20))
     assert set(flags(FlagKind.UNDECLARED_RECEIPT).values_list("enterprise", flat=True)) == {
         ents["hefa"].pk, ents["huamei"].pk}
@@ -268,7 +268,7 @@ def _smelter_month(ent, feed, produced_product, produced, consumed):
                    shipments=[("in", "", "Overseas Ore Co", "MM", feed, consumed, dt.date(2025, 3, 2))],
                    inventory=[(feed, 0, 0), (produced_product, 0, produced)])
     r = services.report_create(actor=filer_of(ent), enterprise=ent, year=2025, month=3, data=data, now=NOW)
-    r = services.report_submit(actor=filer_of(ent), report=r, confirm_warnings=True, warnings_explanation="x",
+    r = services.report_submit(attest=True, actor=filer_of(ent), report=r, confirm_warnings=True, warnings_explanation="x",
                                now=NOW)
     return services.report_accept(actor=reviewer_of(ent), report=r)
 
@@ -302,7 +302,7 @@ def test_trace_mine_smelter_metal_maker_magnet_maker_gives_the_hand_computed_sha
     r = services.report_create(actor=filer_of(mine), enterprise=mine, year=2025, month=3, now=NOW, data=payload(
         production=[("mining_rock", "BAST_CONC", 100)], shipments=[], inventory=[("BAST_CONC", 0, 0)],
         comment="flows are in the ledger"))
-    services.report_submit(actor=filer_of(mine), report=r, confirm_warnings=True, warnings_explanation="x", now=NOW)
+    services.report_submit(attest=True, actor=filer_of(mine), report=r, confirm_warnings=True, warnings_explanation="x", now=NOW)
     ore = declare(mine, smelter, "100", product="BAST_CONC", day=d)
     confirm(smelter, ore, "100", "2025-03-11")
     ledger.import_record(actor=filer_of(smelter), importer=smelter, data={
@@ -313,7 +313,7 @@ def test_trace_mine_smelter_metal_maker_magnet_maker_gives_the_hand_computed_sha
     # the metal maker had 50 t in stock at the start of March (its report says so)
     r = services.report_create(actor=filer_of(metal), enterprise=metal, year=2025, month=3, now=NOW, data=payload(
         shipments=[], inventory=[("PRND_METAL", 50, 50)], comment="flows are in the ledger"))
-    services.report_submit(actor=filer_of(metal), report=r, confirm_warnings=True, warnings_explanation="x",
+    services.report_submit(attest=True, actor=filer_of(metal), report=r, confirm_warnings=True, warnings_explanation="x",
                            now=NOW)
     metal_out = declare(metal, magnet, "40", product="PRND_METAL", day=dt.date(2025, 3, 20))
     confirm(magnet, metal_out, "40", "2025-03-21")
@@ -353,7 +353,7 @@ def test_the_two_reports_of_one_consignment_meet_on_one_shipment(ents, seller_fi
     order = [(huamei, out), (hefa, inn)] if seller_first else [(hefa, inn), (huamei, out)]
     for ent, data in order:
         r = services.report_create(actor=filer_of(ent), enterprise=ent, year=2025, month=3, data=data, now=NOW)
-        services.report_submit(actor=filer_of(ent), report=r, now=NOW)
+        services.report_submit(attest=True, actor=filer_of(ent), report=r, now=NOW)
     s = Shipment.objects.get()
     assert s.origin == "declared" and s.seller == huamei and s.tonnes == Decimal("6.000")
     assert s.receipt.tonnes == Decimal("5.000") and set(FlowLine.objects.values_list("shipment", flat=True)) == {s.pk}
