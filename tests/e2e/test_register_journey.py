@@ -88,7 +88,9 @@ def test_ministry_designates_approver_approves_manager_invites_filer_who_files(q
     _accept(page, "e2e_filer")
     login(page, "e2e_filer", PASSWORD)
     page.goto("/reports/")
-    page.locator("form[action='/reports/new/']:has(input[name=nil]) button.primary").first.click()
+    nil_form = page.locator("form[action='/reports/new/']:has(input[name=nil])").first
+    nil_form.locator("input[name=attest]").check()  # 如实记录
+    nil_form.locator("button.primary").click()
     page.wait_for_url(re.compile(r".*/reports/\d+/$"))
     expect(page.locator(".messages")).to_contain_text("已提交")
     report = MonthlyReport.objects.get(enterprise=ent, is_current=True)
