@@ -20,7 +20,7 @@ from django.db import connection
 
 from organizations.models import Notification, OutboxMessage
 from organizations.outbox import sweep
-from quota_portal.celery import app
+from quota_portal.celery import QUEUE_GROUPS, app, queue_name
 from reporting.models import MonthlyReport
 from reporting.services import report_file_nil
 
@@ -89,6 +89,7 @@ def _start_worker(broker: str, mail_dir: str, log_path: str) -> subprocess.Popen
            "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": mail_dir}
     proc = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "quota_portal", "worker", "--pool=solo", "--without-heartbeat",
+         "-Q", ",".join(queue_name(g) for g in QUEUE_GROUPS),  # every queue group: this one worker does all
          "--without-gossip", "--without-mingle", "--loglevel=INFO"],
         cwd=BASE, env=env, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
     )
