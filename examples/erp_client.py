@@ -111,9 +111,10 @@ class QuotaPortalClient:
         _, data = self.request("POST", "/api/v1/reports/", body=report, idempotency_key=idempotency_key)
         return data
 
-    def submit_report(self, report_id: int, *, idempotency_key: str, confirm_warnings: bool = False,
+    def submit_report(self, report_id: int, *, idempotency_key: str, attest: bool, confirm_warnings: bool = False,
                       warnings_explanation: str = "") -> dict:
-        body = {"confirm_warnings": confirm_warnings, "warnings_explanation": warnings_explanation}
+        """``attest``: the filer confirms the figures are true and complete (如实记录); the portal refuses without."""
+        body = {"attest": attest, "confirm_warnings": confirm_warnings, "warnings_explanation": warnings_explanation}
         _, data = self.request("POST", f"/api/v1/reports/{report_id}/submit/", body=body,
                                idempotency_key=idempotency_key)
         return data
@@ -148,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--report", help="JSON file with the monthly report (see docs/integration.md)")
     p.add_argument("--report-id", type=int, help="with --excel: the draft report to fill from the template")
     p.add_argument("--excel", help="a filled-in template (.xlsx) to upload instead of JSON")
-    p.add_argument("--submit", action="store_true", help="submit after filing")
+    p.add_argument("--submit", action="store_true", help="submit after filing, attesting (如实记录) that the figures are true and complete")
     p.add_argument("--confirm-warnings", action="store_true")
     p.add_argument("--max-attempts", type=int, default=6)
     args = p.parse_args(argv)
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
                 key_source = json.load(fh)
             report = client.file_report(key_source, idempotency_key=idempotency_key_for("file", key_source))
         if args.submit:
-            report = client.submit_report(report["id"], idempotency_key=idempotency_key_for("submit", key_source),
+            report = client.submit_report(report["id"], attest=True, idempotency_key=idempotency_key_for("submit", key_source),
                                           confirm_warnings=args.confirm_warnings)
     except ApiError as exc:
         print(json.dumps({"error": exc.status, **exc.body}, ensure_ascii=False), file=sys.stderr)

@@ -57,7 +57,7 @@ def test_a_conflict_is_not_retried(stub):
     answers += [(409, {"detail": "submitted already", "code": "invalid_transition"}, {})]
     client = erp_client.QuotaPortalClient(url, token="t", backoff_base=0.01)
     with pytest.raises(erp_client.ApiError) as exc:
-        client.submit_report(7, idempotency_key="k-2")
+        client.submit_report(7, attest=True, idempotency_key="k-2")
     assert exc.value.status == 409 and exc.value.body["code"] == "invalid_transition" and len(seen) == 1
 
 
