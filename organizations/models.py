@@ -519,7 +519,24 @@ class PermitKind(models.TextChoices):
     RADIATION = "radiation", _("Radiation safety permit")
 
 
-class Permit(models.Model):
+class AppendOnlyRecord(models.Model):
+    """A register record written once: a change is a new record (``change_refused`` says so); never deleted."""
+
+    change_refused = _("A register record cannot be changed; record a new one instead.")
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValidationError(self.change_refused)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError(_("Register records are never deleted."))
+
+
+class Permit(AppendOnlyRecord):
     """A permit as issued: typed, numbered, dated. A renewal is a new record; nothing is edited or deleted."""
 
     enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
@@ -547,16 +564,10 @@ class Permit(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("A permit record cannot be changed; record the renewed permit instead."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Register records are never deleted."))
+    change_refused = _("A permit record cannot be changed; record the renewed permit instead.")
 
 
-class CapacityRecord(models.Model):
+class CapacityRecord(AppendOnlyRecord):
     """Capacity (t REO/year) of one activity from a date on, with its source. The latest in force counts."""
 
     enterprise = models.ForeignKey(Enterprise, verbose_name=_("enterprise"), on_delete=models.PROTECT,
@@ -578,13 +589,7 @@ class CapacityRecord(models.Model):
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.activity} {self.tonnes}"
 
-    def save(self, *args, **kwargs):
-        if self.pk is not None:
-            raise ValidationError(_("A capacity record cannot be changed; record a new one instead."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ValidationError(_("Register records are never deleted."))
+    change_refused = _("A capacity record cannot be changed; record a new one instead.")
 
 
 class Invitation(models.Model):
