@@ -64,6 +64,39 @@ HOT_COUNTIES = ["150206", "150207", "150203", "150204", "150205", "150221", "150
                 "451121", "431129", "431102", "431103", "530902", "530921", "530922", "532502", "320282", "370902"]
 
 
+# Smelters separate feedstock of one family into products whose elements that feedstock contains (the element
+# profiles of reporting/fixtures/element_profiles.csv): light-rare-earth smelters (bastnaesite, mixed and monazite
+# concentrate) make La/Ce/Pr/Nd(/Sm) products, ion-adsorption smelters (the ion-ore mixed oxides and carbonate) also
+# Y/Dy/Tb/Eu. Each product set has disjoint elements; the first feedstock is the one the smelter imports when short.
+LIGHT_FEED = ("BAST_CONC", "MIXED_CONC", "MONAZ_CONC")
+ION_FEED = ("ION_HY_OXIDE", "ION_MYEU_OXIDE", "ION_LY_OXIDE", "ION_CARB")
+LIGHT_SETS = (("LACE_OXIDE", "PRND_OXIDE", "SM_OXIDE"), ("LA_OXIDE", "CE_OXIDE", "PRND_OXIDE"),
+              ("LACE_OXIDE", "PR_OXIDE", "ND_OXIDE"))
+ION_SETS = ((("Y_OXIDE", "DY_OXIDE", "TB_OXIDE"), "ION_HY_OXIDE"), (("LA_OXIDE", "PRND_OXIDE", "Y_OXIDE"), "ION_MYEU_OXIDE"),
+            (("LA_OXIDE", "ND_OXIDE", "DY_OXIDE"), "ION_LY_OXIDE"), (("PRND_OXIDE", "Y_OXIDE", "EU_OXIDE"), "ION_MYEU_OXIDE"))
+FEEDSTOCKS = frozenset(LIGHT_FEED + ION_FEED)
+IMPORT_COUNTRIES = {"light": ("US", "AU", "MM", "LA"), "ion": ("MM", "LA")}
+
+
+def separate(profiles: dict[str, dict[str, float]], consumed: dict[str, Decimal], outputs, recovery: float
+             ) -> dict[str, Decimal]:
+    """Separated output per product from the feedstock consumed: each product takes ``recovery`` × what its scarcest
+    element allows of the elements still available (rounded down to the kilogram), so no element is over-drawn."""
+    avail: dict[str, float] = defaultdict(float)
+    for feed in sorted(consumed):
+        for el, share in profiles.get(feed, {}).items():
+            avail[el] += float(consumed[feed]) * share
+    out = {}
+    for p in outputs:
+        prof = profiles[p]
+        x = recovery * min(max(avail[el], 0.0) / share for el, share in prof.items())
+        t = Decimal(int(x * 1000)) / 1000
+        for el, share in prof.items():
+            avail[el] -= float(t) * share
+        out[p] = t
+    return out
+
+
 def scale() -> int:
     raw = os.environ.get("BENCH_SCALE", "reduced").strip().lower()
     return {"full": 10_000, "reduced": 500, "": 500}.get(raw) or int(raw)
@@ -180,6 +213,14 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
 
     cur.execute("SELECT code, indicator_type, stage FROM reporting_product ORDER BY code")
     products = cur.fetchall()
+    # the element profiles in force at the end of the last year (the latest valid_from per product, as the check)
+    cur.execute("""SELECT ep.product_id, ep.element, ep.share FROM reporting_elementprofile ep
+                   WHERE ep.valid_from = (SELECT MAX(valid_from) FROM reporting_elementprofile x
+                                          WHERE x.product_id = ep.product_id AND x.valid_from <= %s)
+                   ORDER BY 1, 2""", [dt.date(YEAR, 12, 31)])
+    profiles: dict[str, dict[str, float]] = defaultdict(dict)
+    for code, element, share in cur.fetchall():
+        profiles[code][element] = float(share)
     by_type = defaultdict(list)
     for code, itype, _stage in products:
         if itype:
@@ -219,9 +260,21 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
         county = rng.choice(hot) if rng.random() < 0.5 else rng.choice(county_codes)
         group = 2 if itype == "mining_rock" and rng.random() < 0.5 else (1 if rng.random() < 0.25 else None)
         quota = q3(rng.lognormvariate(3.6, 0.9) * (3 if itype == "smelting_separation" else 2))
-        ents.append({"id": i, "itype": itype, "county": county, "group": group, "quota": quota,
-                     "code": make_credit_code(f"91{county}{(100000000 + i * 7):09d}"),
-                     "products": rng.sample(by_type[itype], min(3, len(by_type[itype])))})
+        ent = {"id": i, "itype": itype, "county": county, "group": group, "quota": quota,
+               "code": make_credit_code(f"91{county}{(100000000 + i * 7):09d}")}
+        if itype == "smelting_separation":
+            # a feedstock family, a product set its feedstock yields, and the share of the feedstock's REO that set
+            # recovers (to size the monthly feed from the indicator)
+            if rng.random() < 0.55:
+                ent.update(family="light", products=list(rng.choice(LIGHT_SETS)), main_feed=rng.choice(LIGHT_FEED))
+            else:
+                outs, main = rng.choice(ION_SETS)
+                ent.update(family="ion", products=list(outs), main_feed=main)
+            made = separate(profiles, {ent["main_feed"]: Decimal(1000)}, ent["products"], 1.0)
+            ent["yield"] = float(sum(made.values())) / 1000
+        else:
+            ent["products"] = rng.sample(by_type[itype], min(3, len(by_type[itype])))
+        ents.append(ent)
     created = dt.datetime(YEAR - years, 6, 1, tzinfo=BEIJING).isoformat()
     cp.copy("organizations_enterprise",
             ["id", "name", "name_en", "credit_code", "county_id", "group_id", "smelting_capacity_t",
@@ -242,7 +295,7 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
         nonlocal uid
         uid += 1
         users.append((uid, pw, None, "f", username, "", "", "", "f", "t", created))
-        members.append((uid, uid, role, authority, enterprise, None))
+        members.append((uid, uid, role, authority, enterprise, None, "f"))
         tokens.append((f"{rng.getrandbits(160):040x}", uid, created))
         return uid
 
@@ -254,7 +307,8 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     filer_of = {e["id"]: add_user(f"bench_filer_{e['id']:05d}", "enterprise_filer", enterprise=e["id"]) for e in ents}
     cp.copy("auth_user", ["id", "password", "last_login", "is_superuser", "username", "first_name", "last_name",
                           "email", "is_staff", "is_active", "date_joined"], users)
-    cp.copy("organizations_membership", ["id", "user_id", "role", "authority_id", "enterprise_id", "group_id"], members)
+    cp.copy("organizations_membership", ["id", "user_id", "role", "authority_id", "enterprise_id", "group_id",
+                                      "manages_staff"], members)
     cp.copy("authtoken_token", ["key", "user_id", "created"], tokens)
 
     # plans, batch, allocation lines
@@ -283,6 +337,9 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
 
     # reports and lines, month by month
     stock = {e["id"]: {p: q3(rng.uniform(20, 200)) for p in e["products"]} for e in ents}
+    for e in ents:  # a smelter starts with about a month of its feedstock
+        if e["itype"] == "smelting_separation":
+            stock[e["id"]][e["main_feed"]] = q3(float(e["quota"]) / 12 / (0.92 * e["yield"]) * rng.uniform(0.5, 1.5))
     used = defaultdict(Decimal)  # (enterprise, year, type)
     used_month = defaultdict(Decimal)  # the allocations.MonthlyUsage roll-up (reporting.services.usage_recompute)
     report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
@@ -291,11 +348,16 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     n_lines = 0
     doc = 0
     stats = {"flows_out": 0, "receipts_exact": 0, "receipts_off": 0, "receipts_missing": 0, "shipments": 0,
-             "disputed": 0, "cross_month": 0, "laundering_smelters": 0}
+             "disputed": 0, "cross_month": 0, "laundering_smelters": 0, "feed_imports": 0}
     ent_by_id = {e["id"]: e for e in ents}
     smelters = [e["id"] for e in ents if e["itype"] == "smelting_separation"]
-    all_ids = [e["id"] for e in ents]
     launderers = smelters[::200]
+    for ent_id in launderers:  # a light-rare-earth smelter: its own feedstock yields (almost) no dysprosium
+        ent_by_id[ent_id].update(family="light", products=list(LIGHT_SETS[0]), main_feed="BAST_CONC")
+    # miners sell to the smelters of their ore's family (rock → light, ion → ion); smelters sell to smelters
+    buyers_of = {"mining_rock": [s for s in smelters if ent_by_id[s]["family"] == "light"] or smelters,
+                 "mining_ion": [s for s in smelters if ent_by_id[s]["family"] == "ion"] or smelters,
+                 "smelting_separation": smelters}
     stats["laundering_smelters"] = len(launderers)
     declared_at = now.isoformat()
 
@@ -317,6 +379,48 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     def rid(ent_id: int, month: int, yi: int) -> int:
         return ((yi * n_ent) + ent_id - 1) * 12 + month
 
+    def smelt(e: dict, r_id: int, y: int, yi: int, month: int, ratio: float) -> None:
+        """A smelter's month: feed sized from its indicator (imported when the feedstock held at the opening falls
+        short), consumed from every feedstock held in proportion, separated into its products by the profiles."""
+        nonlocal doc
+        mv, st = moves[e["id"]], stock[e["id"]]
+        recovery = rng.uniform(0.85, 0.95)
+        feed = float(e["quota"]) * ratio / 12 / (recovery * e["yield"])
+        held = {f: st[f] for f in sorted(st) if f in FEEDSTOCKS and st[f] > 0}
+        imported = ""
+        if float(sum(held.values(), Decimal(0))) < feed:
+            main = e["main_feed"]
+            amount = q3((feed - float(sum(held.values(), Decimal(0)))) * rng.uniform(1.05, 1.4) + 1)
+            imported = rng.choice(IMPORT_COUNTRIES[e["family"]])
+            day = dt.date(y, month, rng.randint(1, 10))
+            doc += 1
+            s_id = shipment(None, e["id"], main, amount, day, f"IMP{y}{doc:09d}", "received", origin="import",
+                            seller_name="Overseas Ore Co", seller_country=imported)
+            receipt_rows.append((s_id, s_id, e["id"], fmt(amount), day.isoformat(), "f", "", filer_of[e["id"]],
+                                 declared_at))
+            flow_rows.append((r_id, "in", None, "", "Overseas Ore Co", imported, main, fmt(amount), day.isoformat(),
+                              f"IMP{y}{doc:09d}", s_id))
+            mv[main][1] += amount
+            held[main] = held.get(main, Decimal(0)) + amount
+            stats["feed_imports"] += 1
+        total = float(sum(held.values(), Decimal(0)))
+        consumed = {}
+        for f in sorted(held):
+            t = min(held[f], q3(feed * float(held[f]) / total))
+            if t <= 0:
+                continue
+            consumed[f] = t
+            mv[f][3] += t
+            src, country = ("imported_ore", imported) if imported and f == e["main_feed"] else ("domestic_mined", "")
+            input_rows.append((r_id, src, country, f, fmt(t)))
+        for p, t in separate(profiles, consumed, e["products"], recovery).items():
+            if t <= 0:
+                continue
+            prod_rows.append((r_id, "smelting_separation", p, fmt(t)))
+            mv[p][0] += t
+            used[(e["id"], y, "smelting_separation")] += t
+            used_month[(e["id"], y, month, "smelting_separation")] += t
+
     for yi, y in enumerate(year_list):
         for month in range(1, 13):
             last = month_last_day(y, month)
@@ -324,6 +428,9 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
             for e in ents:
                 r_id = rid(e["id"], month, yi)
                 ratio = rng.uniform(0.6, 1.12)  # of the annual indicator; ~10 % of enterprises overrun it
+                if e["itype"] == "smelting_separation":
+                    smelt(e, r_id, y, yi, month, ratio)
+                    continue
                 per_line = float(e["quota"]) * ratio / 12 / len(e["products"])
                 for p in e["products"]:
                     t = q3(per_line * rng.uniform(0.7, 1.3))
@@ -358,7 +465,7 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                     t = q3(float(avail) * rng.uniform(0.02, 0.09))
                     if t <= 0:
                         continue
-                    buyer = rng.choice(smelters if e["itype"] != "smelting_separation" else all_ids)
+                    buyer = rng.choice(buyers_of[e["itype"]])
                     if buyer == e["id"]:
                         continue
                     doc += 1
@@ -397,8 +504,11 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                 r_id = rid(e["id"], month, yi)
                 mv = moves[e["id"]]
                 st = stock[e["id"]]
-                # inputs: consume part of what is held, from up to 5 products (minerals for smelters)
+                # inputs: a miner consumes part of what it holds, from up to 5 products (a smelter's feed was
+                # consumed by smelt() above; the separated products it receives stay in its stock)
                 held = [p for p in sorted(set(st) | set(mv)) if st.get(p, 0) + mv[p][0] + mv[p][1] - mv[p][2] > 0]
+                if e["itype"] == "smelting_separation":
+                    held = []
                 for p in rng.sample(held, min(5, len(held))):
                     avail = st.get(p, Decimal(0)) + mv[p][0] + mv[p][1] - mv[p][2] - mv[p][3]
                     t = q3(float(avail) * rng.uniform(0.05, 0.3))
@@ -420,7 +530,8 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                 report_rows.append((r_id, e["id"], y, month, 1, None, "t", "accepted", "f", "", "[]", "", "f", 0,
                                     due_at(y, month).isoformat(), sub.isoformat(), filer_of[e["id"]],
                                     "t" if sub > due_at(y, month) else "f", reviewer_of[e["county"]], rev.isoformat(), "",
-                                    filer_of[e["id"]], sub.isoformat(), rev.isoformat()))
+                                    filer_of[e["id"]], sub.isoformat(), rev.isoformat(),
+                                    filer_of[e["id"]], f"填报人{e['id']:05d}", sub.isoformat(), f"负责人{e['id']:05d}"))
             if len(flow_rows) > 400_000 or month == 12:
                 flush_ledger(cp, ship_rows, receipt_rows)
                 n_lines += flush_lines(cp, report_rows, prod_rows, input_rows, flow_rows, inv_rows)
@@ -477,7 +588,8 @@ def flush_lines(cp: Copier, reports, prod, inputs, flows, inv) -> int:
             ["id", "enterprise_id", "year", "month", "version", "previous_version_id", "is_current", "status", "nil",
              "comment", "warnings", "warnings_explanation", "balance_explained", "changes_count", "due_at",
              "submitted_at", "submitted_by_id", "late", "reviewed_by_id", "reviewed_at", "review_comment",
-             "created_by_id", "created_at", "updated_at"], reports)
+             "created_by_id", "created_at", "updated_at", "attested_by_id", "attested_name", "attested_at",
+             "responsible_person"], reports)
     n = cp.copy("reporting_productionline", ["report_id", "indicator_type", "product_id", "tonnes"], prod)
     n += cp.copy("reporting_inputline", ["report_id", "source", "country", "product_id", "tonnes"], inputs)
     n += cp.copy("reporting_flowline", ["report_id", "direction", "counterparty_enterprise_id",
@@ -503,7 +615,7 @@ def main(years: int | None = None) -> dict:
           f"VACUUM ANALYZE {result['vacuum_analyze_seconds']} s")
     print("  " + json.dumps({k: result[k] for k in ("flows_out", "receipts_exact", "receipts_off",
                                                      "receipts_missing", "shipments", "disputed", "cross_month",
-                                                     "laundering_smelters")}))
+                                                     "laundering_smelters", "feed_imports")}))
     return result
 
 
