@@ -15,15 +15,23 @@ What it builds (per year, ``BENCH_YEAR`` = 2025 the last):
 - users: two ministry users, one reviewer per county with enterprises, one filer per enterprise (+ API tokens);
 - approved national plans, one issued batch with a line per enterprise, and the QuotaUsage and MonthlyUsage
   roll-ups equal to the accepted production (what ``reporting.services.usage_recompute`` writes on acceptance);
-- 12 accepted monthly reports per enterprise with ~50 lines each: production, inputs, shipments out to real
+- 12 accepted monthly reports per enterprise with ~40 lines each: production, inputs, shipments out to real
   counterparties with the matching receipt in the buyer's report (97 % exact, 2 % off by 5–20 %, 1 % missing),
   inventory that balances per product and carries over month to month;
+- realistic feedstock: a smelter belongs to a feedstock family — light rare earths (bastnaesite, mixed or monazite
+  concentrate; La/Ce/Pr/Nd/Sm products) or ion-adsorption ore (the ion-ore mixed oxides and carbonate; also
+  Y/Dy/Tb/Eu products) — and each month consumes feedstock sized from its indicator (from the feedstock it holds at
+  the opening, importing the shortfall — one import shipment — when that is not enough) and separates it into its
+  products by the element profiles of reporting/fixtures/element_profiles.csv (recovery 85–95 %, each product limited
+  by its scarcest element), so an honest smelter never raises ``yield_implausible``; rock miners sell to light
+  smelters, ion miners to ion smelters, smelters to smelters (what they receive stays in their stock);
 - the shipment ledger (reporting_shipment / reporting_receipt, ≈ 12 shipments per enterprise and month, so
   ≈ 1.4 M at full scale): one shipment per shipment-out line, both flow lines pointing to it; 96 % received as
   declared, 2 % disputed (received 5–20 % off), 1 % never confirmed (in transit), 1 % received with a small
   difference; shipments dispatched on the last two days of a month are received in the next month half of the
-  time (cross-month); a laundering pattern: 1 smelter in 200 imports light-rare-earth ore (bastnaesite) every
-  month and separates dysprosium oxide from it (the ``yield_implausible`` case).
+  time (cross-month); a laundering pattern: 1 smelter in 200 (a light smelter on bastnaesite) imports
+  bastnaesite every month and separates 3–6 t of dysprosium oxide from it (the ``yield_implausible`` case: one flag
+  per laundering smelter and month, on Dy, and no other).
 
 Loading: the tables are filled with COPY inside one transaction with ``session_replication_role = replica``
 (so neither the FK checks nor the immutability trigger fire row by row — the data is consistent by

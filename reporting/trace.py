@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, Value
 from django.utils.translation import gettext as _
 
 from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType
@@ -134,16 +134,17 @@ class _Sources:
                 s = _Ship._make([*ship, received])
                 s = s._replace(seller_name=seller_now or s.seller_name, buyer_name=buyer_now or s.buyer_name)
                 self.cache[key]["receipts"].append((tonnes, s))
+        # the mined production and the opening stock of the keys' current filed reports, in one query
+        period = _by_period(keys, "report__enterprise_id", prefix="report__")
         current = Q(report__is_current=True) & ~Q(report__status=ReportStatus.DRAFT)
         head = ("report__enterprise_id", "report__year", "report__month")
-        for model, extra, col in ((ProductionLine, Q(indicator_type__in=MINING_TYPES), "tonnes"),
-                                  (InventoryLine, Q(), "opening")):
-            slot = "mined" if model is ProductionLine else "opening"
-            for e, y, m, t in (model.objects.filter(_by_period(keys, "report__enterprise_id", prefix="report__"),
-                                                    current, extra)
-                               .values(*head).annotate(t=Sum(col)).values_list(*head, "t").order_by()):
-                if (e, y, m) in keys and t:
-                    self.cache[(e, y, m)][slot] = t
+        mined = (ProductionLine.objects.filter(period, current, indicator_type__in=MINING_TYPES).order_by()
+                 .values(*head).annotate(slot=Value("mined"), t=Sum("tonnes")).values_list(*head, "slot", "t"))
+        opening = (InventoryLine.objects.filter(period, current).order_by()
+                   .values(*head).annotate(slot=Value("opening"), t=Sum("opening")).values_list(*head, "slot", "t"))
+        for e, y, m, slot, t in mined.union(opening, all=True):
+            if (e, y, m) in keys and t:
+                self.cache[(e, y, m)][slot] = Decimal(t)
 
     def total(self, key: tuple[int, int, int]) -> Decimal:
         c = self.cache[key]
@@ -205,7 +206,8 @@ def shipment_trace(*, user: Any, shipment: Shipment, direction: str = "up", dept
                            "kind": kind})
 
     root = shipment
-    names.update({e.pk: e.name for e in (root.seller, root.buyer) if e is not None})
+    parties = [e for e in (root.seller_id, root.buyer_id) if e is not None]
+    names.update(Enterprise.objects.filter(pk__in=parties).values_list("pk", "name") if parties else [])
     seller_node = ent_node(root.seller_id, root.seller_name, root.seller_country)
     buyer_node = ent_node(root.buyer_id, root.buyer_name, root.buyer_country)
     add(0, root, seller_node, buyer_node, root.tonnes, Decimal(1))
