@@ -230,6 +230,16 @@ def main() -> dict:
     created_r = services.flag_scan_flows(year=YEAR, today=today)
     cold_r = time.perf_counter() - t0
     warm_r, created_r_again = _median_time(lambda: services.flag_scan_flows(year=YEAR, today=today), REPEAT)
+    # where a warm run spends its time: each finder of the service (computing the rows + storing nothing new)
+    from enforcement.services import ledger as ledger_service
+    from enforcement.services.scans import _balance_rows, _store_flags
+
+    service_parts = {}
+    for finder in (_balance_rows, *ledger_service.LEDGER_FINDERS):
+        t0 = time.perf_counter()
+        rows = finder(YEAR, None, today=today) if finder is ledger_service.unconfirmed_rows else finder(YEAR, None)
+        _store_flags(rows)
+        service_parts[finder.__name__] = round(time.perf_counter() - t0, 4)
     counts = {k: Flag.objects.filter(year=YEAR, kind=k).count()
               for k in ("balance", "unconfirmed_shipment", "quantity_mismatch", "undeclared_receipt",
                         "unlicensed_counterparty", "yield_implausible")}
@@ -245,7 +255,7 @@ def main() -> dict:
     out["reconcile_flows"] = {
         "shipments": shipments,
         "service_cold_s": round(cold_r, 4), "service_warm_s": round(warm_r, 4), "raw_s": round(raw_total, 4),
-        "raw_parts_s": raw_parts, "flags_created": created_r, "created_on_rerun": created_r_again,
+        "raw_parts_s": raw_parts, "service_parts_s": service_parts, "flags_created": created_r, "created_on_rerun": created_r_again,
         "flags": counts, "raw_rows": {k: len(v) for k, v in raw_results.items()}, "flags_match_raw": match,
         "ratio_warm_to_raw": round(warm_r / raw_total, 2), "ratio_cold_to_raw": round(cold_r / raw_total, 2),
         "target_ratio": 2.0,
@@ -258,6 +268,7 @@ def main() -> dict:
     print(f"  {'':17s} (raw SQL reading the QuotaUsage roll-up instead of the lines: {su['raw_from_rollup_s'] * 1000:.1f}"
           f" ms; the service warm is {su['ratio_warm_to_raw_from_rollup']}× that)")
     print("  " + json.dumps(out["reconcile_flows"]["raw_rows"]) + " " + json.dumps(out["reconcile_flows"]["flags"]))
+    print("  raw parts " + json.dumps(raw_parts) + "\n  service parts " + json.dumps(service_parts))
     return out
 
 

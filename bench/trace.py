@@ -96,7 +96,7 @@ def main() -> dict:
     token = bench_http.token_of("bench_ministry")
     connection.close()
     proc = bench_http.start_gunicorn()
-    lat, nodes, rows, errors = [], [], [], 0
+    lat, nodes, rows, steps, errors = [], [], [], [], 0
     try:
         for i, pk in enumerate(picks):
             req = urllib.request.Request(
@@ -114,6 +114,7 @@ def main() -> dict:
                 lat.append(dt_)
                 nodes.append(len(body["nodes"]))
                 rows.append(len(body["rows"]))
+                steps.append(max(r["step"] for r in body["rows"]))
     finally:
         bench_http.stop_gunicorn(proc)
     lat.sort()
@@ -124,10 +125,11 @@ def main() -> dict:
     out: dict = {"requests": len(lat), "errors": errors, "p50_ms": pct(0.50), "p95_ms": pct(0.95), "max_ms": pct(1.0),
            "mean_nodes": round(statistics.mean(nodes), 1) if nodes else 0,
            "mean_rows": round(statistics.mean(rows), 1) if rows else 0, "target_p95_ms": 200,
+           "mean_steps_reached": round(statistics.mean(steps), 2) if steps else 0,
            "load_average": [round(x, 2) for x in os.getloadavg()], "in_process": in_proc}
     out["target_met"] = bool(lat) and pct(0.95) <= 200 and not errors
     print(f"bench/trace.py: {out['requests']} upstream traces, depth 5: p50 {out['p50_ms']} ms, p95 {out['p95_ms']} ms "
-          f"(target ≤ 200), max {out['max_ms']} ms; {out['mean_nodes']} nodes / {out['mean_rows']} rows on average; "
+          f"(target ≤ 200), max {out['max_ms']} ms; {out['mean_nodes']} nodes / {out['mean_rows']} rows / {out['mean_steps_reached']} steps on average; "
           f"errors {errors}; load average {out['load_average']}")
     return out
 
