@@ -90,7 +90,8 @@ GROUP BY r.enterprise_id, r.month, k.product_id
 HAVING ABS(SUM(k.d)) > %(tol)s
 """
 # Line-level reconciliation on the ledger, hand-written (one statement each): what enforcement/services/ledger.py
-# computes, to compare its time with (same run, same data).
+# computes, to compare its time with (same run, same data). The yield statement reads the feedstock of reports with
+# separated production only, as the service does since it learnt that (without it: ≈ 2× slower at 2,000 enterprises).
 RAW_UNCONFIRMED = """
 SELECT s.id FROM reporting_shipment s
 WHERE s.status IN ('declared', 'in_transit') AND s.buyer_id IS NOT NULL
@@ -139,6 +140,8 @@ WITH need AS (
     FROM reporting_monthlyreport r JOIN reporting_inputline il ON il.report_id = r.id
     JOIN reporting_elementprofile ep ON ep.product_id = il.product_id AND ep.valid_from <= %(last)s
     WHERE r.status = 'accepted' AND r.year = %(year)s
+      AND EXISTS (SELECT 1 FROM reporting_productionline s WHERE s.report_id = r.id
+                  AND s.indicator_type = 'smelting_separation')
     GROUP BY 1, 2, 3
 )
 SELECT need.e, need.m, need.el FROM need LEFT JOIN have ON have.e = need.e AND have.m = need.m AND have.el = need.el
