@@ -14,9 +14,9 @@ a domestic party not in the portal) ends a downstream one.
 enterprises in its area; others appear as "outside your area". An enterprise expands only itself: its own
 upstream (its suppliers) and downstream (its customers), one step.
 
-Each step costs a fixed number of queries (receipts, production and stock of all the step's enterprise-months at
-once, read as tuples, not model instances), so a 5-step trace is ~15 queries whatever the fan-out. What reaches the
-same enterprise-month by several paths is added up and split once (attribution is linear).
+Each step costs two queries whatever the fan-out (the receipts of all the step's enterprise-months; their mined
+production and opening stock), read as tuples, not model instances, so a 5-step trace is ~13 queries. What reaches
+the same enterprise-month by several paths is added up and split once (attribution is linear).
 """
 
 from __future__ import annotations
