@@ -75,7 +75,8 @@ def _month(day: dt.date) -> tuple[int, int]:
 
 
 class _Ship(NamedTuple):
-    """The columns of a shipment a trace reads (a tuple from ``values_list``, not a model instance)."""
+    """The columns of a shipment a trace reads (a tuple from ``values_list``, not a model instance). The parties'
+    names are those recorded on the shipment (no join to the enterprises)."""
 
     pk: int
     number: str
@@ -126,14 +127,11 @@ class _Sources:
             self.cache[k] = {"receipts": [], "mined": Decimal(0), "opening": Decimal(0), "total": None}
         fields = [f"shipment__{f}" if f != "pk" else "shipment_id" for f in _SHIP_FIELDS]
         for row in (Receipt.objects.filter(_by_period(keys, "buyer_id", "received_date"))
-                    .order_by("pk").values_list("buyer_id", "received_date", "tonnes", "shipment__seller__name",
-                                                "shipment__buyer__name", *fields)):
-            buyer, received, tonnes, seller_now, buyer_now, *ship = row
+                    .order_by("pk").values_list("buyer_id", "received_date", "tonnes", *fields)):
+            buyer, received, tonnes, *ship = row
             key = (buyer, received.year, received.month)
             if key in keys:
-                s = _Ship._make([*ship, received])
-                s = s._replace(seller_name=seller_now or s.seller_name, buyer_name=buyer_now or s.buyer_name)
-                self.cache[key]["receipts"].append((tonnes, s))
+                self.cache[key]["receipts"].append((tonnes, _Ship._make([*ship, received])))
         # the mined production and the opening stock of the keys' current filed reports, in one query
         period = _by_period(keys, "report__enterprise_id", prefix="report__")
         current = Q(report__is_current=True) & ~Q(report__status=ReportStatus.DRAFT)
@@ -300,11 +298,9 @@ def _down(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -
         sources.load(set(expand))
         outs: dict[tuple[int, int, int], list[_Ship]] = defaultdict(list)
         for row in (Shipment.objects.filter(_by_period(set(expand), "seller_id", "dispatch_date")).order_by("pk")
-                    .values_list("buyer__name", "receipt__received_date", *_SHIP_FIELDS)):
-            buyer_now, rec_date, *ship = row
+                    .values_list("receipt__received_date", *_SHIP_FIELDS)):
+            rec_date, *ship = row
             s = _Ship._make([*ship, rec_date])
-            if buyer_now:
-                s = s._replace(buyer_name=buyer_now)
             key = (s.seller_id, *_month(s.dispatch_date))
             if key in expand:
                 outs[key].append(s)
