@@ -15,15 +15,23 @@ What it builds (per year, ``BENCH_YEAR`` = 2025 the last):
 - users: two ministry users, one reviewer per county with enterprises, one filer per enterprise (+ API tokens);
 - approved national plans, one issued batch with a line per enterprise, and the QuotaUsage and MonthlyUsage
   roll-ups equal to the accepted production (what ``reporting.services.usage_recompute`` writes on acceptance);
-- 12 accepted monthly reports per enterprise with ~50 lines each: production, inputs, shipments out to real
+- 12 accepted monthly reports per enterprise with ~40 lines each: production, inputs, shipments out to real
   counterparties with the matching receipt in the buyer's report (97 % exact, 2 % off by 5–20 %, 1 % missing),
   inventory that balances per product and carries over month to month;
+- realistic feedstock: a smelter belongs to a feedstock family — light rare earths (bastnaesite, mixed or monazite
+  concentrate; La/Ce/Pr/Nd/Sm products) or ion-adsorption ore (the ion-ore mixed oxides and carbonate; also
+  Y/Dy/Tb/Eu products) — and each month consumes feedstock sized from its indicator (from the feedstock it holds at
+  the opening, importing the shortfall — one import shipment — when that is not enough) and separates it into its
+  products by the element profiles of reporting/fixtures/element_profiles.csv (recovery 85–95 %, each product limited
+  by its scarcest element), so an honest smelter never raises ``yield_implausible``; rock miners sell to light
+  smelters, ion miners to ion smelters, smelters to smelters (what they receive stays in their stock);
 - the shipment ledger (reporting_shipment / reporting_receipt, ≈ 12 shipments per enterprise and month, so
   ≈ 1.4 M at full scale): one shipment per shipment-out line, both flow lines pointing to it; 96 % received as
   declared, 2 % disputed (received 5–20 % off), 1 % never confirmed (in transit), 1 % received with a small
   difference; shipments dispatched on the last two days of a month are received in the next month half of the
-  time (cross-month); a laundering pattern: 1 smelter in 200 imports light-rare-earth ore (bastnaesite) every
-  month and separates dysprosium oxide from it (the ``yield_implausible`` case).
+  time (cross-month); a laundering pattern: 1 smelter in 200 (a light smelter on bastnaesite) imports
+  bastnaesite every month and separates 3–6 t of dysprosium oxide from it (the ``yield_implausible`` case: one flag
+  per laundering smelter and month, on Dy, and no other).
 
 Loading: the tables are filled with COPY inside one transaction with ``session_replication_role = replica``
 (so neither the FK checks nor the immutability trigger fire row by row — the data is consistent by
@@ -62,6 +70,39 @@ HOT_COUNTIES = ["150206", "150207", "150203", "150204", "150205", "150221", "150
                 "360727", "360726", "360729", "360732", "360781", "360702", "360703", "360704", "513433", "513401",
                 "511112", "511113", "350821", "350802", "350881", "441426", "441402", "441481", "451421", "451102",
                 "451121", "431129", "431102", "431103", "530902", "530921", "530922", "532502", "320282", "370902"]
+
+
+# Smelters separate feedstock of one family into products whose elements that feedstock contains (the element
+# profiles of reporting/fixtures/element_profiles.csv): light-rare-earth smelters (bastnaesite, mixed and monazite
+# concentrate) make La/Ce/Pr/Nd(/Sm) products, ion-adsorption smelters (the ion-ore mixed oxides and carbonate) also
+# Y/Dy/Tb/Eu. Each product set has disjoint elements; the first feedstock is the one the smelter imports when short.
+LIGHT_FEED = ("BAST_CONC", "MIXED_CONC", "MONAZ_CONC")
+ION_FEED = ("ION_HY_OXIDE", "ION_MYEU_OXIDE", "ION_LY_OXIDE", "ION_CARB")
+LIGHT_SETS = (("LACE_OXIDE", "PRND_OXIDE", "SM_OXIDE"), ("LA_OXIDE", "CE_OXIDE", "PRND_OXIDE"),
+              ("LACE_OXIDE", "PR_OXIDE", "ND_OXIDE"))
+ION_SETS = ((("Y_OXIDE", "DY_OXIDE", "TB_OXIDE"), "ION_HY_OXIDE"), (("LA_OXIDE", "PRND_OXIDE", "Y_OXIDE"), "ION_MYEU_OXIDE"),
+            (("LA_OXIDE", "ND_OXIDE", "DY_OXIDE"), "ION_LY_OXIDE"), (("PRND_OXIDE", "Y_OXIDE", "EU_OXIDE"), "ION_MYEU_OXIDE"))
+FEEDSTOCKS = frozenset(LIGHT_FEED + ION_FEED)
+IMPORT_COUNTRIES = {"light": ("US", "AU", "MM", "LA"), "ion": ("MM", "LA")}
+
+
+def separate(profiles: dict[str, dict[str, float]], consumed: dict[str, Decimal], outputs, recovery: float
+             ) -> dict[str, Decimal]:
+    """Separated output per product from the feedstock consumed: each product takes ``recovery`` × what its scarcest
+    element allows of the elements still available (rounded down to the kilogram), so no element is over-drawn."""
+    avail: dict[str, float] = defaultdict(float)
+    for feed in sorted(consumed):
+        for el, share in profiles.get(feed, {}).items():
+            avail[el] += float(consumed[feed]) * share
+    out = {}
+    for p in outputs:
+        prof = profiles[p]
+        x = recovery * min(max(avail[el], 0.0) / share for el, share in prof.items())
+        t = Decimal(int(x * 1000)) / 1000
+        for el, share in prof.items():
+            avail[el] -= float(t) * share
+        out[p] = t
+    return out
 
 
 def scale() -> int:
@@ -180,6 +221,14 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
 
     cur.execute("SELECT code, indicator_type, stage FROM reporting_product ORDER BY code")
     products = cur.fetchall()
+    # the element profiles in force at the end of the last year (the latest valid_from per product, as the check)
+    cur.execute("""SELECT ep.product_id, ep.element, ep.share FROM reporting_elementprofile ep
+                   WHERE ep.valid_from = (SELECT MAX(valid_from) FROM reporting_elementprofile x
+                                          WHERE x.product_id = ep.product_id AND x.valid_from <= %s)
+                   ORDER BY 1, 2""", [dt.date(YEAR, 12, 31)])
+    profiles: dict[str, dict[str, float]] = defaultdict(dict)
+    for code, element, share in cur.fetchall():
+        profiles[code][element] = float(share)
     by_type = defaultdict(list)
     for code, itype, _stage in products:
         if itype:
@@ -219,9 +268,21 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
         county = rng.choice(hot) if rng.random() < 0.5 else rng.choice(county_codes)
         group = 2 if itype == "mining_rock" and rng.random() < 0.5 else (1 if rng.random() < 0.25 else None)
         quota = q3(rng.lognormvariate(3.6, 0.9) * (3 if itype == "smelting_separation" else 2))
-        ents.append({"id": i, "itype": itype, "county": county, "group": group, "quota": quota,
-                     "code": make_credit_code(f"91{county}{(100000000 + i * 7):09d}"),
-                     "products": rng.sample(by_type[itype], min(3, len(by_type[itype])))})
+        ent = {"id": i, "itype": itype, "county": county, "group": group, "quota": quota,
+               "code": make_credit_code(f"91{county}{(100000000 + i * 7):09d}")}
+        if itype == "smelting_separation":
+            # a feedstock family, a product set its feedstock yields, and the share of the feedstock's REO that set
+            # recovers (to size the monthly feed from the indicator)
+            if rng.random() < 0.55:
+                ent.update(family="light", products=list(rng.choice(LIGHT_SETS)), main_feed=rng.choice(LIGHT_FEED))
+            else:
+                outs, main = rng.choice(ION_SETS)
+                ent.update(family="ion", products=list(outs), main_feed=main)
+            made = separate(profiles, {ent["main_feed"]: Decimal(1000)}, ent["products"], 1.0)
+            ent["yield"] = float(sum(made.values())) / 1000
+        else:
+            ent["products"] = rng.sample(by_type[itype], min(3, len(by_type[itype])))
+        ents.append(ent)
     created = dt.datetime(YEAR - years, 6, 1, tzinfo=BEIJING).isoformat()
     cp.copy("organizations_enterprise",
             ["id", "name", "name_en", "credit_code", "county_id", "group_id", "smelting_capacity_t",
@@ -284,6 +345,9 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
 
     # reports and lines, month by month
     stock = {e["id"]: {p: q3(rng.uniform(20, 200)) for p in e["products"]} for e in ents}
+    for e in ents:  # a smelter starts with about a month of its feedstock
+        if e["itype"] == "smelting_separation":
+            stock[e["id"]][e["main_feed"]] = q3(float(e["quota"]) / 12 / (0.92 * e["yield"]) * rng.uniform(0.5, 1.5))
     used = defaultdict(Decimal)  # (enterprise, year, type)
     used_month = defaultdict(Decimal)  # the allocations.MonthlyUsage roll-up (reporting.services.usage_recompute)
     report_rows, prod_rows, input_rows, flow_rows, inv_rows = [], [], [], [], []
@@ -292,11 +356,16 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     n_lines = 0
     doc = 0
     stats = {"flows_out": 0, "receipts_exact": 0, "receipts_off": 0, "receipts_missing": 0, "shipments": 0,
-             "disputed": 0, "cross_month": 0, "laundering_smelters": 0}
+             "disputed": 0, "cross_month": 0, "laundering_smelters": 0, "feed_imports": 0}
     ent_by_id = {e["id"]: e for e in ents}
     smelters = [e["id"] for e in ents if e["itype"] == "smelting_separation"]
-    all_ids = [e["id"] for e in ents]
     launderers = smelters[::200]
+    for ent_id in launderers:  # a light-rare-earth smelter: its own feedstock yields (almost) no dysprosium
+        ent_by_id[ent_id].update(family="light", products=list(LIGHT_SETS[0]), main_feed="BAST_CONC")
+    # miners sell to the smelters of their ore's family (rock → light, ion → ion); smelters sell to smelters
+    buyers_of = {"mining_rock": [s for s in smelters if ent_by_id[s]["family"] == "light"] or smelters,
+                 "mining_ion": [s for s in smelters if ent_by_id[s]["family"] == "ion"] or smelters,
+                 "smelting_separation": smelters}
     stats["laundering_smelters"] = len(launderers)
     declared_at = now.isoformat()
 
@@ -318,6 +387,48 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     def rid(ent_id: int, month: int, yi: int) -> int:
         return ((yi * n_ent) + ent_id - 1) * 12 + month
 
+    def smelt(e: dict, r_id: int, y: int, yi: int, month: int, ratio: float) -> None:
+        """A smelter's month: feed sized from its indicator (imported when the feedstock held at the opening falls
+        short), consumed from every feedstock held in proportion, separated into its products by the profiles."""
+        nonlocal doc
+        mv, st = moves[e["id"]], stock[e["id"]]
+        recovery = rng.uniform(0.85, 0.95)
+        feed = float(e["quota"]) * ratio / 12 / (recovery * e["yield"])
+        held = {f: st[f] for f in sorted(st) if f in FEEDSTOCKS and st[f] > 0}
+        imported = ""
+        if float(sum(held.values(), Decimal(0))) < feed:
+            main = e["main_feed"]
+            amount = q3((feed - float(sum(held.values(), Decimal(0)))) * rng.uniform(1.05, 1.4) + 1)
+            imported = rng.choice(IMPORT_COUNTRIES[e["family"]])
+            day = dt.date(y, month, rng.randint(1, 10))
+            doc += 1
+            s_id = shipment(None, e["id"], main, amount, day, f"IMP{y}{doc:09d}", "received", origin="import",
+                            seller_name="Overseas Ore Co", seller_country=imported)
+            receipt_rows.append((s_id, s_id, e["id"], fmt(amount), day.isoformat(), "f", "", filer_of[e["id"]],
+                                 declared_at))
+            flow_rows.append((r_id, "in", None, "", "Overseas Ore Co", imported, main, fmt(amount), day.isoformat(),
+                              f"IMP{y}{doc:09d}", s_id))
+            mv[main][1] += amount
+            held[main] = held.get(main, Decimal(0)) + amount
+            stats["feed_imports"] += 1
+        total = float(sum(held.values(), Decimal(0)))
+        consumed = {}
+        for f in sorted(held):
+            t = min(held[f], q3(feed * float(held[f]) / total))
+            if t <= 0:
+                continue
+            consumed[f] = t
+            mv[f][3] += t
+            src, country = ("imported_ore", imported) if imported and f == e["main_feed"] else ("domestic_mined", "")
+            input_rows.append((r_id, src, country, f, fmt(t)))
+        for p, t in separate(profiles, consumed, e["products"], recovery).items():
+            if t <= 0:
+                continue
+            prod_rows.append((r_id, "smelting_separation", p, fmt(t)))
+            mv[p][0] += t
+            used[(e["id"], y, "smelting_separation")] += t
+            used_month[(e["id"], y, month, "smelting_separation")] += t
+
     for yi, y in enumerate(year_list):
         for month in range(1, 13):
             last = month_last_day(y, month)
@@ -325,6 +436,9 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
             for e in ents:
                 r_id = rid(e["id"], month, yi)
                 ratio = rng.uniform(0.6, 1.12)  # of the annual indicator; ~10 % of enterprises overrun it
+                if e["itype"] == "smelting_separation":
+                    smelt(e, r_id, y, yi, month, ratio)
+                    continue
                 per_line = float(e["quota"]) * ratio / 12 / len(e["products"])
                 for p in e["products"]:
                     t = q3(per_line * rng.uniform(0.7, 1.3))
@@ -359,7 +473,7 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                     t = q3(float(avail) * rng.uniform(0.02, 0.09))
                     if t <= 0:
                         continue
-                    buyer = rng.choice(smelters if e["itype"] != "smelting_separation" else all_ids)
+                    buyer = rng.choice(buyers_of[e["itype"]])
                     if buyer == e["id"]:
                         continue
                     doc += 1
@@ -398,8 +512,11 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                 r_id = rid(e["id"], month, yi)
                 mv = moves[e["id"]]
                 st = stock[e["id"]]
-                # inputs: consume part of what is held, from up to 5 products (minerals for smelters)
+                # inputs: a miner consumes part of what it holds, from up to 5 products (a smelter's feed was
+                # consumed by smelt() above; the separated products it receives stay in its stock)
                 held = [p for p in sorted(set(st) | set(mv)) if st.get(p, 0) + mv[p][0] + mv[p][1] - mv[p][2] > 0]
+                if e["itype"] == "smelting_separation":
+                    held = []
                 for p in rng.sample(held, min(5, len(held))):
                     avail = st.get(p, Decimal(0)) + mv[p][0] + mv[p][1] - mv[p][2] - mv[p][3]
                     t = q3(float(avail) * rng.uniform(0.05, 0.3))
@@ -506,7 +623,7 @@ def main(years: int | None = None) -> dict:
           f"VACUUM ANALYZE {result['vacuum_analyze_seconds']} s")
     print("  " + json.dumps({k: result[k] for k in ("flows_out", "receipts_exact", "receipts_off",
                                                      "receipts_missing", "shipments", "disputed", "cross_month",
-                                                     "laundering_smelters")}))
+                                                     "laundering_smelters", "feed_imports")}))
     return result
 
 

@@ -14,8 +14,9 @@ a domestic party not in the portal) ends a downstream one.
 enterprises in its area; others appear as "outside your area". An enterprise expands only itself: its own
 upstream (its suppliers) and downstream (its customers), one step.
 
-Each step costs a fixed number of queries (receipts, production and stock of all the step's enterprise-months at
-once), so a 5-step trace is ~15 queries whatever the fan-out.
+Each step costs two queries whatever the fan-out (the receipts of all the step's enterprise-months; their mined
+production and opening stock), read as tuples, not model instances, so a 5-step trace is ~13 queries. What reaches
+the same enterprise-month by several paths is added up and split once (attribution is linear).
 """
 
 from __future__ import annotations
@@ -25,15 +26,15 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import Q, Sum
+from django.db.models import Q, Sum, Value
 from django.utils.translation import gettext as _
 
 from organizations.models import MINISTRY_ROLES, Enterprise, IndicatorType
 from organizations.selectors import enterprise_q, membership_of
 
-from .models import InventoryLine, MonthlyReport, ProductionLine, Receipt, ReportStatus, Shipment
+from .models import InventoryLine, ProductionLine, Receipt, ReportStatus, Shipment
 from .periods import period_bounds
 
 Q3 = Decimal("0.001")
@@ -73,8 +74,47 @@ def _month(day: dt.date) -> tuple[int, int]:
     return day.year, day.month
 
 
+class _Ship(NamedTuple):
+    """The columns of a shipment a trace reads (a tuple from ``values_list``, not a model instance). The parties'
+    names are those recorded on the shipment (no join to the enterprises)."""
+
+    pk: int
+    number: str
+    product_id: str
+    dispatch_date: dt.date
+    tonnes: Decimal
+    origin: str
+    seller_id: int | None
+    seller_name: str
+    seller_country: str
+    buyer_id: int | None
+    buyer_name: str
+    buyer_country: str
+    received_date: dt.date | None
+
+
+_SHIP_FIELDS = ("pk", "number", "product_id", "dispatch_date", "tonnes", "origin", "seller_id", "seller_name",
+                "seller_country", "buyer_id", "buyer_name", "buyer_country")
+
+
+def _by_period(keys: set[tuple[int, int, int]], ent_field: str, date_field: str | None = None,
+               prefix: str = "") -> Q:
+    """One condition per month of the keys: (enterprise in that month's enterprises, date or report in that month)."""
+    per: dict[tuple[int, int], set[int]] = defaultdict(set)
+    for e, y, m in keys:
+        per[(y, m)].add(e)
+    cond = Q(pk__in=[])
+    for (y, m), ents in sorted(per.items()):
+        if date_field:
+            cond |= Q(**{f"{ent_field}__in": sorted(ents), f"{date_field}__range": period_bounds(y, m)})
+        else:
+            cond |= Q(**{f"{ent_field}__in": sorted(ents), f"{prefix}year": y, f"{prefix}month": m})
+    return cond
+
+
 class _Sources:
-    """Sources per (enterprise, year, month), fetched for many keys at once and memoised."""
+    """Sources per (enterprise, year, month), fetched for many keys at once (three queries, rows as tuples) and
+    memoised: the receipts (tonnes received, the shipment), the mined production and the opening stock."""
 
     def __init__(self) -> None:
         self.cache: dict[tuple[int, int, int], dict[str, Any]] = {}
@@ -84,35 +124,31 @@ class _Sources:
         if not keys:
             return
         for k in keys:
-            self.cache[k] = {"receipts": [], "mined": Decimal(0), "opening": Decimal(0)}
-        ents = {k[0] for k in keys}
-        periods = {(k[1], k[2]) for k in keys}
-        dates = [period_bounds(y, m) for y, m in periods]
-        first, last = min(d[0] for d in dates), max(d[1] for d in dates)
-        for r in (Receipt.objects.filter(buyer_id__in=ents, received_date__range=(first, last))
-                  .select_related("shipment__seller", "shipment__product").order_by("pk")):
-            key = (r.buyer_id, *_month(r.received_date))
-            if key in self.cache and key in keys:
-                self.cache[key]["receipts"].append(r)
-        period_q = Q(pk__in=[])
-        for y, m in periods:
-            period_q |= Q(year=y, month=m)
-        reports = MonthlyReport.objects.filter(period_q, enterprise_id__in=ents, is_current=True).exclude(
-            status=ReportStatus.DRAFT)
-        for row in (ProductionLine.objects.filter(report__in=reports, indicator_type__in=MINING_TYPES)
-                    .values("report__enterprise_id", "report__year", "report__month").annotate(t=Sum("tonnes"))):
-            key = (row["report__enterprise_id"], row["report__year"], row["report__month"])
+            self.cache[k] = {"receipts": [], "mined": Decimal(0), "opening": Decimal(0), "total": None}
+        fields = [f"shipment__{f}" if f != "pk" else "shipment_id" for f in _SHIP_FIELDS]
+        for row in (Receipt.objects.filter(_by_period(keys, "buyer_id", "received_date"))
+                    .order_by("pk").values_list("buyer_id", "received_date", "tonnes", *fields)):
+            buyer, received, tonnes, *ship = row
+            key = (buyer, received.year, received.month)
             if key in keys:
-                self.cache[key]["mined"] = row["t"]
-        for row in (InventoryLine.objects.filter(report__in=reports)
-                    .values("report__enterprise_id", "report__year", "report__month").annotate(t=Sum("opening"))):
-            key = (row["report__enterprise_id"], row["report__year"], row["report__month"])
-            if key in keys:
-                self.cache[key]["opening"] = row["t"]
+                self.cache[key]["receipts"].append((tonnes, _Ship._make([*ship, received])))
+        # the mined production and the opening stock of the keys' current filed reports, in one query
+        period = _by_period(keys, "report__enterprise_id", prefix="report__")
+        current = Q(report__is_current=True) & ~Q(report__status=ReportStatus.DRAFT)
+        head = ("report__enterprise_id", "report__year", "report__month")
+        mined = (ProductionLine.objects.filter(period, current, indicator_type__in=MINING_TYPES).order_by()
+                 .values(*head).annotate(slot=Value("mined"), t=Sum("tonnes")).values_list(*head, "slot", "t"))
+        opening = (InventoryLine.objects.filter(period, current).order_by()
+                   .values(*head).annotate(slot=Value("opening"), t=Sum("opening")).values_list(*head, "slot", "t"))
+        for e, y, m, slot, t in mined.union(opening, all=True):
+            if (e, y, m) in keys and t:
+                self.cache[(e, y, m)][slot] = Decimal(t)
 
     def total(self, key: tuple[int, int, int]) -> Decimal:
         c = self.cache[key]
-        return sum((r.tonnes for r in c["receipts"]), Decimal(0)) + c["mined"] + c["opening"]
+        if c["total"] is None:
+            c["total"] = sum((t for t, _s in c["receipts"]), Decimal(0)) + c["mined"] + c["opening"]
+        return c["total"]
 
 
 def _expander(user: Any) -> tuple[Callable[[int | None], bool], Callable[[int | None], bool], int]:
@@ -168,7 +204,8 @@ def shipment_trace(*, user: Any, shipment: Shipment, direction: str = "up", dept
                            "kind": kind})
 
     root = shipment
-    names.update({e.pk: e.name for e in (root.seller, root.buyer) if e is not None})
+    parties = [e for e in (root.seller_id, root.buyer_id) if e is not None]
+    names.update(Enterprise.objects.filter(pk__in=parties).values_list("pk", "name") if parties else [])
     seller_node = ent_node(root.seller_id, root.seller_name, root.seller_country)
     buyer_node = ent_node(root.buyer_id, root.buyer_name, root.buyer_country)
     add(0, root, seller_node, buyer_node, root.tonnes, Decimal(1))
@@ -187,6 +224,18 @@ def _keep(candidates: list[tuple[Decimal, Any]], floor: Decimal) -> tuple[list[t
     return kept, rest
 
 
+def _split(candidates: list[tuple[Decimal, Any]], floor: Decimal) -> tuple[list[tuple[Decimal, Any]],
+                                                                            dict[str, Decimal]]:
+    """The kept edges (see ``_keep``) and, per node, the sum of the others (``item[0]`` is the node)."""
+    kept, _rest = _keep(candidates, floor)
+    kept_ids = {id(c) for c in kept}
+    small: dict[str, Decimal] = defaultdict(Decimal)
+    for c in candidates:
+        if id(c) not in kept_ids:
+            small[c[1][0]] += c[0]
+    return kept, small
+
+
 def _up(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> None:
     floor = max(Q3, root.tonnes * MIN_SHARE)
     frontier: dict[tuple[int, int, int], Decimal] = {}
@@ -199,7 +248,6 @@ def _up(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> 
         sources.load(set(expand))
         nxt: dict[tuple[int, int, int], Decimal] = defaultdict(Decimal)
         candidates: list[tuple[Decimal, Any]] = []
-        small: dict[str, Decimal] = defaultdict(Decimal)
         for key, q in sorted(expand.items()):
             here = f"e:{key[0]}"
             total = sources.total(key)
@@ -208,9 +256,9 @@ def _up(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> 
                 add(step, None, leaf(f"u:{key[0]}", str(_("No recorded source")), "unattributed"), here, q,
                     Decimal(1), "unattributed")
                 continue
-            for r in c["receipts"]:
-                share = r.tonnes / total
-                candidates.append((q * share, (here, r.shipment, share)))
+            ratio = q / total
+            for tonnes, up in c["receipts"]:
+                candidates.append((tonnes * ratio, (here, up, tonnes / total)))
             if c["mined"] > 0:
                 share = c["mined"] / total
                 add(step, None, leaf(f"m:{key[0]}", _("Mined by %(name)s") % {"name": names.get(key[0], "")},
@@ -219,15 +267,10 @@ def _up(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -> 
                 share = c["opening"] / total
                 add(step, None, leaf(f"o:{key[0]}:{key[1]}-{key[2]}", _("Opening stock %(y)s-%(m)02d")
                                      % {"y": key[1], "m": key[2]}, "stock"), here, q * share, share, "stock")
-        kept, _rest = _keep(candidates, floor)
-        kept_ids = {id(x[1]) for x in kept}
-        for t, (here, up, share) in candidates:
-            if id((here, up, share)) in kept_ids:
-                continue
-            small[here] += t
+        kept, small = _split(candidates, floor)
         for t, (here, up, share) in kept:
-            if up.seller is not None:
-                names[up.seller_id] = up.seller.name
+            if up.seller_id is not None:
+                names[up.seller_id] = up.seller_name
             src = leaf(f"i:{up.seller_country}", _("Import from %(country)s") % {"country": up.seller_country},
                        "import") if up.origin == "import" else ent_node(up.seller_id, up.seller_name, up.seller_country)
             add(step, up, src, here, t, share)
@@ -253,12 +296,11 @@ def _down(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -
         if not expand:
             break
         sources.load(set(expand))
-        ents = {k[0] for k in expand}
-        dates = [period_bounds(k[1], k[2]) for k in expand]
-        outs: dict[tuple[int, int, int], list[Shipment]] = defaultdict(list)
-        for s in (Shipment.objects.filter(seller_id__in=ents, dispatch_date__range=(min(d[0] for d in dates),
-                                                                                     max(d[1] for d in dates)))
-                  .select_related("buyer", "receipt").order_by("pk")):
+        outs: dict[tuple[int, int, int], list[_Ship]] = defaultdict(list)
+        for row in (Shipment.objects.filter(_by_period(set(expand), "seller_id", "dispatch_date")).order_by("pk")
+                    .values_list("receipt__received_date", *_SHIP_FIELDS)):
+            rec_date, *ship = row
+            s = _Ship._make([*ship, rec_date])
             key = (s.seller_id, *_month(s.dispatch_date))
             if key in expand:
                 outs[key].append(s)
@@ -277,19 +319,13 @@ def _down(trace, root, depth, sources, may_expand, ent_node, leaf, add, names) -
             if q - passed > Q3:
                 add(step, None, here, leaf(f"h:{e}", _("Still held by %(name)s") % {"name": names.get(e, "")},
                                            "holder"), q - passed, (q - passed) / q if q else Decimal(0), "held")
-        kept, _rest = _keep(candidates, floor)
-        kept_ids = {id(x[1]) for x in kept}
-        small: dict[str, Decimal] = defaultdict(Decimal)
-        for t, item in candidates:
-            if id(item) not in kept_ids:
-                small[item[0]] += t
+        kept, small = _split(candidates, floor)
         for t, (here, s, frac) in kept:
-            if s.buyer is not None:
-                names[s.buyer_id] = s.buyer.name
+            if s.buyer_id is not None:
+                names[s.buyer_id] = s.buyer_name
             add(step, s, here, ent_node(s.buyer_id, s.buyer_name, s.buyer_country), t, frac)
             if s.buyer_id is not None:
-                rec = getattr(s, "receipt", None)
-                nxt[(s.buyer_id, *_month(rec.received_date if rec else s.dispatch_date))] += t
+                nxt[(s.buyer_id, *_month(s.received_date or s.dispatch_date))] += t
         for here, t in small.items():
             if t > 0:
                 add(step, None, here, leaf(f"sd:{here}", str(_("Smaller destinations (not traced further)")),

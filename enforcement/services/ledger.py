@@ -178,36 +178,43 @@ def yield_rows(year: int, month: int | None) -> list[dict]:
     """Element needed (separated output × the product's element content) vs element available (feedstock consumed ×
     the feedstock's typical share, by the element profiles in force at the end of the period), per smelter and month
     of accepted reports. A flag where needed exceeds available × (1 + ``YIELD_TOLERANCE``) by more than 1 kg; the
-    flag's details show the computation (and the products produced and consumed). One statement finds the flags;
-    a second reads the products of the flagged months only."""
+    flag's details show the computation (and the products produced and consumed). A first statement reads the
+    profiles in force, a second finds the flags, a third reads the products of the flagged months only."""
     t = _tables()
     _first, last = _range(year, month)
     month_sql = " AND r.month = %s" if month else ""
     period = [year] + ([month] if month else [])
     tol = Decimal(settings.YIELD_TOLERANCE)
-    in_force = f"""(SELECT product_id, MAX(valid_from) AS vf FROM {t['ep']} WHERE valid_from <= %s
-                    GROUP BY product_id)"""
+    # The profiles in force (a few dozen rows) are inlined as VALUES, so the planner knows their size; the feedstock
+    # side reads only the reports with separated production (a miner's inputs cannot make anything implausible).
+    profiles = _fetch(f"""
+        SELECT ep.product_id, ep.element, ep.share
+        FROM {t['ep']} ep JOIN (SELECT product_id, MAX(valid_from) AS vf FROM {t['ep']} WHERE valid_from <= %s
+                                GROUP BY product_id) f ON f.product_id = ep.product_id AND ep.valid_from = f.vf
+        ORDER BY 1, 2""", [last])
+    if not profiles:
+        return []
     rows = _fetch(f"""
-        WITH need AS (
-            SELECT r.enterprise_id AS e, r.month AS m, ep.element AS el, SUM(pl.tonnes * ep.share) AS n
-            FROM {t['rep']} r JOIN {t['pl']} pl ON pl.report_id = r.id
-            JOIN {in_force} cur ON cur.product_id = pl.product_id
-            JOIN {t['ep']} ep ON ep.product_id = cur.product_id AND ep.valid_from = cur.vf
+        WITH cur (product_id, element, share) AS (VALUES {", ".join(["(%s, %s, %s)"] * len(profiles))}),
+        sm AS (
+            SELECT DISTINCT pl.report_id FROM {t['pl']} pl JOIN {t['rep']} r ON r.id = pl.report_id
+            WHERE pl.indicator_type = 'smelting_separation' AND r.status = 'accepted' AND r.year = %s{month_sql}
+        ), need AS (
+            SELECT r.enterprise_id AS e, r.month AS m, cur.element AS el, SUM(pl.tonnes * cur.share) AS n
+            FROM {t['rep']} r JOIN {t['pl']} pl ON pl.report_id = r.id JOIN cur ON cur.product_id = pl.product_id
             WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND pl.indicator_type = 'smelting_separation'
-            GROUP BY r.enterprise_id, r.month, ep.element
+            GROUP BY r.enterprise_id, r.month, cur.element
         ), have AS (
-            SELECT r.enterprise_id AS e, r.month AS m, ep.element AS el, SUM(il.tonnes * ep.share) AS h
-            FROM {t['rep']} r JOIN {t['il']} il ON il.report_id = r.id
-            JOIN {in_force} cur ON cur.product_id = il.product_id
-            JOIN {t['ep']} ep ON ep.product_id = cur.product_id AND ep.valid_from = cur.vf
-            WHERE r.status = 'accepted' AND r.year = %s{month_sql}
-            GROUP BY r.enterprise_id, r.month, ep.element
+            SELECT r.enterprise_id AS e, r.month AS m, cur.element AS el, SUM(il.tonnes * cur.share) AS h
+            FROM sm JOIN {t['rep']} r ON r.id = sm.report_id JOIN {t['il']} il ON il.report_id = sm.report_id
+            JOIN cur ON cur.product_id = il.product_id
+            GROUP BY r.enterprise_id, r.month, cur.element
         )
         SELECT need.e, need.m, need.el, need.n, COALESCE(have.h, 0)
         FROM need LEFT JOIN have ON have.e = need.e AND have.m = need.m AND have.el = need.el
         WHERE need.n - COALESCE(have.h, 0) * %s > %s
         ORDER BY need.e, need.m, need.el
-    """, [last, *period, last, *period, 1 + tol, Q3])
+    """, [*(v for row in profiles for v in row), *period, *period, 1 + tol, Q3])
     if not rows:
         return []
     flagged = {(e, m) for e, m, _el, _n, _h in rows}

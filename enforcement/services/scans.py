@@ -211,9 +211,33 @@ def flag_scan_quota_usage(*, year: int, enterprise_ids: Iterable[int] | None = N
 
 
 def _balance_rows(year: int, month: int | None) -> list[dict]:
+    """Accepted reports whose stock does not balance per product (opening + produced + received − shipped − consumed
+    ≠ closing beyond ``BALANCE_TOLERANCE_T``). Two statements: the first finds the unbalanced (enterprise, month,
+    product) groups from one signed quantity per line — narrow rows, so the year's lines aggregate in memory —; the
+    second, only when there are some, reads the six sums the flag shows, for the enterprises concerned."""
     r, p, i, f, inv = (rm.MonthlyReport._meta.db_table, rm.ProductionLine._meta.db_table,
                        rm.InputLine._meta.db_table, rm.FlowLine._meta.db_table, rm.InventoryLine._meta.db_table)
     month_sql = " AND r.month = %s" if month else ""
+    tol = Decimal(settings.BALANCE_TOLERANCE_T)
+    params = [year] + ([month] if month else [])
+    find = f"""
+        SELECT DISTINCT r.enterprise_id
+        FROM {r} r JOIN (
+            SELECT report_id, product_id, opening - closing AS d FROM {inv}
+            UNION ALL SELECT report_id, product_id, tonnes FROM {p}
+            UNION ALL SELECT report_id, product_id, CASE WHEN direction = 'in' THEN tonnes ELSE -tonnes END FROM {f}
+            UNION ALL SELECT report_id, product_id, -tonnes FROM {i}
+        ) k ON k.report_id = r.id
+        WHERE r.status = 'accepted' AND r.year = %s{month_sql}
+        GROUP BY r.enterprise_id, r.year, r.month, k.product_id
+        HAVING ABS(SUM(k.d)) > %s
+    """
+    with connection.cursor() as cur:
+        cur.execute(find, [*params, tol])
+        ents = sorted(e for (e,) in cur.fetchall())
+    if not ents:
+        return []
+    marks = ", ".join(["%s"] * len(ents))
     sql = f"""
         SELECT r.enterprise_id, r.year, r.month, k.product_id,
                SUM(k.opening), SUM(k.produced), SUM(k.received), SUM(k.shipped), SUM(k.consumed), SUM(k.closing)
@@ -225,14 +249,13 @@ def _balance_rows(year: int, month: int | None) -> list[dict]:
                    CASE WHEN direction = 'out' THEN tonnes ELSE 0 END, 0, 0 FROM {f}
             UNION ALL SELECT report_id, product_id, 0, 0, 0, 0, tonnes, 0 FROM {i}
         ) k ON k.report_id = r.id
-        WHERE r.status = 'accepted' AND r.year = %s{month_sql}
+        WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND r.enterprise_id IN ({marks})
         GROUP BY r.enterprise_id, r.year, r.month, k.product_id
         HAVING ABS(SUM(k.opening) + SUM(k.produced) + SUM(k.received) - SUM(k.shipped) - SUM(k.consumed)
                    - SUM(k.closing)) > %s
     """
-    params = [year] + ([month] if month else []) + [Decimal(settings.BALANCE_TOLERANCE_T)]
     with connection.cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(sql, [*params, *ents, tol])
         out = []
         for ent, y, m, product, opening, produced, received, shipped, consumed, closing in cur.fetchall():
             expected = Decimal(opening) + Decimal(produced) + Decimal(received) - Decimal(shipped) - Decimal(consumed)

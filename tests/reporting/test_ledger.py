@@ -328,6 +328,9 @@ def test_trace_mine_smelter_metal_maker_magnet_maker_gives_the_hand_computed_sha
     assert got[("Import from MM", smelter.name, "shipment")] == Decimal("10.000")
     # mine: its own production
     assert got[(f"Mined by {mine.name}", mine.name, "mined")] == Decimal("10.000")
+    # every source is traced: nothing is lumped into "smaller sources", and the shares add up to the 40 t
+    assert not [row for row in t.rows if row["kind"] == "small"]
+    assert sum(row["tonnes"] for row in t.rows if row["step"] == 1) == Decimal("40")
 
     down = shipment_trace(user=U("miit_official"), shipment=ore, direction="down", depth=5)
     dgot = {(row["from"], row["to"]): row["tonnes"].quantize(Decimal("0.001")) for row in down.rows[1:]}
