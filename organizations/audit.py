@@ -68,33 +68,57 @@ def audit_record(
 
     The entry goes to the chain of the organisation it concerns; only writers to that same chain wait for
     the lock (held until the caller's transaction ends, so the chain stays linear)."""
-    membership = getattr(actor, "membership", None) if actor is not None and actor.is_authenticated else None
+    return audit_record_many(actor=actor, org=org, entries=[{"action": action, "obj": obj, "before": before,
+                                                             "after": after}])[0]
+
+
+def audit_record_many(*, actor, org: Any = None, entries: list[dict]) -> list[AuditEntry]:
+    """Append several entries of one actor about one organisation, in the given order, with one lock, one read of
+    the chain's head and one insert — the same entries, linked the same way, as that many ``audit_record`` calls.
+    Each of ``entries``: ``action``, ``obj`` and optionally ``before`` and ``after``."""
+    if not entries:
+        return []
+    authenticated = actor is not None and actor.is_authenticated
+    membership = getattr(actor, "membership", None) if authenticated else None
     actor_org = membership.organisation if membership else None
     scope_path = scope_path_of(org if org is not None else actor_org)
     chain = scope_path
+    at = timezone.now()
+    request_id = current_request_id()
     with transaction.atomic():
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_CHAIN_LOCK_SPACE, chain])
         last = AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "hash").first()
-        entry = AuditEntry(
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "system",
-            organisation=str(actor_org) if actor_org else "",
-            action=action,
-            object_type=obj._meta.label if hasattr(obj, "_meta") else type(obj).__name__,
-            object_id=str(getattr(obj, "pk", "") or ""),
-            before=_plain(before),
-            after=_plain(after),
-            request_id=current_request_id(),
-            scope_path=scope_path,
-            chain=chain,
-            seq=(last[0] + 1) if last else 1,
-            prev_hash=last[1] if last else "",
-        )
-        entry.hash = entry.content_digest()
-        entry.save()
-    return entry
+        seq, prev_hash = last if last else (0, "")
+        out = []
+        for e in entries:
+            obj = e["obj"]
+            seq += 1
+            entry = AuditEntry(
+                at=at,
+                actor=actor if authenticated else None,
+                actor_username=actor.get_username() if authenticated else "system",
+                organisation=str(actor_org) if actor_org else "",
+                action=e["action"],
+                object_type=obj._meta.label if hasattr(obj, "_meta") else type(obj).__name__,
+                object_id=str(getattr(obj, "pk", "") or ""),
+                before=_plain(e.get("before")),
+                after=_plain(e.get("after")),
+                request_id=request_id,
+                scope_path=scope_path,
+                chain=chain,
+                seq=seq,
+                prev_hash=prev_hash,
+            )
+            entry.hash = prev_hash = entry.content_digest()
+            out.append(entry)
+        if len(out) == 1 or not connection.features.can_return_rows_from_bulk_insert:
+            for entry in out:
+                entry.save()
+        else:
+            AuditEntry.objects.bulk_create(out)
+    return out
 
 
 # --- Seals ----------------------------------------------------------------------------------------------
