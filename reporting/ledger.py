@@ -474,15 +474,16 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
         FlowLine.objects.bulk_update([line for line, _s in linked], ["shipment"])
     # the audit trail, in the order of the lines as before: a declaration, or a confirmation per receipt
     entry_of: dict[int, dict] = {}
-    for s, before in declared:
+    for s, tonnes_before in declared:
         entry_of[s.pk] = {"action": "shipment.declare", "obj": s,
-                          "before": {"origin": ShipmentOrigin.RECEIPT, "tonnes": str(before)}, "after": _snapshot(s)}
+                          "before": {"origin": ShipmentOrigin.RECEIPT, "tonnes": str(tonnes_before)},
+                          "after": _snapshot(s)}
     by_receipt = {r.shipment_id: r for r in receipts}
-    for s, before in [*((x, x.status) for x in status_changed),
-                      *((x, ShipmentStatus.IN_TRANSIT) for _line, x, r in created if r)]:
+    for s, status_before in [*((x, x.status) for x in status_changed),
+                             *((x, ShipmentStatus.IN_TRANSIT) for _line, x, r in created if r)]:
         s.status = ShipmentStatus.RECEIVED
         r = by_receipt[s.pk]
-        entry_of[s.pk] = {"action": "shipment.confirm", "obj": s, "before": {"status": before},
+        entry_of[s.pk] = {"action": "shipment.confirm", "obj": s, "before": {"status": status_before},
                           "after": {**_snapshot(s), "received_t": str(r.tonnes), "received_date": r.received_date,
                                     "reason": ""}}
     position: dict[int | None, int] = {}
