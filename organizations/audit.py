@@ -104,8 +104,9 @@ def audit_batch() -> Iterator[None]:
 
 
 def _append(chain: str, entries: list[AuditEntry]) -> None:
-    """Link the entries to the head of their chain and insert them, under the chain's lock."""
-    with transaction.atomic():
+    """Link the entries to the head of their chain and insert them, under the chain's lock (held to the end of the
+    caller's transaction)."""
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_CHAIN_LOCK_SPACE, chain])

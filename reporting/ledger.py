@@ -70,6 +70,16 @@ def _number(shipment: Shipment) -> None:
     Shipment.objects.filter(pk=shipment.pk).update(number=shipment.number)
 
 
+def _next_ids(model: type[Shipment], n: int) -> list[int] | None:
+    """``n`` new ids from the table's identity sequence (PostgreSQL; None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [model._meta.db_table, n])
+        return sorted(row[0] for row in cur.fetchall())
+
+
 def _snapshot(s: Shipment) -> dict[str, Any]:
     return {"number": s.number, "status": s.status, "tonnes": str(s.tonnes), "product": s.product_id,
             "seller": s.seller_id, "buyer": s.buyer_id}
@@ -337,7 +347,8 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
     Set-based: the shipments the lines name and the other side's records they may meet are read (and locked) in
     one query, the lines are matched in their order in memory (a record met by one line is not met again), and the
     new shipments, receipts, links and audit entries are written in a few bulk statements, whatever the number of
-    lines. ``lines``: the report's flow lines when the caller has them (a report filed in this transaction)."""
+    lines. ``lines``: the report's flow lines when the caller has them (a report filed in this transaction); lines
+    not inserted yet (no id) are only linked to their shipments in memory, the caller inserts them."""
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("Only a draft is put in the ledger."))
     now = now or timezone.now()
@@ -449,14 +460,15 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
 
     # --- writes: a constant number of statements --------------------------------------------------------
     if created:
-        if connection.features.can_return_rows_from_bulk_insert:
+        ids = _next_ids(Shipment, len(created))
+        if ids is not None:  # numbered from their ids before the insert: one statement, no update after it
+            for (_line, s, _r), pk in zip(created, ids, strict=True):
+                s.pk, s.number = pk, f"SH{pk:08d}"
             Shipment.objects.bulk_create([s for _line, s, _r in created])
-        else:  # a backend that does not return the new ids
+        else:
             for _line, s, _r in created:
                 s.save(force_insert=True)
-        for _line, s, _r in created:
-            s.number = f"SH{s.pk:08d}"
-        Shipment.objects.bulk_update([s for _line, s, _r in created], ["number"])
+                _number(s)
         for line, s, now_received in created:
             linked.append((line, s))
             if now_received:
@@ -468,10 +480,10 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
         Shipment.objects.filter(pk__in=[s.pk for s in status_changed]).update(status=ShipmentStatus.RECEIVED)
     if receipts:
         Receipt.objects.bulk_create(receipts)
-    if linked:
-        for line, s in linked:
-            line.shipment = s
-        FlowLine.objects.bulk_update([line for line, _s in linked], ["shipment"])
+    for line, s in linked:
+        line.shipment = s
+    if any(line.pk is not None for line, _s in linked):  # lines not inserted yet go in linked (the caller inserts them)
+        FlowLine.objects.bulk_update([line for line, _s in linked if line.pk is not None], ["shipment"])
     # the audit trail, in the order of the lines as before: a declaration, or a confirmation per receipt
     entry_of: dict[int, dict] = {}
     for s, tonnes_before in declared:

@@ -84,19 +84,34 @@ def _county_certification(report: MonthlyReport) -> PeriodCertification | None:
                                               month=report.month, certified=True).first()
 
 
-def _write_lines(report: MonthlyReport, content, *, fresh: bool = False) -> ReportLines:
-    """Replace the report's lines with the cleaned content; returns the lines written (in the content's order)."""
+def _write_lines(report: MonthlyReport, content, *, fresh: bool = False, insert: bool = True) -> ReportLines:
+    """Replace the report's lines with the cleaned content; returns the lines (in the content's order).
+    ``insert=False``: only build them (``report_file_and_submit`` inserts them once the ledger has linked the flow
+    lines to their shipments, with ``_insert_lines``)."""
     if not fresh:  # a report created in this transaction has no lines to replace
         report.production_lines.all().delete()
         report.input_lines.all().delete()
         report.flow_lines.all().delete()
         report.inventory_lines.all().delete()
-    return ReportLines(
-        production=ProductionLine.objects.bulk_create([ProductionLine(report=report, **row) for row in content.production]),
-        inputs=InputLine.objects.bulk_create([InputLine(report=report, **row) for row in content.inputs]),
-        shipments=FlowLine.objects.bulk_create([FlowLine(report=report, **row) for row in content.shipments]),
-        inventory=InventoryLine.objects.bulk_create([InventoryLine(report=report, **row) for row in content.inventory]),
+    lines = ReportLines(
+        production=[ProductionLine(report=report, **row) for row in content.production],
+        inputs=[InputLine(report=report, **row) for row in content.inputs],
+        shipments=[FlowLine(report=report, **row) for row in content.shipments],
+        inventory=[InventoryLine(report=report, **row) for row in content.inventory],
+        written=False,
     )
+    if insert:
+        _insert_lines(lines)
+    return lines
+
+
+def _insert_lines(lines: ReportLines) -> None:
+    """Four bulk inserts, whatever the number of lines (the report must still be a draft)."""
+    ProductionLine.objects.bulk_create(lines.production)
+    InputLine.objects.bulk_create(lines.inputs)
+    FlowLine.objects.bulk_create(lines.shipments)
+    InventoryLine.objects.bulk_create(lines.inventory)
+    lines.written = True
 
 
 def _nil_inventory(report: MonthlyReport) -> list[dict]:
@@ -142,8 +157,9 @@ def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int,
 
 
 def _report_create(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None,
-                   now: dt.datetime | None) -> tuple[MonthlyReport, ReportLines]:
-    """``report_create``, answering the lines it wrote too (``report_file_and_submit`` checks them in memory)."""
+                   now: dt.datetime | None, insert_lines: bool = True) -> tuple[MonthlyReport, ReportLines]:
+    """``report_create``, answering the lines too (``report_file_and_submit`` checks them in memory and, with
+    ``insert_lines=False``, inserts them itself once they are linked to the ledger)."""
     require_filer(actor, enterprise)
     now = _now(now)
     year, month = _check_period(year, month, now)
@@ -173,7 +189,7 @@ def _report_create(*, actor: User, enterprise: Enterprise, year: int, month: int
         raise DomainValidationError(errors={"month": [_("There is already a report for this period.")]})
     if content.nil:
         content.inventory = _nil_inventory(report)
-    lines = _write_lines(report, content, fresh=True)
+    lines = _write_lines(report, content, fresh=True, insert=insert_lines)
     audit_record(actor=actor, action="report.create", obj=report, org=enterprise, after=_snapshot(report))
     return report, lines
 
@@ -232,8 +248,16 @@ def report_check(report: MonthlyReport, lines: ReportLines | None = None) -> dic
 
 @service
 def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
-                  attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None,
-                  created_here: bool = False, lines: ReportLines | None = None) -> MonthlyReport:
+                  attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None) -> MonthlyReport:
+    """Submit a draft (see ``_report_submit``)."""
+    return _report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
+                          warnings_explanation=warnings_explanation, attest=attest,
+                          responsible_person=responsible_person, now=now)
+
+
+def _report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
+                   attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None,
+                   created_here: bool = False, lines: ReportLines | None = None) -> MonthlyReport:
     """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline. The filer must attest
     that the figures are true and complete (如实记录): recorded with name and time on the version, with the
     enterprise's responsible person (given, or the one of its latest annual report).
@@ -269,6 +293,8 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
     # every flow line goes into the ledger while the report is still a draft (its lines are frozen after)
     ledger.ledger_sync_report(actor=actor, report=report, now=now,
                               lines=lines.shipments if created_here and lines is not None else None)
+    if created_here and lines is not None and not lines.written:
+        _insert_lines(lines)  # linked to their shipments by the ledger already, while the report is a draft
     if balance_explained:
         warnings = warnings + [{"kind": "balance", "path": p["path"], "message": p["message"]} for p in check["balance"]]
     first = report
@@ -311,10 +337,11 @@ def report_file_and_submit(*, actor: User, enterprise: Enterprise, year: int, mo
     """File a report and submit it in one transaction: the checks of ``report_create`` then ``report_submit``;
     if submission is refused (balance, unconfirmed warnings) nothing is written, not even the draft."""
     with audit_batch():  # report.create, the ledger's entries and report.submit: appended to the chain at once
-        report, lines = _report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now)
-        return report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
-                             warnings_explanation=warnings_explanation, attest=attest,
-                             responsible_person=responsible_person, now=now, created_here=True, lines=lines)
+        report, lines = _report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now,
+                                       insert_lines=False)
+        return _report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
+                              warnings_explanation=warnings_explanation, attest=attest,
+                              responsible_person=responsible_person, now=now, created_here=True, lines=lines)
 
 
 def _responsible_person(enterprise: Enterprise) -> str:

@@ -284,6 +284,7 @@ class ReportLines:
     inputs: list[InputLine]
     shipments: list[FlowLine]
     inventory: list[InventoryLine]
+    written: bool = True  # in the database already (False: built, to be inserted by the caller)
 
     @classmethod
     def of(cls, report: MonthlyReport) -> ReportLines:
