@@ -6,6 +6,9 @@ Files and submits N (default 40) reports of ``bench/http.py``'s submission paylo
 inputs, 38 shipments to real counterparties, inventory that balances) one after another through the API
 (``POST /api/v1/reports/`` with ``"submit": true``, ``"attest": true``, ``Prefer: return=minimal``), in this
 process with DRF's test client, after 3 unmeasured ones. Measures, per submission:
+- the framework baseline first: the CPU of 300 requests of the bare JSON view (``/bench/baseline/``, bench/urls.py)
+  through the same client and middleware, so that the submission is also given as a multiple of it (what a shared
+  machine inflates, it inflates in both: bench/README.md projects with the quiet machine's 2.7 ms baseline);
 - CPU of this process (``time.process_time``: Django, the middleware stack, the serialisers) plus the CPU of
   its PostgreSQL backend (``/proc/<pg_backend_pid()>/stat``) — neither is inflated by other users' processes
   the way wall time is on a shared machine (cache sharing inflates both somewhat: record the load average);
@@ -71,6 +74,13 @@ def main() -> dict:
 
     for key, body in payloads[:warm]:
         post(key, body)
+    # the framework baseline in the same process and minute: a bare JSON view through the whole middleware stack
+    # (bench/urls.py), so that the submission's cost can be given as a multiple of it, as bench/http.py does
+    client.get("/bench/baseline/")
+    b_cpu = time.process_time()
+    for _i in range(300):
+        assert client.get("/bench/baseline/").status_code == 200
+    baseline_ms = (time.process_time() - b_cpu) * 1000 / 300
     connection.ensure_connection()
     with connection.cursor() as cur:
         cur.execute("SELECT pg_backend_pid()")
@@ -121,6 +131,8 @@ def main() -> dict:
         "django_cpu_ms_per_submission": round(django_cpu * 1000 / n, 1),
         "postgres_cpu_ms_per_submission": round(pg_cpu * 1000 / n, 1),
         "server_cpu_ms_per_submission": round((django_cpu + pg_cpu) * 1000 / n, 1),
+        "baseline_cpu_ms_per_request": round(baseline_ms, 2),
+        "submission_over_baseline": round((django_cpu + pg_cpu) * 1000 / n / baseline_ms, 1),
         "django_cpu_ms_median": round(statistics.median(own) * 1000, 1),
         "wall_ms_median": round(statistics.median(walls) * 1000, 1),
         "wall_seconds": round(wall, 2),
