@@ -125,6 +125,7 @@ def main() -> dict:
         st.sort_stats("cumulative").print_stats(90)
         st.print_callees("ledger_sync_report|_report_create|_report_submit|clean_content")
         (RESULTS / f"cprofile-{_scale()}-submission_lean.txt").write_text(buf.getvalue())
+        cp.dump_stats(RESULTS / f"cprofile-{_scale()}-submission_lean.pstats")
     lines = sum(len(body[k]) for k in ("production", "inputs", "shipments", "inventory"))
     out = {
         "submissions": n, "lines_per_report": lines,
