@@ -160,8 +160,11 @@ class Copier:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         n = 0
+        fill = self._fill(table, columns)  # NOT NULL columns added to the models since this loader was written
+        columns = [*columns, *fill]
+        pad = list(fill.values())
         for row in rows:
-            w.writerow(["\\N" if v is None else v for v in row])
+            w.writerow(["\\N" if v is None else v for v in row] + pad)
             n += 1
         buf.seek(0)
         t0 = time.perf_counter()
@@ -169,6 +172,13 @@ class Copier:
         self.seconds += time.perf_counter() - t0
         self.rows += n
         return n
+
+    def _fill(self, table: str, columns: list[str]) -> dict[str, str]:
+        """The empty value of each NOT NULL column without a database default that ``columns`` leaves out."""
+        self.cur.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = %s "
+                         "AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'", [table])
+        empty = {"boolean": "f", "integer": "0", "smallint": "0", "bigint": "0", "numeric": "0", "jsonb": "{}"}
+        return {c: empty.get(t, "") for c, t in self.cur.fetchall() if c not in columns}
 
 
 # --- the tree ------------------------------------------------------------------------------------------

@@ -8,11 +8,15 @@ itself runs in ``enforcement.tasks``. They are connected in ``EnforcementConfig.
 
 from __future__ import annotations
 
+from django.utils import timezone
+
 from allocations.models import IssuanceBatch
 from allocations.signals import batch_issued
 from organizations.outbox import enqueue
 from reporting.models import MonthlyReport
 from reporting.signals import report_accepted, report_submitted
+
+from .services.scans import late_scan_periods
 
 
 def on_report_accepted(sender, report: MonthlyReport, **kwargs) -> None:
@@ -24,8 +28,11 @@ def on_report_accepted(sender, report: MonthlyReport, **kwargs) -> None:
 
 
 def on_report_submitted(sender, report: MonthlyReport, **kwargs) -> None:
-    """A late submission raises its ``late`` flag without waiting for the night."""
-    if getattr(report, "late", False):
+    """A late submission raises its ``late`` flag without waiting for the night — when the late-report scan looks
+    at its month at all: it looks back a few months, so the late filing of an older month is flagged neither by a
+    scan run now nor by any later night, and a scan (a second transaction and a broker round trip after this one
+    commits) would change nothing for it. An on-time submission queues nothing."""
+    if getattr(report, "late", False) and (report.year, report.month) in late_scan_periods(timezone.now()):
         enqueue("enforcement.tasks.flag_late_reports", {}, dedup_key="flag_late_reports")
 
 

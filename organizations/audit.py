@@ -15,6 +15,9 @@ import hashlib
 import hmac
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from quota_portal.middleware import current_request_id
 from quota_portal.transactions import service
 
 from .models import AuditEntry, AuditSeal, Authority, Enterprise, EnterpriseGroup
+from .selectors import membership_of
 
 # Any constants: the first key of the PostgreSQL advisory locks of the audit chains (second key: the chain's
 # hashtext) and the key of the lock that orders the seals.
@@ -68,33 +72,93 @@ def audit_record(
 
     The entry goes to the chain of the organisation it concerns; only writers to that same chain wait for
     the lock (held until the caller's transaction ends, so the chain stays linear)."""
-    membership = getattr(actor, "membership", None) if actor is not None and actor.is_authenticated else None
-    actor_org = membership.organisation if membership else None
-    scope_path = scope_path_of(org if org is not None else actor_org)
-    chain = scope_path
-    with transaction.atomic():
+    return audit_record_many(actor=actor, org=org, entries=[{"action": action, "obj": obj, "before": before,
+                                                             "after": after}])[0]
+
+
+# The pending entries of an ``audit_batch()`` (None outside one): (chain, entry) in the order they were recorded.
+_pending: ContextVar[list[tuple[str, AuditEntry]] | None] = ContextVar("audit_pending", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Inside a service's transaction: the entries recorded in the block are appended to their chains when the block
+    ends, in the order they were recorded, with one lock, one read of the head and one insert per chain — the same
+    entries, linked and hashed the same way, as if each had been appended at once (a service that writes many, e.g.
+    filing and submitting a report with its shipments, does not pay for each). Nothing is written if the block
+    raises (the transaction is rolled back anyway). A nested block joins the outer one."""
+    if _pending.get() is not None:
+        yield
+        return
+    token = _pending.set([])
+    try:
+        yield
+        pending = _pending.get() or []
+    finally:
+        _pending.reset(token)
+    chains: dict[str, list[AuditEntry]] = {}
+    for chain, entry in pending:
+        chains.setdefault(chain, []).append(entry)
+    for chain in sorted(chains):  # a fixed order of the locks: two batches never wait for each other in a cycle
+        _append(chain, chains[chain])
+
+
+def _append(chain: str, entries: list[AuditEntry]) -> None:
+    """Link the entries to the head of their chain and insert them, under the chain's lock (held to the end of the
+    caller's transaction)."""
+    with transaction.atomic(savepoint=False):
         if connection.vendor == "postgresql":
             with connection.cursor() as cur:
                 cur.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", [_CHAIN_LOCK_SPACE, chain])
         last = AuditEntry.objects.filter(chain=chain).order_by("-seq").values_list("seq", "hash").first()
-        entry = AuditEntry(
-            actor=actor if actor is not None and actor.is_authenticated else None,
-            actor_username=actor.get_username() if actor is not None and actor.is_authenticated else "system",
+        seq, prev_hash = last if last else (0, "")
+        for entry in entries:
+            seq += 1
+            entry.seq, entry.prev_hash = seq, prev_hash
+            entry.hash = prev_hash = entry.content_digest()
+        if len(entries) == 1 or not connection.features.can_return_rows_from_bulk_insert:
+            for entry in entries:
+                entry.save()
+        else:
+            AuditEntry.objects.bulk_create(entries)
+
+
+def audit_record_many(*, actor, org: Any = None, entries: list[dict]) -> list[AuditEntry]:
+    """Append several entries of one actor about one organisation, in the given order, with one lock, one read of
+    the chain's head and one insert — the same entries, linked the same way, as that many ``audit_record`` calls.
+    Each of ``entries``: ``action``, ``obj`` and optionally ``before`` and ``after``. Inside ``audit_batch()`` the
+    entries are appended when the batch ends (they have no id until then)."""
+    if not entries:
+        return []
+    authenticated = actor is not None and actor.is_authenticated
+    membership = membership_of(actor) if authenticated else None
+    actor_org = membership.organisation if membership else None
+    scope_path = scope_path_of(org if org is not None else actor_org)
+    chain = scope_path
+    request_id = current_request_id()
+    out = []
+    for e in entries:
+        obj = e["obj"]
+        out.append(AuditEntry(
+            at=timezone.now(),
+            actor=actor if authenticated else None,
+            actor_username=actor.get_username() if authenticated else "system",
             organisation=str(actor_org) if actor_org else "",
-            action=action,
+            action=e["action"],
             object_type=obj._meta.label if hasattr(obj, "_meta") else type(obj).__name__,
             object_id=str(getattr(obj, "pk", "") or ""),
-            before=_plain(before),
-            after=_plain(after),
-            request_id=current_request_id(),
+            before=_plain(e.get("before")),
+            after=_plain(e.get("after")),
+            request_id=request_id,
             scope_path=scope_path,
             chain=chain,
-            seq=(last[0] + 1) if last else 1,
-            prev_hash=last[1] if last else "",
-        )
-        entry.hash = entry.content_digest()
-        entry.save()
-    return entry
+        ))
+    pending = _pending.get()
+    if pending is not None:
+        pending.extend((chain, entry) for entry in out)
+    else:
+        _append(chain, out)
+    return out
 
 
 # --- Seals ----------------------------------------------------------------------------------------------

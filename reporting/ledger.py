@@ -17,12 +17,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from organizations.audit import audit_record
+from organizations.audit import audit_record, audit_record_many
 from organizations.models import Enterprise
 from organizations.permissions import require
 from organizations.selectors import enterprise_q, membership_of
@@ -68,6 +68,16 @@ def _actor_enterprise(actor: Any, enterprise: Enterprise | None = None) -> Enter
 def _number(shipment: Shipment) -> None:
     shipment.number = f"SH{shipment.pk:08d}"
     Shipment.objects.filter(pk=shipment.pk).update(number=shipment.number)
+
+
+def _next_ids(model: type[Shipment], n: int) -> list[int] | None:
+    """``n`` new ids from the table's identity sequence (PostgreSQL; None elsewhere)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [model._meta.db_table, n])
+        return sorted(row[0] for row in cur.fetchall())
 
 
 def _snapshot(s: Shipment) -> dict[str, Any]:
@@ -326,46 +336,98 @@ def ledger_rows(*, enterprise: Enterprise, year: int, month: int) -> list[dict[s
     return rows
 
 
-def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | None = None) -> int:
+def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | None = None,
+                       lines: list[FlowLine] | None = None) -> int:
     """At submission (the report still a draft): put every flow line of the report in the ledger.
 
     An out line without a shipment becomes a shipment declared by the enterprise (in transit); an in line naming
     a shipment not yet received confirms it with the line's tonnes and date; any other in line becomes a receipt
-    the buyer records (an import when the party is foreign). Returns the number of ledger records written."""
+    the buyer records (an import when the party is foreign). Returns the number of ledger records written.
+
+    Set-based: the shipments the lines name and the other side's records they may meet are read (and locked) in
+    one query, the lines are matched in their order in memory (a record met by one line is not met again), and the
+    new shipments, receipts, links and audit entries are written in a few bulk statements, whatever the number of
+    lines. ``lines``: the report's flow lines when the caller has them (a report filed in this transaction); lines
+    not inserted yet (no id) are only linked to their shipments in memory, the caller inserts them."""
     if report.status != ReportStatus.DRAFT:
         raise InvalidTransition(_("Only a draft is put in the ledger."))
     now = now or timezone.now()
     ent = report.enterprise
-    written = 0
-    lines = list(report.flow_lines.select_related("shipment", "counterparty_enterprise").order_by("id"))
+    if lines is None:
+        lines = list(report.flow_lines.order_by("id"))
+    if not lines:
+        return 0
     codes = {x.counterparty_credit_code for x in lines if x.counterparty_credit_code and not x.counterparty_enterprise_id}
-    known = {e.credit_code: e for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
-    for i, line in enumerate(lines):
-        other = line.counterparty_enterprise or known.get(line.counterparty_credit_code)
+    known = {e.credit_code: e.pk for e in Enterprise.objects.filter(credit_code__in=codes)} if codes else {}
+    other_of = [x.counterparty_enterprise_id or known.get(x.counterparty_credit_code) for x in lines]
+    # every ledger record a line may touch, locked in one statement (in id order: no lock-order deadlock)
+    wanted = Q(pk__in=[x.shipment_id for x in lines if x.shipment_id is not None])
+    sellers_in = {o for x, o in zip(lines, other_of, strict=True) if o and x.shipment_id is None
+                  and x.direction == FlowDirection.IN}
+    buyers_out = {o for x, o in zip(lines, other_of, strict=True) if o and x.shipment_id is None
+                  and x.direction == FlowDirection.OUT}
+    products = {x.product_id for x in lines}
+    if sellers_in:
+        wanted |= Q(seller_id__in=sellers_in, buyer_id=ent.pk, origin=ShipmentOrigin.DECLARED,
+                    status__in=OPEN_STATES, product_id__in=products,
+                    dispatch_date__lte=max(x.date for x in lines))
+    if buyers_out:
+        wanted |= Q(seller_id=ent.pk, buyer_id__in=buyers_out, origin=ShipmentOrigin.RECEIPT, product_id__in=products)
+    pool = list(Shipment.objects.filter(wanted).select_for_update().order_by("pk"))
+    by_pk = {s.pk: s for s in pool}
+    # received: shipments with a receipt (before or by this report); taken: received by this report's lines
+    received = set(Receipt.objects.filter(shipment_id__in=list(by_pk)).values_list("shipment_id", flat=True)) \
+        if by_pk else set()
+    taken: set[int] = set()
+    pool.sort(key=lambda s: (s.dispatch_date, s.pk))  # the order in which a line meets the other side's records
+    used: set[int] = set()
+
+    def counterpart(line: FlowLine, other: int) -> Shipment | None:
+        if line.direction == FlowDirection.IN:
+            fits = [s for s in pool if s.seller_id == other and s.buyer_id == ent.pk
+                    and s.origin == ShipmentOrigin.DECLARED and s.status in OPEN_STATES and s.pk not in taken
+                    and s.dispatch_date <= line.date and s.product_id == line.product_id]
+        else:
+            fits = [s for s in pool if s.seller_id == ent.pk and s.buyer_id == other and s.pk not in used
+                    and s.origin == ShipmentOrigin.RECEIPT and s.product_id == line.product_id]
+        return ((next((s for s in fits if s.document_no == line.document_no), None) if line.document_no else None)
+                or next((s for s in fits if s.dispatch_date == line.date), None))
+
+    receipts: list[Receipt] = []
+    status_changed: list[Shipment] = []  # received now (they were declared or in transit)
+    declared: list[tuple[Shipment, Decimal]] = []  # the buyer's records this seller's line declares, tonnes before
+    created: list[tuple[FlowLine, Shipment, bool]] = []  # (line, new shipment, received at once)
+    linked: list[tuple[FlowLine, Shipment]] = []
+    written = 0
+
+    def receive(s: Shipment, tonnes: Decimal, when: dt.date) -> None:
+        receipts.append(Receipt(shipment=s, buyer=ent, tonnes=tonnes, received_date=when, disputed=False,
+                                dispute_reason="", confirmed_by=actor, confirmed_at=now))
+        received.add(s.pk)
+        taken.add(s.pk)
+
+    for i, (line, other) in enumerate(zip(lines, other_of, strict=True)):
         if line.shipment_id is not None:
-            s = Shipment.objects.select_for_update().get(pk=line.shipment_id)
-            if (line.direction == FlowDirection.IN and s.buyer_id == ent.pk
-                    and not Receipt.objects.filter(shipment_id=s.pk).exists()):
+            s = by_pk[line.shipment_id]
+            if line.direction == FlowDirection.IN and s.buyer_id == ent.pk and s.pk not in received:
                 if line.tonnes > s.tonnes * (1 + settings.FLOW_MATCH_TOLERANCE):
                     raise DomainValidationError(errors={f"shipments[{i}].tonnes": [
                         _("%(received)s t is more than the %(shipped)s t of shipment %(number)s; dispute the "
                           "shipment on the ledger page and say why.")
                         % {"received": line.tonnes, "shipped": s.tonnes, "number": s.number}]})
-                _receive(actor=actor, shipment=s, buyer=ent, tonnes=line.tonnes,
-                         received=max(line.date, s.dispatch_date), reason="", now=now)
+                receive(s, line.tonnes, max(line.date, s.dispatch_date))
+                status_changed.append(s)
                 written += 1
             continue
         foreign = (line.counterparty_country or "CN") != "CN"
-        match = _counterpart(line, ent, other) if other is not None else None
+        match = counterpart(line, other) if other is not None else None
         if match is not None and line.direction == FlowDirection.OUT:
             # the buyer recorded this consignment first: the seller's line declares it
-            before = match.tonnes
+            declared.append((match, match.tonnes))
             match.origin, match.tonnes, match.declared_by, match.declared_at = (
                 ShipmentOrigin.DECLARED, line.tonnes, actor, now)
-            match.save(update_fields=["origin", "tonnes", "declared_by", "declared_at"])
-            audit_record(actor=actor, action="shipment.declare", obj=match, org=ent,
-                         before={"origin": ShipmentOrigin.RECEIPT, "tonnes": str(before)}, after=_snapshot(match))
-            s = match
+            used.add(match.pk)
+            linked.append((line, match))
         elif match is not None:
             # the seller declared this consignment: the buyer's line confirms it
             if line.tonnes > match.tonnes * (1 + settings.FLOW_MATCH_TOLERANCE):
@@ -373,46 +435,76 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
                     _("%(received)s t is more than the %(shipped)s t of shipment %(number)s; dispute the "
                       "shipment on the ledger page and say why.")
                     % {"received": line.tonnes, "shipped": match.tonnes, "number": match.number}]})
-            _receive(actor=actor, shipment=match, buyer=ent, tonnes=line.tonnes,
-                     received=max(line.date, match.dispatch_date), reason="", now=now)
-            s = match
+            receive(match, line.tonnes, max(line.date, match.dispatch_date))
+            status_changed.append(match)
+            linked.append((line, match))
         elif line.direction == FlowDirection.OUT:
-            s = Shipment.objects.create(
+            created.append((line, Shipment(
                 origin=ShipmentOrigin.DECLARED, seller=ent, seller_credit_code=ent.credit_code, seller_name=ent.name,
-                buyer=other, buyer_credit_code=line.counterparty_credit_code, buyer_name=line.counterparty_name,
+                buyer_id=other, buyer_credit_code=line.counterparty_credit_code, buyer_name=line.counterparty_name,
                 buyer_country=line.counterparty_country or "CN", product_id=line.product_id, tonnes=line.tonnes,
                 dispatch_date=line.date, document_no=line.document_no,
                 customs_no=line.document_no[:32] if foreign else "", status=ShipmentStatus.IN_TRANSIT,
-                declared_by=actor, declared_at=now)
-            _number(s)
+                declared_by=actor, declared_at=now), False))
         else:
-            s = Shipment.objects.create(
-                origin=ShipmentOrigin.IMPORT if foreign else ShipmentOrigin.RECEIPT, seller=other,
+            # recorded by the buyer and received at once (status ``received``, as ``_receive`` leaves it)
+            created.append((line, Shipment(
+                origin=ShipmentOrigin.IMPORT if foreign else ShipmentOrigin.RECEIPT, seller_id=other,
                 seller_credit_code=line.counterparty_credit_code, seller_name=line.counterparty_name,
                 seller_country=line.counterparty_country or "CN", buyer=ent, buyer_credit_code=ent.credit_code,
                 buyer_name=ent.name, product_id=line.product_id, tonnes=line.tonnes, dispatch_date=line.date,
                 document_no=line.document_no, customs_no=line.document_no[:32] if foreign else "",
-                origin_country=line.counterparty_country if foreign else "", status=ShipmentStatus.IN_TRANSIT,
-                declared_by=actor, declared_at=now)
-            _number(s)
-            _receive(actor=actor, shipment=s, buyer=ent, tonnes=line.tonnes, received=line.date, reason="", now=now)
-        FlowLine.objects.filter(pk=line.pk).update(shipment=s)
+                origin_country=line.counterparty_country if foreign else "", status=ShipmentStatus.RECEIVED,
+                declared_by=actor, declared_at=now), True))
         written += 1
+
+    # --- writes: a constant number of statements --------------------------------------------------------
+    if created:
+        ids = _next_ids(Shipment, len(created))
+        if ids is not None:  # numbered from their ids before the insert: one statement, no update after it
+            for (_line, s, _r), pk in zip(created, ids, strict=True):
+                s.pk, s.number = pk, f"SH{pk:08d}"
+            Shipment.objects.bulk_create([s for _line, s, _r in created])
+        else:
+            for _line, s, _r in created:
+                s.save(force_insert=True)
+                _number(s)
+        for line, s, now_received in created:
+            linked.append((line, s))
+            if now_received:
+                receipts.append(Receipt(shipment=s, buyer=ent, tonnes=line.tonnes, received_date=line.date,
+                                        disputed=False, dispute_reason="", confirmed_by=actor, confirmed_at=now))
+    if declared:
+        Shipment.objects.bulk_update([s for s, _before in declared], ["origin", "tonnes", "declared_by", "declared_at"])
+    if status_changed:
+        Shipment.objects.filter(pk__in=[s.pk for s in status_changed]).update(status=ShipmentStatus.RECEIVED)
+    if receipts:
+        Receipt.objects.bulk_create(receipts)
+    for line, s in linked:
+        line.shipment = s
+    if any(line.pk is not None for line, _s in linked):  # lines not inserted yet go in linked (the caller inserts them)
+        FlowLine.objects.bulk_update([line for line, _s in linked if line.pk is not None], ["shipment"])
+    # the audit trail, in the order of the lines as before: a declaration, or a confirmation per receipt
+    entry_of: dict[int, dict] = {}
+    for s, tonnes_before in declared:
+        entry_of[s.pk] = {"action": "shipment.declare", "obj": s,
+                          "before": {"origin": ShipmentOrigin.RECEIPT, "tonnes": str(tonnes_before)},
+                          "after": _snapshot(s)}
+    by_receipt = {r.shipment_id: r for r in receipts}
+    for s, status_before in [*((x, x.status) for x in status_changed),
+                             *((x, ShipmentStatus.IN_TRANSIT) for _line, x, r in created if r)]:
+        s.status = ShipmentStatus.RECEIVED
+        r = by_receipt[s.pk]
+        entry_of[s.pk] = {"action": "shipment.confirm", "obj": s, "before": {"status": status_before},
+                          "after": {**_snapshot(s), "received_t": str(r.tonnes), "received_date": r.received_date,
+                                    "reason": ""}}
+    position: dict[int | None, int] = {}
+    for n, x in enumerate(lines):
+        position.setdefault(x.shipment_id, n)
+    audits = [entry_of[pk] for pk in sorted(entry_of, key=lambda pk: position.get(pk, len(lines)))]
+    if audits:
+        audit_record_many(actor=actor, org=ent, entries=audits)
     return written
-
-
-def _counterpart(line: FlowLine, ent: Enterprise, other: Enterprise) -> Shipment | None:
-    """The other side's ledger record of the same consignment, not yet linked from this side: for a receipt line, an
-    open shipment the seller declared to this buyer; for a shipment line, a receipt the buyer recorded without a
-    declaration. Same product; the same document number, else the same date. Locked."""
-    if line.direction == FlowDirection.IN:
-        qs = Shipment.objects.filter(seller=other, buyer=ent, origin=ShipmentOrigin.DECLARED, status__in=OPEN_STATES,
-                                     dispatch_date__lte=line.date)
-    else:
-        qs = Shipment.objects.filter(seller=ent, buyer=other, origin=ShipmentOrigin.RECEIPT)
-    qs = qs.filter(product_id=line.product_id).select_for_update().order_by("dispatch_date", "pk")
-    return (qs.filter(document_no=line.document_no).first() if line.document_no else None) or \
-        qs.filter(dispatch_date=line.date).first()
 
 
 # --- selectors ---------------------------------------------------------------------------------------------

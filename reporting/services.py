@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allocations.services import monthly_usage_replace, quota_usage_set
-from organizations.audit import audit_record
+from organizations.audit import audit_batch, audit_record
 from organizations.models import Authority, Enterprise, Level
 from organizations.notifications import notify
 from organizations.permissions import require
@@ -56,7 +56,13 @@ from .selectors import (
     period_has_ended,
     report_diff,
 )
-from .validation import balance_problems, clean_content, plausibility_warnings, previous_accepted_closing
+from .validation import (
+    ReportLines,
+    balance_problems,
+    clean_content,
+    plausibility_warnings,
+    previous_accepted_closing,
+)
 
 # --- helpers -----------------------------------------------------------------------------------------
 
@@ -78,16 +84,34 @@ def _county_certification(report: MonthlyReport) -> PeriodCertification | None:
                                               month=report.month, certified=True).first()
 
 
-def _write_lines(report: MonthlyReport, content, *, fresh: bool = False) -> None:
+def _write_lines(report: MonthlyReport, content, *, fresh: bool = False, insert: bool = True) -> ReportLines:
+    """Replace the report's lines with the cleaned content; returns the lines (in the content's order).
+    ``insert=False``: only build them (``report_file_and_submit`` inserts them once the ledger has linked the flow
+    lines to their shipments, with ``_insert_lines``)."""
     if not fresh:  # a report created in this transaction has no lines to replace
         report.production_lines.all().delete()
         report.input_lines.all().delete()
         report.flow_lines.all().delete()
         report.inventory_lines.all().delete()
-    ProductionLine.objects.bulk_create(ProductionLine(report=report, **row) for row in content.production)
-    InputLine.objects.bulk_create(InputLine(report=report, **row) for row in content.inputs)
-    FlowLine.objects.bulk_create(FlowLine(report=report, **row) for row in content.shipments)
-    InventoryLine.objects.bulk_create(InventoryLine(report=report, **row) for row in content.inventory)
+    lines = ReportLines(
+        production=[ProductionLine(report=report, **row) for row in content.production],
+        inputs=[InputLine(report=report, **row) for row in content.inputs],
+        shipments=[FlowLine(report=report, **row) for row in content.shipments],
+        inventory=[InventoryLine(report=report, **row) for row in content.inventory],
+        written=False,
+    )
+    if insert:
+        _insert_lines(lines)
+    return lines
+
+
+def _insert_lines(lines: ReportLines) -> None:
+    """Four bulk inserts, whatever the number of lines (the report must still be a draft)."""
+    ProductionLine.objects.bulk_create(lines.production)
+    InputLine.objects.bulk_create(lines.inputs)
+    FlowLine.objects.bulk_create(lines.shipments)
+    InventoryLine.objects.bulk_create(lines.inventory)
+    lines.written = True
 
 
 def _nil_inventory(report: MonthlyReport) -> list[dict]:
@@ -129,6 +153,13 @@ def _check_period(year: Any, month: Any, now: dt.datetime) -> tuple[int, int]:
 def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None = None,
                   now: dt.datetime | None = None) -> MonthlyReport:
     """Open the draft report of a period (one per enterprise and period) with its lines."""
+    return _report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now)[0]
+
+
+def _report_create(*, actor: User, enterprise: Enterprise, year: int, month: int, data: dict[str, Any] | None,
+                   now: dt.datetime | None, insert_lines: bool = True) -> tuple[MonthlyReport, ReportLines]:
+    """``report_create``, answering the lines too (``report_file_and_submit`` checks them in memory and, with
+    ``insert_lines=False``, inserts them itself once they are linked to the ledger)."""
     require_filer(actor, enterprise)
     now = _now(now)
     year, month = _check_period(year, month, now)
@@ -158,9 +189,9 @@ def report_create(*, actor: User, enterprise: Enterprise, year: int, month: int,
         raise DomainValidationError(errors={"month": [_("There is already a report for this period.")]})
     if content.nil:
         content.inventory = _nil_inventory(report)
-    _write_lines(report, content, fresh=True)
+    lines = _write_lines(report, content, fresh=True, insert=insert_lines)
     audit_record(actor=actor, action="report.create", obj=report, org=enterprise, after=_snapshot(report))
-    return report
+    return report, lines
 
 
 @service
@@ -208,21 +239,31 @@ def report_payload(report: MonthlyReport) -> dict[str, Any]:
 # --- submission ----------------------------------------------------------------------------------------
 
 
-def report_check(report: MonthlyReport) -> dict[str, Any]:
-    """What submission would say, without writing: errors, balance problems and plausibility warnings."""
-    errors, balance = balance_problems(report)
-    return {"errors": dict(errors), "balance": balance, "warnings": plausibility_warnings(report)}
+def report_check(report: MonthlyReport, lines: ReportLines | None = None) -> dict[str, Any]:
+    """What submission would say, without writing: errors, balance problems and plausibility warnings.
+    ``lines``: the report's lines when the caller has them in memory (else they are read)."""
+    errors, balance = balance_problems(report, lines)
+    return {"errors": dict(errors), "balance": balance, "warnings": plausibility_warnings(report, lines)}
 
 
 @service
 def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
-                  attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None,
-                  created_here: bool = False) -> MonthlyReport:
+                  attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None) -> MonthlyReport:
+    """Submit a draft (see ``_report_submit``)."""
+    return _report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
+                          warnings_explanation=warnings_explanation, attest=attest,
+                          responsible_person=responsible_person, now=now)
+
+
+def _report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool = False, warnings_explanation: str = "",
+                   attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None,
+                   created_here: bool = False, lines: ReportLines | None = None) -> MonthlyReport:
     """Submit a draft. Records ``submitted_at`` and ``late`` against the Beijing deadline. The filer must attest
     that the figures are true and complete (如实记录): recorded with name and time on the version, with the
     enterprise's responsible person (given, or the one of its latest annual report).
     ``created_here``: the report was created by ``report_create`` in this very transaction (invisible to others,
-    its filer already checked), so it is neither re-read nor locked again — ``report_file_and_submit``."""
+    its filer already checked), so it is neither re-read nor locked again — ``report_file_and_submit``, which passes
+    the ``lines`` it wrote as well: they are checked and put in the ledger from memory instead of being read back."""
     if not created_here:
         report = _lock(report)
         require_filer(actor, report.enterprise)
@@ -230,7 +271,7 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
         raise InvalidTransition(_("Only a draft can be submitted; this report is %(status)s.")
                                 % {"status": report.get_status_display()})
     now = _now(now)
-    check = report_check(report)
+    check = report_check(report, lines if created_here else None)
     errors: dict[str, list[str]] = dict(check["errors"])
     if not attest:
         errors["attest"] = [_("Confirm that the figures are true and complete (如实记录).")]
@@ -250,7 +291,10 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
             _("Some figures are outside the plausible range: confirm them with an explanation before submitting."),
             errors={"warnings_explanation": [w["message"] for w in warnings]}, code="warnings_unconfirmed")
     # every flow line goes into the ledger while the report is still a draft (its lines are frozen after)
-    ledger.ledger_sync_report(actor=actor, report=report, now=now)
+    ledger.ledger_sync_report(actor=actor, report=report, now=now,
+                              lines=lines.shipments if created_here and lines is not None else None)
+    if created_here and lines is not None and not lines.written:
+        _insert_lines(lines)  # linked to their shipments by the ledger already, while the report is a draft
     if balance_explained:
         warnings = warnings + [{"kind": "balance", "path": p["path"], "message": p["message"]} for p in check["balance"]]
     first = report
@@ -270,7 +314,9 @@ def report_submit(*, actor: User, report: MonthlyReport, confirm_warnings: bool 
     accepted_before = last_accepted_version(report)
     report.changes_count = len(report_diff(accepted_before, report)) if accepted_before else 0
     report.updated_at = now
-    report.save()
+    report.save(update_fields=["status", "submitted_at", "submitted_by", "late", "warnings", "warnings_explanation",
+                               "balance_explained", "attested_by", "attested_at", "attested_name", "responsible_person",
+                               "changes_count", "updated_at"])
     audit_record(actor=actor, action="report.submit", obj=report, org=report.enterprise,
                  before={"status": ReportStatus.DRAFT}, after={**_snapshot(report), "submitted_at": now,
                                                                "warnings": len(warnings),
@@ -290,10 +336,12 @@ def report_file_and_submit(*, actor: User, enterprise: Enterprise, year: int, mo
                            attest: bool = False, responsible_person: str = "", now: dt.datetime | None = None) -> MonthlyReport:
     """File a report and submit it in one transaction: the checks of ``report_create`` then ``report_submit``;
     if submission is refused (balance, unconfirmed warnings) nothing is written, not even the draft."""
-    report = report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now)
-    return report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
-                         warnings_explanation=warnings_explanation, attest=attest,
-                         responsible_person=responsible_person, now=now, created_here=True)
+    with audit_batch():  # report.create, the ledger's entries and report.submit: appended to the chain at once
+        report, lines = _report_create(actor=actor, enterprise=enterprise, year=year, month=month, data=data, now=now,
+                                       insert_lines=False)
+        return _report_submit(actor=actor, report=report, confirm_warnings=confirm_warnings,
+                              warnings_explanation=warnings_explanation, attest=attest,
+                              responsible_person=responsible_person, now=now, created_here=True, lines=lines)
 
 
 def _responsible_person(enterprise: Enterprise) -> str:

@@ -25,6 +25,8 @@ from quota_portal.quantities import parse_tonnes
 from .catalogue import product_map
 from .models import (
     FlowDirection,
+    FlowLine,
+    InputLine,
     InputSource,
     InventoryLine,
     MonthlyReport,
@@ -273,6 +275,25 @@ def clean_content(*, enterprise: Enterprise, year: int, month: int, data: dict[s
 # --- Checks at submission ------------------------------------------------------------------------------
 
 
+@dataclass
+class ReportLines:
+    """A report's lines in memory, each section in its order (by id): what ``report_create`` just wrote, so that
+    the checks at submission in the same transaction need not read them back."""
+
+    production: list[ProductionLine]
+    inputs: list[InputLine]
+    shipments: list[FlowLine]
+    inventory: list[InventoryLine]
+    written: bool = True  # in the database already (False: built, to be inserted by the caller)
+
+    @classmethod
+    def of(cls, report: MonthlyReport) -> ReportLines:
+        return cls(production=list(report.production_lines.order_by("id")),
+                   inputs=list(report.input_lines.order_by("id")),
+                   shipments=list(report.flow_lines.order_by("id")),
+                   inventory=list(report.inventory_lines.order_by("id")))
+
+
 def previous_accepted_closing(report: MonthlyReport) -> dict[str, Decimal] | None:
     """Closing stock per product of last month's accepted report; None when there is none."""
     py, pm = previous_period(report.year, report.month)
@@ -283,11 +304,14 @@ def previous_accepted_closing(report: MonthlyReport) -> dict[str, Decimal] | Non
     return dict(InventoryLine.objects.filter(report=prev).values_list("product_id", "closing"))
 
 
-def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
-    """Opening-stock continuity (errors) and per-product balance (errors, listed as problems as well)."""
+def balance_problems(report: MonthlyReport, lines: ReportLines | None = None) -> tuple[Errors, list[dict]]:
+    """Opening-stock continuity (errors) and per-product balance (errors, listed as problems as well).
+    ``lines``: the report's lines in memory (read from the database when not given)."""
     errors = Errors()
     tol = settings.BALANCE_TOLERANCE_T
-    inventory = list(report.inventory_lines.order_by("id"))
+    if lines is None:
+        lines = ReportLines.of(report)
+    inventory = lines.inventory
     prev = previous_accepted_closing(report)
     if prev is not None:
         present = set()
@@ -303,11 +327,11 @@ def balance_problems(report: MonthlyReport) -> tuple[Errors, list[dict]]:
                            % {"product": code, "closing": closing})
     flows = defaultdict(lambda: {"produced": Decimal(0), "received": Decimal(0), "shipped": Decimal(0),
                                  "consumed": Decimal(0)})
-    for pl in report.production_lines.all():
+    for pl in lines.production:
         flows[pl.product_id]["produced"] += pl.tonnes
-    for il in report.input_lines.all():
+    for il in lines.inputs:
         flows[il.product_id]["consumed"] += il.tonnes
-    for fl in report.flow_lines.all():
+    for fl in lines.shipments:
         flows[fl.product_id]["received" if fl.direction == FlowDirection.IN else "shipped"] += fl.tonnes
     problems = []
     by_product = {line.product_id: (i, line) for i, line in enumerate(inventory)}
@@ -334,17 +358,19 @@ def _rules_for(first: dt.date) -> list[PlausibilityRule]:
                                                 valid_from__lte=first))
 
 
-def plausibility_warnings(report: MonthlyReport) -> list[dict]:
-    """Figures outside the configurable ranges in force for the report's month (warnings, not errors)."""
+def plausibility_warnings(report: MonthlyReport, lines: ReportLines | None = None) -> list[dict]:
+    """Figures outside the configurable ranges in force for the report's month (warnings, not errors).
+    ``lines``: the report's lines in memory (read from the database when not given)."""
     first, _last = period_bounds(report.year, report.month)
     warnings: list[dict] = []
     rules = _rules_for(first)
     if not rules:
         return warnings
     produced = defaultdict(Decimal)
-    for line in report.production_lines.all():
+    production = lines.production if lines is not None else report.production_lines.all()
+    for line in production:
         produced[line.indicator_type] += line.tonnes
-    flows = list(report.flow_lines.order_by("id"))
+    flows = lines.shipments if lines is not None else list(report.flow_lines.order_by("id"))
     for rule in rules:
         if rule.kind == RuleKind.PRODUCTION_VS_TRAILING and rule.factor and produced:
             periods = []
@@ -385,7 +411,7 @@ def plausibility_warnings(report: MonthlyReport) -> list[dict]:
                     warnings.append({
                         "rule": rule.pk, "kind": rule.kind, "path": f"shipments[{i}].tonnes",
                         "message": _("A single shipment of %(tonnes)s t is above the ceiling of %(ceiling)s t.")
-                        % {"tonnes": line.tonnes, "ceiling": rule.ceiling_t},
+                        % {"tonnes": flow.tonnes, "ceiling": rule.ceiling_t},
                     })
     return [{k: str(v) if k == "message" else v for k, v in w.items()} for w in warnings]
 

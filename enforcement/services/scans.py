@@ -102,11 +102,12 @@ def _store_flags(rows: Sequence[dict]) -> int:
 # --- scan: late and missing reports --------------------------------------------------------------------
 
 
-def flag_scan_late_reports(*, now: dt.datetime | None = None, lookback_months: int = 3, task_id: str = "") -> int:
-    """``missing`` for every expected reporter without a submitted report once the due instant (the 11th 00:00
-    Beijing time) has passed; ``late`` for a first submission after it. Looks back a few months so a missed
-    night is caught up. Open ``missing`` flags whose report has since been submitted are resolved by the system."""
-    now = now or timezone.now()
+LATE_LOOKBACK_MONTHS = 3
+
+
+def late_scan_periods(now: dt.datetime, lookback_months: int = LATE_LOOKBACK_MONTHS) -> list[tuple[int, int]]:
+    """The (year, month) periods the late-report scan run at ``now`` looks at: the last few months whose due instant
+    has passed."""
     local = now.astimezone(BEIJING)
     periods = []
     y, m = previous_period(local.year, local.month)
@@ -114,6 +115,16 @@ def flag_scan_late_reports(*, now: dt.datetime | None = None, lookback_months: i
         if now >= period_due_at(y, m):
             periods.append((y, m))
         y, m = previous_period(y, m)
+    return periods
+
+
+def flag_scan_late_reports(*, now: dt.datetime | None = None, lookback_months: int = LATE_LOOKBACK_MONTHS,
+                           task_id: str = "") -> int:
+    """``missing`` for every expected reporter without a submitted report once the due instant (the 11th 00:00
+    Beijing time) has passed; ``late`` for a first submission after it. Looks back a few months so a missed
+    night is caught up. Open ``missing`` flags whose report has since been submitted are resolved by the system."""
+    now = now or timezone.now()
+    periods = late_scan_periods(now, lookback_months)
 
     def body(progress: Progress) -> int:
         progress.set_total(len(periods))

@@ -5,14 +5,16 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
+from django.utils import timezone, translation
 
 from enforcement import services
 from enforcement.models import Flag, FlagKind, FlagStatus, JobRun
+from enforcement.receivers import on_report_submitted
+from enforcement.services.scans import late_scan_periods
 from organizations.models import Notification, OutboxMessage
 from organizations.validators import make_credit_code
 from quota_portal.celery import app
-from reporting.models import FlowLine
+from reporting.models import FlowLine, MonthlyReport
 from tests.builders import U, bj, file_report, issue, payload, smelter_month
 
 pytestmark = pytest.mark.django_db
@@ -249,3 +251,17 @@ def test_acceptance_enqueues_the_usage_scan_through_the_outbox(huamei_quota, dja
     tasks = set(OutboxMessage.objects.values_list("task_name", flat=True))
     assert {"enforcement.tasks.scan_quota_usage", "enforcement.tasks.reconcile_flows"} <= tasks
     assert flags(FlagKind.OVERRUN, huamei_quota).exists()
+
+
+def test_a_late_submission_queues_the_late_scan_only_for_a_month_the_scan_looks_at(demo_orgs):
+    """The scan that raises ``late`` looks back a few months: a late submission of one of them queues it (one
+    pending run for a burst), an older month's — which no scan will ever flag — or an on-time one queues nothing."""
+    huamei = demo_orgs["enterprises"]["huamei"]
+    y, m = late_scan_periods(timezone.now())[0]
+    queued = OutboxMessage.objects.filter(task_name="enforcement.tasks.flag_late_reports")
+    for year, month, late in ((y - 1, m, True), (y, m, False)):
+        on_report_submitted(MonthlyReport, report=MonthlyReport(enterprise=huamei, year=year, month=month, late=late))
+    assert not queued.exists()
+    for _i in range(2):
+        on_report_submitted(MonthlyReport, report=MonthlyReport(enterprise=huamei, year=y, month=m, late=True))
+    assert queued.count() == 1
