@@ -217,6 +217,8 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     import psycopg2
     from django.contrib.auth.hashers import make_password
 
+    from organizations.demo import PERMIT_ISSUER, PERMIT_PREFIX
+    from organizations.register_selectors import REQUIRED_PERMITS
     from organizations.validators import make_credit_code
 
     rng = random.Random(seed)
@@ -328,6 +330,23 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     cp.copy("organizations_membership", ["id", "user_id", "role", "authority_id", "enterprise_id", "group_id",
                                       "manages_staff"], members)
     cp.copy("authtoken_token", ["key", "user_id", "created"], tokens)
+
+    # the register (issue 12): an approved designation per enterprise and activity, the permits that activity
+    # requires and, for smelters, a capacity above SMELTER_MIN_CAPACITY_T — without them every filing is refused
+    since, until = f"{YEAR - years}-01-01", f"{YEAR + 2}-12-31"
+    cp.copy("organizations_designationdecision",
+            ["id", "enterprise_id", "activity", "kind", "document_no", "effective_from", "basis", "status",
+             "drafted_by_id", "drafted_at", "decided_by_id", "decided_at"],
+            ((e["id"], e["id"], e["itype"], "designate", f"工信部原函〔{YEAR - years}〕{e['id']}号", since,
+              "《稀土管理条例》第八条", "approved", ministry_official, created, ministry_approver, created) for e in ents))
+    permits = [(e["id"], kind, f"{PERMIT_PREFIX[kind]}BENCH{e['id']:06d}", PERMIT_ISSUER[kind], since, until,
+                created) for e in ents for kind in REQUIRED_PERMITS[e["itype"]]]
+    cp.copy("organizations_permit", ["enterprise_id", "kind", "number", "issuer", "valid_from", "valid_to",
+                                     "recorded_at"], permits)
+    cp.copy("organizations_capacityrecord", ["enterprise_id", "activity", "tonnes", "effective_from", "source",
+                                             "recorded_at"],
+            ((e["id"], e["itype"], "5000.000", since, "项目核准文件", created) for e in ents
+             if e["itype"] == "smelting_separation"))
 
     # plans, batch, allocation lines
     totals = defaultdict(Decimal)
@@ -562,7 +581,8 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     cp.copy("allocations_monthlyusage", ["enterprise_id", "year", "month", "indicator_type", "used_t"],
             ((ent, y, month, itype, fmt(t)) for (ent, y, month, itype), t in sorted(used_month.items())))
     for table in ("organizations_authority", "organizations_enterprisegroup", "organizations_enterprise",
-                  "organizations_licence", "auth_user", "organizations_membership", "allocations_nationalplan",
+                  "organizations_licence", "auth_user", "organizations_membership", "organizations_designationdecision",
+                  "organizations_permit", "organizations_capacityrecord", "allocations_nationalplan",
                   "allocations_issuancebatch", "allocations_allocationline", "allocations_quotausage", "allocations_monthlyusage",
                   "reporting_monthlyreport", "reporting_productionline", "reporting_inputline", "reporting_flowline",
                   "reporting_inventoryline", "reporting_shipment", "reporting_receipt"):
