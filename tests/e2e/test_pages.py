@@ -48,6 +48,17 @@ def _watch(page, problems: list[str]) -> None:
     page.on("response", lambda r: problems.append(f"{r.url} → {r.status}") if r.status >= 400 else None)
 
 
+# Numbers in tables, one way: a figure with decimals has at most 3 of them (no floating-point noise), thousands
+# separators from 1,000 and sits right-aligned in its cell (years, months and counts are integers and not checked).
+NUMBERS_ONE_WAY = r"""() => [...document.querySelectorAll('main table td, main table th[scope=row]')]
+    .filter(td => td.checkVisibility())
+    .map(td => [td, td.innerText.trim().replace(/\s*(t|吨|%|元|¥)$/, '').replace(/^¥\s*/, '')])
+    .filter(([td, t]) => /^-?[0-9][0-9,]*\.[0-9]+$/.test(t))
+    .filter(([td, t]) => /\.[0-9]{4,}$/.test(t) || /^-?[0-9]{4,}/.test(t)
+                         || !['right', 'end'].includes(getComputedStyle(td).textAlign))
+    .slice(0, 6).map(([td, t]) => t + ' (' + getComputedStyle(td).textAlign + ')')"""
+
+
 def _codes() -> set[str]:
     return set(Product.objects.values_list("code", flat=True))
 
@@ -73,6 +84,8 @@ def _walk_role(role, username, shots, new_page, codes):
         words = latin_words(page.locator("main").inner_text() + "\n" + page.locator("nav.mainnav").inner_text(),
                             codes)
         assert not words, f"{role}: Latin words on {href}: {words}"
+        bad_numbers = page.evaluate(NUMBERS_ONE_WAY)
+        assert not bad_numbers, f"{role}: numbers not written one way on {href}: {bad_numbers}"
     # the drop-down menus open with the mouse and close with Escape
     group = page.locator("nav.mainnav details.navgroup:visible").first
     group.locator("summary").click()
