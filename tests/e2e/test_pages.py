@@ -49,14 +49,15 @@ def _watch(page, problems: list[str]) -> None:
 
 
 # Numbers in tables, one way: a figure with decimals has at most 3 of them (no floating-point noise), thousands
-# separators from 1,000 and sits right-aligned in its cell (years, months and counts are integers and not checked).
+# separators from 1,000 and sits right-aligned in its cell (years, months and counts are integers, percentages sit
+# on their progress bars: not checked).
 NUMBERS_ONE_WAY = r"""() => [...document.querySelectorAll('main table td, main table th[scope=row]')]
     .filter(td => td.checkVisibility())
-    .map(td => [td, td.innerText.trim().replace(/\s*(t|吨|%|元|¥)$/, '').replace(/^¥\s*/, '')])
+    .map(td => [td, td.innerText.trim().replace(/\s*(t|吨|元)$/, '').replace(/^¥\s*/, '')])
     .filter(([td, t]) => /^-?[0-9][0-9,]*\.[0-9]+$/.test(t))
     .filter(([td, t]) => /\.[0-9]{4,}$/.test(t) || /^-?[0-9]{4,}/.test(t)
                          || !['right', 'end'].includes(getComputedStyle(td).textAlign))
-    .slice(0, 6).map(([td, t]) => t + ' (' + getComputedStyle(td).textAlign + ')')"""
+    .slice(0, 6).map(([td, t]) => t + ' (' + getComputedStyle(td).textAlign + ', table #' + td.closest('table').id + ')')"""
 
 
 def _codes() -> set[str]:
