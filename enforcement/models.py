@@ -13,9 +13,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from organizations.models import Enterprise, IndicatorType
 from quota_portal.formatting import datetime_text, tonnes_text
