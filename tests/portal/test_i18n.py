@@ -310,3 +310,16 @@ def test_every_page_of_every_role_renders_in_chinese(demo):
     assert visited > 100
     report = "\n".join(f"{k}: {v}" for k, v in sorted(problems.items()))
     assert not problems, f"Latin words on {len(problems)} pages in zh-Hans:\n{report}"
+
+
+@pytest.mark.django_db
+def test_every_demo_user_has_a_name_and_pages_show_names_not_usernames(demo):
+    """Pages name people (full name; the username only for a user without one): every demo user has a name, and the
+    staff page lists names."""
+    users = get_user_model().objects.all()
+    assert users.count() > 10
+    assert not [u.username for u in users if not u.get_full_name()]
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(users.get(username="miit_approver"))
+    text = page_text(client.get("/staff/").content.decode())
+    assert "工信部 原材料司 审批" in text and "miit_approver" not in text
