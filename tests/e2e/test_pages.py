@@ -1,7 +1,8 @@
 """Every role's pages in real Chromium on the demo data (seed_demo): each page reachable from the main menu opens
 without a server error, a console error or a failed request (the favicon included), shows no Latin word of four
-letters or more in Chinese (product and credit codes aside), and the menu fits one line at 1366 px; the enterprise
-dashboard needs no horizontal scrolling at 390 px.
+letters or more in Chinese (product and credit codes aside), writes the figures of its tables one way (at most 3
+decimals, thousands separators, right-aligned), and the menu fits one line at 1366 px; the enterprise dashboard needs
+no horizontal scrolling at 390 px.
 
 With SAVE_SCREENSHOTS=1 the main pages of each role are written to docs/screenshots/ (linked from the README):
 ``SAVE_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_pages.py``."""
