@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from organizations.models import Enterprise, IndicatorType
@@ -38,6 +38,56 @@ class FlagKind(models.TextChoices):
     QUANTITY_MISMATCH = "quantity_mismatch", _("Received quantity differs")
     UNDECLARED_RECEIPT = "undeclared_receipt", _("Receipt without a declared shipment")
     YIELD_IMPLAUSIBLE = "yield_implausible", _("Output the feedstock cannot yield")
+
+
+# The keys of a flag's evidence (``details``) as people know them, for the evidence a sentence does not cover.
+DETAIL_LABELS = {
+    "element": pgettext_lazy("flag detail", "element"),
+    "shipment": pgettext_lazy("flag detail", "shipment"),
+    "number": pgettext_lazy("flag detail", "shipment number"),
+    "product": pgettext_lazy("flag detail", "product"),
+    "tonnes": pgettext_lazy("flag detail", "tonnes"),
+    "seller": pgettext_lazy("flag detail", "seller"),
+    "buyer": pgettext_lazy("flag detail", "buyer"),
+    "side": pgettext_lazy("flag detail", "side"),
+    "counterparty": pgettext_lazy("flag detail", "counterparty"),
+    "direction": pgettext_lazy("flag detail", "direction"),
+    "dispatch_date": pgettext_lazy("flag detail", "dispatch date"),
+    "days": pgettext_lazy("flag detail", "days"),
+    "due_at": pgettext_lazy("flag detail", "deadline"),
+    "submitted_at": pgettext_lazy("flag detail", "submitted"),
+    "used_t": pgettext_lazy("flag detail", "used (t)"),
+    "effective_t": pgettext_lazy("flag detail", "effective indicator (t)"),
+    "over_t": pgettext_lazy("flag detail", "above the indicator (t)"),
+    "percent": pgettext_lazy("flag detail", "percent used"),
+    "difference": pgettext_lazy("flag detail", "difference (t)"),
+    "shipped_t": pgettext_lazy("flag detail", "shipped (t)"),
+    "received_t": pgettext_lazy("flag detail", "received (t)"),
+    "needed_t": pgettext_lazy("flag detail", "separated (t)"),
+    "available_t": pgettext_lazy("flag detail", "feedstock can yield (t)"),
+    "tolerance": pgettext_lazy("flag detail", "tolerance"),
+    "profiles_on": pgettext_lazy("flag detail", "yield profiles of"),
+}
+SUBJECT_KINDS = {
+    "element": pgettext_lazy("flag subject", "element %(value)s"),
+    "shipment": pgettext_lazy("flag subject", "shipment %(value)s"),
+    "in": pgettext_lazy("flag subject", "received from %(value)s"),
+    "out": pgettext_lazy("flag subject", "shipped to %(value)s"),
+}
+
+DIRECTIONS = {"in": pgettext_lazy("flag detail", "received"), "out": pgettext_lazy("flag detail", "shipped")}
+
+
+def _detail_text(key: str, value) -> str:
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if key.endswith("_t") or key in ("tonnes", "difference"):
+        return tonnes_text(value)
+    if key.endswith("_at"):
+        return datetime_text(value)
+    if key == "direction" and value in DIRECTIONS:
+        return str(DIRECTIONS[value])
+    return str(value)
 
 
 class FlagStatus(models.TextChoices):
@@ -87,6 +137,22 @@ class Flag(models.Model):
     @property
     def period_label(self) -> str:
         return f"{self.year}-{self.month:02d}" if self.month else str(self.year)
+
+    @property
+    def subject_label(self) -> str:
+        """What the flag is about, for people: "element:La" → "元素 La", "out:<buyer>:<product>" → "发往 <buyer> ·
+        <product>", "annual_report" → "年度报告"; a product code stays as it is."""
+        s = self.subject or ""
+        if s == "annual_report":
+            return gettext("annual report")
+        kind, sep, rest = s.partition(":")
+        if not sep or kind not in SUBJECT_KINDS:
+            return s
+        if kind in ("in", "out"):
+            party, _sep, product = rest.rpartition(":")
+            text = str(SUBJECT_KINDS[kind] % {"value": party or rest})
+            return f"{text} · {product}" if party else text
+        return str(SUBJECT_KINDS[kind] % {"value": rest})
 
     @property
     def description(self) -> str:
@@ -143,7 +209,9 @@ class Flag(models.Model):
                     "tolerance": d["tolerance"]}
         except (KeyError, TypeError):
             pass
-        return "; ".join(f"{k}: {v}" for k, v in d.items() if not isinstance(v, list | dict))
+        return "；".join(gettext("%(field)s: %(message)s") % {"field": DETAIL_LABELS.get(k, k),
+                                                             "message": _detail_text(k, v)}
+                        for k, v in d.items() if not isinstance(v, list | dict))
 
 
 class CaseOrigin(models.TextChoices):

@@ -12,28 +12,45 @@ from typing import Any
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.functional import Promise
 from django.utils.translation import gettext, pgettext_lazy
 
-from quota_portal.formatting import DASH, datetime_text
+from quota_portal.formatting import DASH, as_decimal, datetime_text, money_text, tonnes_text
 
 from .models import AuditEntry, IndicatorType
 
 ENTITIES = {
     "adjustment": pgettext_lazy("audit", "Adjustment"),
+    "annual": pgettext_lazy("audit", "Annual report"),
     "authority": pgettext_lazy("audit", "Authority"),
     "batch": pgettext_lazy("audit", "Issuance batch"),
     "breakdown": pgettext_lazy("audit", "Group breakdown"),
+    "capacity": pgettext_lazy("audit", "Capacity record"),
     "case": pgettext_lazy("audit", "Case"),
+    "correction": pgettext_lazy("audit", "Correction request"),
     "deduction": pgettext_lazy("audit", "Deduction"),
+    "designation": pgettext_lazy("audit", "Designation"),
     "enterprise": pgettext_lazy("audit", "Enterprise"),
     "flag": pgettext_lazy("audit", "Flag"),
     "group": pgettext_lazy("audit", "Enterprise group"),
+    "hearing": pgettext_lazy("audit", "Hearing"),
+    "invitation": pgettext_lazy("audit", "Invitation"),
     "licence": pgettext_lazy("audit", "Licence"),
     "membership": pgettext_lazy("audit", "Membership"),
+    "password": pgettext_lazy("audit", "Password"),
     "penalty": pgettext_lazy("audit", "Penalty"),
     "period": pgettext_lazy("audit", "Period certification"),
+    "permit": pgettext_lazy("audit", "Permit"),
     "plan": pgettext_lazy("audit", "National plan"),
+    "publication": pgettext_lazy("audit", "Publication"),
+    "register_import": pgettext_lazy("audit", "Register import"),
     "report": pgettext_lazy("audit", "Monthly report"),
+    "shipment": pgettext_lazy("audit", "Shipment"),
+    "supplementary": pgettext_lazy("audit", "Supplementary report"),
+    "user": pgettext_lazy("audit", "User"),
+    "year": pgettext_lazy("audit", "Annual certification"),
+    "bench": pgettext_lazy("audit", "Load test"),
 }
 
 VERBS = {
@@ -68,6 +85,28 @@ VERBS = {
     "read": pgettext_lazy("audit", "read by another organisation"),
     "export": pgettext_lazy("audit", "exported by another organisation"),
     "attachment_download": pgettext_lazy("audit", "attachment downloaded by another organisation"),
+    "declare": pgettext_lazy("audit", "declared"),
+    "dispatch": pgettext_lazy("audit", "dispatched"),
+    "confirm": pgettext_lazy("audit", "receipt confirmed"),
+    "dispute": pgettext_lazy("audit", "disputed"),
+    "waive": pgettext_lazy("audit", "right waived"),
+    "request": pgettext_lazy("audit", "requested"),
+    "schedule": pgettext_lazy("audit", "scheduled"),
+    "annul": pgettext_lazy("audit", "annulled"),
+    "paid": pgettext_lazy("audit", "paid"),
+    "review_file": pgettext_lazy("audit", "administrative review filed"),
+    "review_decide": pgettext_lazy("audit", "administrative review decided"),
+    "escalate": pgettext_lazy("audit", "escalated"),
+    "year_corrected": pgettext_lazy("audit", "deduction year corrected"),
+    "reverse": pgettext_lazy("audit", "reversed"),
+    "register": pgettext_lazy("audit", "registered"),
+    "role": pgettext_lazy("audit", "role changed"),
+    "grant": pgettext_lazy("audit", "granted"),
+    "refuse": pgettext_lazy("audit", "refused"),
+    "publish": pgettext_lazy("audit", "published"),
+    "deactivate": pgettext_lazy("audit", "deactivated"),
+    "reset_requested": pgettext_lazy("audit", "reset requested"),
+    "write": pgettext_lazy("audit", "written"),
 }
 
 # keys of snapshots that are not a field of the model
@@ -96,6 +135,40 @@ KEYS = {
     "consideration": pgettext_lazy("audit", "consideration of the statement"),
     "rule": pgettext_lazy("audit", "penalty rule"),
     "sequence": pgettext_lazy("audit", "sequence"),
+    "at": pgettext_lazy("audit", "time"),
+    "attested_by": pgettext_lazy("audit", "attested by"),
+    "received_t": pgettext_lazy("audit", "received (t REO)"),
+    "received_date": pgettext_lazy("audit", "date received"),
+    "capacity_reason": pgettext_lazy("audit", "reason for exceeding capacity"),
+    "capacity_warnings": pgettext_lazy("audit", "capacity warnings"),
+    "authority": pgettext_lazy("audit", "authority"),
+    "enterprise": pgettext_lazy("audit", "enterprise"),
+    "enterprises": pgettext_lazy("audit", "enterprises"),
+    "group": pgettext_lazy("audit", "enterprise group"),
+    "supersedes": pgettext_lazy("audit", "replaces"),
+    "version": pgettext_lazy("audit", "version"),
+    "previous_version": pgettext_lazy("audit", "previous version"),
+    "via": pgettext_lazy("audit", "accessed through"),
+    "user": pgettext_lazy("audit", "user"),
+    "username": pgettext_lazy("audit", "user name"),
+    "role": pgettext_lazy("audit", "role"),
+    "email": pgettext_lazy("audit", "e-mail"),
+    "is_active": pgettext_lazy("audit", "active"),
+    "manages_staff": pgettext_lazy("audit", "manages staff"),
+    "year": pgettext_lazy("audit", "year"),
+    "month": pgettext_lazy("audit", "month"),
+    "escalated_from": pgettext_lazy("audit", "escalated from case"),
+    "reverses_penalty_id": pgettext_lazy("audit", "reverses penalty"),
+    "rows": pgettext_lazy("audit", "rows"),
+    "import": pgettext_lazy("audit", "import"),
+    "key": pgettext_lazy("audit", "object"),
+    "tokens": pgettext_lazy("audit", "API tokens"),
+    "sessions": pgettext_lazy("audit", "sessions"),
+}
+
+# values of snapshot keys that are codes, as people read them
+VALUES = {
+    "via": {"page": pgettext_lazy("audit", "web page"), "api": pgettext_lazy("audit", "API")},
 }
 
 HIDDEN_KEYS = {"sha256"}
@@ -142,13 +215,19 @@ def _field(model, key: str):
     return None
 
 
-def _value(value: Any, field=None) -> str:
+def _value(value: Any, field=None, key: str = "") -> str:
     if value is None or value == "":
         return DASH
     if isinstance(value, bool):
         return gettext("yes") if value else gettext("no")
     if field is not None and getattr(field, "choices", None):
         return str(dict(field.flatchoices).get(value, value))
+    if key in VALUES and isinstance(value, str):
+        return str(VALUES[key].get(value, value))
+    if isinstance(field, models.DecimalField) and as_decimal(value) is not None:
+        return money_text(value) if field.decimal_places == 2 else tonnes_text(value, field.decimal_places)
+    if key.endswith("_t") and as_decimal(value) is not None:
+        return tonnes_text(value)
     if isinstance(value, list):
         return gettext("%(n)s item(s)") % {"n": len(value)}
     if isinstance(value, dict):
@@ -171,9 +250,16 @@ def snapshot_items(object_type: str, snapshot: Any) -> list[tuple[str, str]]:
         if key in HIDDEN_KEYS:
             continue
         field = _field(model, key)
-        label = str(field.verbose_name) if field is not None and hasattr(field, "verbose_name") else str(
-            KEYS.get(key, key))
-        items.append((label, _value(value, field)))
+        # a field's own (translated) name first; a field without one reads as its code, so the snapshot's words then
+        if field is not None and isinstance(getattr(field, "verbose_name", None), Promise):
+            label = str(field.verbose_name)
+        elif key in KEYS:
+            label = str(KEYS[key])
+        elif field is not None and hasattr(field, "verbose_name"):
+            label = str(field.verbose_name)
+        else:
+            label = key
+        items.append((label, _value(value, field, key)))
     return items
 
 

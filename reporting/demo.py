@@ -251,7 +251,7 @@ def seed(context: dict) -> dict:
         at = _at(YEAR, 1, 20)
         rep = annual.annual_create(actor=filers[key], enterprise=ent, year=YEAR - 1, now=at, data={
             "responsible_person": "张明" if key == "huamei" else "李华",
-            "explanation": "上年月报在门户上线前以纸质方式报送。Monthly data of the year were filed on paper (demo)."})
+            "explanation": "上年各月数据在门户上线前以纸质方式报送（演示数据）。"})
         rep = annual.annual_submit(actor=filers[key], report=rep, attest=True, now=at)
         if accept:
             annual.annual_accept(actor=reviewers[ent.county.code], report=rep, now=at + dt.timedelta(days=3))

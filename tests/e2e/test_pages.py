@@ -1,7 +1,8 @@
 """Every role's pages in real Chromium on the demo data (seed_demo): each page reachable from the main menu opens
 without a server error, a console error or a failed request (the favicon included), shows no Latin word of four
-letters or more in Chinese (product and credit codes aside), and the menu fits one line at 1366 px; the enterprise
-dashboard needs no horizontal scrolling at 390 px.
+letters or more in Chinese (product and credit codes aside), writes the figures of its tables one way (at most 3
+decimals, thousands separators, right-aligned), and the menu fits one line at 1366 px; the enterprise dashboard needs
+no horizontal scrolling at 390 px.
 
 With SAVE_SCREENSHOTS=1 the main pages of each role are written to docs/screenshots/ (linked from the README):
 ``SAVE_SCREENSHOTS=1 .venv/bin/pytest tests/e2e/test_pages.py``."""
@@ -48,6 +49,18 @@ def _watch(page, problems: list[str]) -> None:
     page.on("response", lambda r: problems.append(f"{r.url} → {r.status}") if r.status >= 400 else None)
 
 
+# Numbers in tables, one way: a figure with decimals has at most 3 of them (no floating-point noise), thousands
+# separators from 1,000 and sits right-aligned in its cell (years, months and counts are integers, percentages sit
+# on their progress bars: not checked).
+NUMBERS_ONE_WAY = r"""() => [...document.querySelectorAll('main table td, main table th[scope=row]')]
+    .filter(td => td.checkVisibility())
+    .map(td => [td, td.innerText.trim().replace(/\s*(t|吨|元)$/, '').replace(/^¥\s*/, '')])
+    .filter(([td, t]) => /^-?[0-9][0-9,]*\.[0-9]+$/.test(t))
+    .filter(([td, t]) => /\.[0-9]{4,}$/.test(t) || /^-?[0-9]{4,}/.test(t)
+                         || !['right', 'end'].includes(getComputedStyle(td).textAlign))
+    .slice(0, 6).map(([td, t]) => t + ' (' + getComputedStyle(td).textAlign + ', table #' + td.closest('table').id + ')')"""
+
+
 def _codes() -> set[str]:
     return set(Product.objects.values_list("code", flat=True))
 
@@ -73,6 +86,8 @@ def _walk_role(role, username, shots, new_page, codes):
         words = latin_words(page.locator("main").inner_text() + "\n" + page.locator("nav.mainnav").inner_text(),
                             codes)
         assert not words, f"{role}: Latin words on {href}: {words}"
+        bad_numbers = page.evaluate(NUMBERS_ONE_WAY)
+        assert not bad_numbers, f"{role}: numbers not written one way on {href}: {bad_numbers}"
     # the drop-down menus open with the mouse and close with Escape
     group = page.locator("nav.mainnav details.navgroup:visible").first
     group.locator("summary").click()

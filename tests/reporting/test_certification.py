@@ -113,3 +113,18 @@ def test_certification_page(baotou_march, page_en, users):
     assert PeriodCertification.objects.get(authority=county).certified
     html = c.get("/reports/certification/?year=2025&month=3").content.decode()
     assert "Re-open" in html
+
+
+def test_reopening_a_certified_month_is_confirmed_with_what_it_undoes(baotou_march, page, users):
+    """Re-opening a certified month asks first, saying what happens; the feedback says what was done."""
+    services.report_accept(actor=users["jiuyuan_reviewer"], report=baotou_march)
+    c = page("jiuyuan_reviewer")
+    county = Authority.objects.get(code="150207")
+    c.post("/reports/certification/", {"authority": county.pk, "year": 2025, "month": 3, "verb": "certify"})
+    html = c.get("/reports/certification/?year=2025&month=3").content.decode()
+    assert f'data-confirm="确认重新开放{county.name} 2025年3月的数据？确认将被撤销，当月报告可再次更正，上级各层须重新确认。"' \
+        in html, html
+    r = c.post("/reports/certification/", {"authority": county.pk, "year": 2025, "month": 3, "verb": "reopen",
+                                           "reason": "和发过磅单正在核查"}, follow=True)
+    assert f"{county.name}已重新开放2025年03月数据。" in r.content.decode()
+    assert not PeriodCertification.objects.get(authority=county).certified
