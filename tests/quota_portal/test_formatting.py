@@ -7,7 +7,8 @@ from decimal import Decimal
 import pytest
 from django.utils import formats, translation
 
-from quota_portal.formatting import decimal_text, money_text, tonnes_text
+from portal.templatetags.portal import pct, tonnes
+from quota_portal.formatting import decimal_text, money_text, percent_formatter, tonnes_formatter, tonnes_text
 
 VALUES = [Decimal(v) for v in (
     "0", "-0", "0.000", "-0.000", "0.0004", "-0.0004", "-0.0015", "0.0015", "0.05", "-0.05", "-0.5", "0.5",
@@ -34,3 +35,12 @@ def test_tonnes_and_money():
         assert money_text(Decimal("1234.5")) == "1,234.50"
     with translation.override("de"):
         assert tonnes_text(Decimal("12345.6789")) == "12.345,678"
+
+
+def test_the_formatters_for_many_values_write_what_the_filters_write():
+    values = [None, "", Decimal("0.9049"), Decimal("-1234.5678"), 12, 0.5, Decimal("1E+3")]
+    for lang in ("en", "zh-hans", "fr"):
+        with translation.override(lang):
+            t, p = tonnes_formatter(), percent_formatter()
+            assert [t(v) for v in values] == [tonnes(v) for v in values]
+            assert [p(v) for v in values] == [pct(v) for v in values]
