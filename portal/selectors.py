@@ -326,6 +326,9 @@ def _at_risk_sql(*, mu: str, vendor: str) -> str:
     (2×), the months whose deadline passed (2×), the warning ratio (2×) and max(months, 1) for the pre-filter, the
     warning ratio (2×), the limit."""
     ratio_cast = "NUMERIC(60,30)" if vendor == "postgresql" else "REAL"
+    # PostgreSQL would inline each level into the next and evaluate the crossing month (and its sub-queries) once
+    # per reference; OFFSET 0 keeps the levels apart, so each is computed once per candidate
+    fence = "OFFSET 0" if vendor == "postgresql" else ""
     name = 'name COLLATE "C"' if vendor == "postgresql" else "name"
     return f"""
         SELECT * FROM (
@@ -369,7 +372,9 @@ def _at_risk_sql(*, mu: str, vendor: str) -> str:
                        CAST(ROUND((effective - used) * 1000) AS BIGINT) AS gap_milli
                   FROM k
                  WHERE used > 0 AND (effective <= 0 OR used >= effective * %s OR used * 12 >= effective * %s * %s)
+                 {fence}
               ) c
+              {fence}
             ) c
           ) r
           WHERE cross_month IS NOT NULL OR (effective > 0 AND used >= effective * %s)
