@@ -55,6 +55,7 @@ def main() -> None:
         reviewer = f"bench_rev_{cur.fetchone()[0]}"
     users = get_user_model().objects
     pages = [
+        ("baseline", "/bench/baseline/", None, {}),  # the bare view: CPU ratios to it travel between machines
         ("national_dashboard", "/", "bench_ministry", {}),
         ("review_queue", "/reports/?status=submitted", reviewer, {}),
         ("quotas_api", f"/api/v1/quotas/?year={YEAR}", None,

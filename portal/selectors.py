@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Max, Q, Sum
 
+from allocations import usage_totals
 from allocations.models import BatchStatus, IssuanceBatch, MonthlyUsage, NationalPlan, PlanStatus, QuotaFigure
 from allocations.selectors import quota_list
 from enforcement import selectors as enforcement_selectors
@@ -388,8 +389,9 @@ def _at_risk_sql(*, mu: str, vendor: str) -> str:
 def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int = 15) -> dict:
     """The ministry dashboard's figures in five queries whatever the number of enterprises: usage by indicator
     type, by group and by province (one aggregate over the per-enterprise quota sums), the monthly totals for
-    ``production_trend`` (the allocations.MonthlyUsage roll-up), and the enterprises most at risk — the same rows and order as
-    ``at_risk(year_end_projection(...))``, projected only for the candidates that can reach the warning ratio.
+    ``production_trend`` (for the ministry the national ``MonthlyUsageTotal`` roll-up, else ``MonthlyUsage`` in
+    scope), and the enterprises most at risk — the same rows and order as ``at_risk(year_end_projection(...))``:
+    filtered, ordered and cut to ``at_risk_limit`` in SQL (``_at_risk_sql``), projected in Python for those rows only.
     """
     scope = Enterprise.objects.filter(enterprise_q(user))
     try:
@@ -453,12 +455,16 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
         pnames = _province_names(provinces)
         for p in provinces.values():
             p["name"] = pnames.get(p["code"], p["code"])
-        in_scope = MonthlyUsage.objects.filter(year=year)
-        if not is_ministry(user):  # the ministry sees every enterprise: no need to join the scope
-            in_scope = in_scope.filter(enterprise__in=scope)
-        for itype, month, t in (in_scope
-                                .values_list("indicator_type", "month").annotate(t=Sum("used_t"))
-                                .values_list("indicator_type", "month", "t").order_by()):
+        if is_ministry(user) and usage_totals.maintained():
+            # every enterprise: the national monthly roll-up (a few dozen rows, not 120,000)
+            trend_rows = usage_totals.usage_totals(year=year, using=conn.alias)
+        else:
+            in_scope = MonthlyUsage.objects.filter(year=year)
+            if not is_ministry(user):  # the ministry sees every enterprise: no need to join the scope
+                in_scope = in_scope.filter(enterprise__in=scope)
+            trend_rows = list(in_scope.values_list("indicator_type", "month").annotate(t=Sum("used_t"))
+                              .values_list("indicator_type", "month", "t").order_by())
+        for itype, month, t in trend_rows:
             trend_monthly[(0, itype, month)] = t
     # ``year_end_projection`` reads each row's last reported month, and the months themselves only where the
     # year-to-date usage is above the quota (to find when it crossed): the series of those rows only.

@@ -10,7 +10,7 @@ Bulk loads that bypass triggers (``session_replication_role = replica``, bench/g
 
 from __future__ import annotations
 
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
 from .models import Shipment, ShipmentTotal
 
@@ -79,7 +79,7 @@ def ledger_totals_rebuild() -> int:
     if not maintained():
         return 0
     t, s = ShipmentTotal._meta.db_table, Shipment._meta.db_table
-    with connection.cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
         cur.execute(f"LOCK TABLE {s} IN SHARE MODE")  # no shipment changes between the delete and the insert
         cur.execute(f"DELETE FROM {t}")
         cur.execute(f"INSERT INTO {t} ({_cols()}, n, t) SELECT {_cols()}, COUNT(*), SUM(t) FROM "

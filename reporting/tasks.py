@@ -1,9 +1,12 @@
 from celery import shared_task
 
-from .ledger_totals import ledger_totals_compact as _compact
+from allocations.usage_totals import usage_totals_compact
+
+from .ledger_totals import ledger_totals_compact
 
 
-@shared_task(name="reporting.tasks.ledger_totals_compact", ignore_result=True)
-def ledger_totals_compact() -> int:
-    """Fold the shipment ledger roll-up's delta rows (reporting.ledger_totals)."""
-    return _compact()
+@shared_task(name="reporting.tasks.rollups_compact", ignore_result=True)
+def rollups_compact() -> int:
+    """Fold the delta rows of the trigger-kept roll-ups: shipment totals (reporting.ledger_totals) and national
+    monthly usage (allocations.usage_totals)."""
+    return ledger_totals_compact() + usage_totals_compact()

@@ -21,14 +21,14 @@ def schedule(apps, schema_editor):
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
     every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
     PeriodicTask.objects.update_or_create(
-        name="Shipment totals: fold the ledger roll-up's deltas",
-        defaults={"task": "reporting.tasks.ledger_totals_compact", "interval": every, "enabled": True},
+        name="Roll-ups kept by triggers: fold their deltas",
+        defaults={"task": "reporting.tasks.rollups_compact", "interval": every, "enabled": True},
     )
 
 
 def unschedule(apps, schema_editor):
     apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        task="reporting.tasks.ledger_totals_compact").delete()
+        task="reporting.tasks.rollups_compact").delete()
 
 
 class Migration(migrations.Migration):
