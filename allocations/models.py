@@ -342,3 +342,25 @@ class QuotaFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year} {self.indicator_type} {self.enterprise_id}"
+
+
+class MonthlyUsageTotal(models.Model):
+    """Accepted production summed over every enterprise per year, indicator type and month — the national trend
+    line of the ministry dashboard — from ``MonthlyUsage`` (PostgreSQL): rows are deltas appended by
+    statement-level triggers on ``allocations_monthlyusage`` (no row is updated in an acceptance's transaction, so
+    acceptances never wait for one another) and folded by ``allocations.usage_totals.usage_totals_compact``; the
+    figures are the sums. Not kept on SQLite (``make run``), where the dashboard sums ``MonthlyUsage``."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    indicator_type = models.CharField(_("indicator type"), max_length=24, choices=IndicatorType.choices)
+    month = models.PositiveSmallIntegerField(_("month"))
+    used_t = models.DecimalField(_("used (t REO)"), max_digits=20, decimal_places=3)
+    n = models.BigIntegerField(_("enterprise rows"))
+
+    class Meta:
+        verbose_name = _("national monthly usage")
+        verbose_name_plural = _("national monthly usages")
+        indexes = [models.Index(fields=["year"], name="monthly_usage_total_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d} {self.indicator_type}: {self.used_t}"

@@ -593,10 +593,13 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     from django.db import connection as django_connection  # noqa: PLC0415 — after django.setup() above
 
     from allocations.figures import figures_rebuild  # noqa: PLC0415
+    from allocations.usage_totals import usage_totals_rebuild  # noqa: PLC0415
+    from reporting.ledger_totals import ledger_totals_rebuild  # noqa: PLC0415
 
     django_connection.close()  # a connection opened before the database was recreated is gone
     t0 = time.perf_counter()
     figures = figures_rebuild()
+    usage_totals_rebuild(), ledger_totals_rebuild()  # the trigger-kept roll-ups: COPY above bypassed the triggers
     print(f"  QuotaFigure roll-up rebuilt: {figures:,} rows in {time.perf_counter() - t0:.1f} s")
     t_load = time.perf_counter() - t_start
     conn.autocommit = True

@@ -20,4 +20,4 @@ class EnforcementConfig(AppConfig):
     def dashboard_context(self, request, kind):
         from .selectors import dashboard_summary  # noqa: PLC0415 - apps.py loads before the app registry is ready
 
-        return {"enforcement": dashboard_summary(user=request.user)}
+        return {"enforcement": dashboard_summary(user=request.user, request=request)}

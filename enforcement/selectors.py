@@ -102,12 +102,24 @@ def deduction_list(*, user) -> QuerySet[PenaltyDeduction]:
     return scope_queryset(user, PenaltyDeduction.objects.select_related("penalty", "enterprise"))
 
 
-def dashboard_summary(*, user) -> dict:
+def open_flag_counts(*, user, request=None) -> dict[str, int]:
+    """Open flags per kind in the user's scope (kinds without any left out). One query per request: given the
+    request, the counts are kept on it for the other dashboard sections that show them."""
+    kept = getattr(request, "_open_flag_counts", None)
+    if kept is not None and kept[0] is user:
+        return kept[1]
+    flags = scope_queryset(user, Flag.objects.filter(status=FlagStatus.OPEN))
+    counts = dict(flags.values_list("kind").annotate(n=Count("id")).values_list("kind", "n").order_by())
+    if request is not None:
+        request._open_flag_counts = (user, counts)
+    return counts
+
+
+def dashboard_summary(*, user, request=None) -> dict:
     """Counts for the dashboard card: open flags by kind, cases needing action, penalties awaiting a step."""
     if membership_of(user) is None:
         return {}
-    flags = scope_queryset(user, Flag.objects.filter(status=FlagStatus.OPEN))
-    by_kind = {row["kind"]: row["n"] for row in flags.values("kind").annotate(n=Count("id"))}
+    by_kind = open_flag_counts(user=user, request=request)
     cases = scope_queryset(user, Case.objects.exclude(status=CaseStatus.CLOSED)).aggregate(
         open=Count("id"), awaiting=Count("id", filter=Q(status=CaseStatus.PENALTY_PROPOSED)))
     penalties = scope_queryset(user, Penalty.objects.all()).aggregate(

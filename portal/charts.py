@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from quota_portal.formatting import DASH, tonnes_formatter
+
+
+def _count_text(v):
+    return DASH if v is None else v
+
+
 PALETTE = ["#1f5fa8", "#a3262a", "#2e7d32", "#b26a00", "#6a4c93", "#00838f", "#8d6e63", "#546e7a"]
 
 
@@ -51,10 +58,12 @@ def chart(
             ds["fill"] = False
             ds["tension"] = 0.2
         datasets.append(ds)
-    rows = [
-        {"label": label, "values": [s["values"][i] for s in series]}
-        for i, label in enumerate(labels)
-    ]
+    # the accessible table's cells written once here (one language look-up), not per cell by a template filter
+    fmt = tonnes_formatter() if unit == "t" else _count_text
+    rows = []
+    for i, label in enumerate(labels):
+        values = [s["values"][i] for s in series]
+        rows.append({"label": label, "values": values, "cells": [fmt(v) for v in values]})
     return {
         "id": id,
         "data_id": f"{id}-data",

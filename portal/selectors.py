@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import EmptyResultSet
 from django.db.models import Count, Max, Q, Sum
 
+from allocations import usage_totals
 from allocations.models import BatchStatus, IssuanceBatch, MonthlyUsage, NationalPlan, PlanStatus, QuotaFigure
 from allocations.selectors import quota_list
 from enforcement import selectors as enforcement_selectors
@@ -195,13 +196,13 @@ def year_end_projection(*, rows, monthly: dict, year: int, now: dt.datetime) -> 
                     break
             if cross_month is None and ytd > r.effective:
                 cross_month, already = elapsed, True
-            if cross_month is None and rate and rate > 0:
-                cumulative = ytd
-                for m in range(elapsed + 1, 13):
-                    cumulative += rate
-                    if cumulative >= r.effective:
-                        cross_month = m
-                        break
+            if cross_month is None and rate and rate > 0 and elapsed < 12:
+                # the first later month m with ytd + (m - elapsed) × rate ≥ effective, in exact arithmetic (no
+                # rounded run rate added up month by month): ceil((effective − ytd) × elapsed / ytd), at least 1
+                q, rest = divmod((r.effective - ytd) * elapsed, ytd)
+                m = elapsed + max(1, int(q) + (1 if rest > 0 else 0))
+                if m <= 12:
+                    cross_month = m
         elif ytd > 0:  # production without any indicator: over from its first month of production
             months = [m for m in range(1, 13) if monthly.get((r.enterprise.pk, r.indicator_type, m), ZERO) > 0]
             cross_month, already = (months[0] if months else max(elapsed, 1)), True
@@ -225,7 +226,7 @@ def at_risk(projection: list[dict]) -> list[dict]:
              or (p["used_ratio"] is not None and p["used_ratio"] >= warn)
              or (p["projected_ratio"] is not None and p["projected_ratio"] >= warn)]
     return sorted(risky, key=lambda p: (p["cross_month"] or 13, -(p["projected_ratio"] or p["used_ratio"] or 0),
-                                        p["enterprise"].name))
+                                        p["enterprise"].name, p["enterprise"].pk, p["indicator_type"]))
 
 
 def compliance_counts(*, user, year: int, month: int) -> dict:
@@ -317,11 +318,80 @@ class _Row:
         return None if self.effective <= 0 else self.used / self.effective
 
 
+def _at_risk_sql(*, mu: str, vendor: str) -> str:
+    """The ``candidate`` branch of ``national_overview``'s statement: the ``at_risk(year_end_projection(...))``
+    filter and order computed in SQL over the roll-ups (``k``: QuotaFigure ⋈ enterprise), ``LIMIT``-ed, so that
+    Python projects only the rows it shows. Exact arithmetic where the Python path is exact: the run rate's
+    projection rounded half-even to the kilogram in integers, the projected crossing month as an integer ceiling,
+    the month already crossed from the running sum of the monthly roll-up. Parameters, in this order: the year
+    (2×), the months whose deadline passed (2×), the warning ratio (2×) and max(months, 1) for the pre-filter, the
+    warning ratio (2×), the limit."""
+    ratio_cast = "NUMERIC(60,30)" if vendor == "postgresql" else "REAL"
+    # PostgreSQL would inline each level into the next and evaluate the crossing month (and its sub-queries) once
+    # per reference; OFFSET 0 keeps the levels apart, so each is computed once per candidate
+    fence = "OFFSET 0" if vendor == "postgresql" else ""
+    name = 'name COLLATE "C"' if vendor == "postgresql" else "name"
+    return f"""
+        SELECT * FROM (
+          SELECT 'candidate', indicator_type, enterprise_id, name, effective, used, last_month FROM (
+            SELECT c.*,
+                   CASE WHEN cross_month IS NULL OR cross_month = 0 THEN 13 ELSE cross_month END AS sort_month,
+                   CASE WHEN effective <= 0 THEN 0
+                        WHEN el = 0 THEN CAST(used AS {ratio_cast}) / effective
+                        ELSE CAST(projected_milli AS {ratio_cast}) / (effective * 1000) END AS sort_ratio
+            FROM (
+              SELECT c.*,
+                     CASE
+                       WHEN effective <= 0 THEN COALESCE(
+                         (SELECT MIN(m.month) FROM {mu} m WHERE m.enterprise_id = c.enterprise_id AND m.year = %s
+                             AND m.indicator_type = c.indicator_type AND m.used_t > 0),
+                         CASE WHEN el > 1 THEN el ELSE 1 END)
+                       WHEN used > effective THEN COALESCE(
+                         (SELECT MIN(s.month) FROM (
+                             SELECT m.month, SUM(m.used_t) OVER (ORDER BY m.month) AS cum FROM {mu} m
+                              WHERE m.enterprise_id = c.enterprise_id AND m.year = %s
+                                AND m.indicator_type = c.indicator_type AND m.month <= c.el) s
+                           WHERE s.cum > c.effective),
+                         el)
+                       WHEN el = 0 THEN NULL
+                       WHEN el + (CASE WHEN gap_milli <= 0 THEN 1
+                                       ELSE (gap_milli * el + used_milli - 1) / used_milli END) <= 12
+                         THEN el + (CASE WHEN gap_milli <= 0 THEN 1
+                                         ELSE (gap_milli * el + used_milli - 1) / used_milli END)
+                     END AS cross_month,
+                     CASE WHEN el = 0 THEN NULL
+                          ELSE (used_milli * 12) / el
+                               + CASE WHEN 2 * ((used_milli * 12) %% el) > el
+                                        OR (2 * ((used_milli * 12) %% el) = el AND ((used_milli * 12) / el) %% 2 = 1)
+                                      THEN 1 ELSE 0 END
+                     END AS projected_milli
+              FROM (
+                SELECT k.*,
+                       CASE WHEN COALESCE(last_month, 0) > 12 THEN 12
+                            WHEN COALESCE(last_month, 0) > %s THEN last_month ELSE %s END AS el,
+                       CAST(ROUND(used * 1000) AS BIGINT) AS used_milli,
+                       CAST(ROUND((effective - used) * 1000) AS BIGINT) AS gap_milli
+                  FROM k
+                 WHERE used > 0 AND (effective <= 0 OR used >= effective * %s OR used * 12 >= effective * %s * %s)
+                 {fence}
+              ) c
+              {fence}
+            ) c
+          ) r
+          WHERE cross_month IS NOT NULL OR (effective > 0 AND used >= effective * %s)
+             OR (el > 0 AND effective > 0 AND projected_milli >= effective * 1000 * %s)
+          ORDER BY sort_month, sort_ratio DESC, {name}, enterprise_id, indicator_type
+          LIMIT %s
+        ) risky
+    """
+
+
 def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int = 15) -> dict:
     """The ministry dashboard's figures in five queries whatever the number of enterprises: usage by indicator
     type, by group and by province (one aggregate over the per-enterprise quota sums), the monthly totals for
-    ``production_trend`` (the allocations.MonthlyUsage roll-up), and the enterprises most at risk — the same rows and order as
-    ``at_risk(year_end_projection(...))``, projected only for the candidates that can reach the warning ratio.
+    ``production_trend`` (for the ministry the national ``MonthlyUsageTotal`` roll-up, else ``MonthlyUsage`` in
+    scope), and the enterprises most at risk — the same rows and order as ``at_risk(year_end_projection(...))``:
+    filtered, ordered and cut to ``at_risk_limit`` in SQL (``_at_risk_sql``), projected in Python for those rows only.
     """
     scope = Enterprise.objects.filter(enterprise_q(user))
     try:
@@ -341,6 +411,7 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
     warn = Decimal(settings.USAGE_WARNING_RATIO)
     if built is not None:
         scope_sql, scope_params = built
+        conn = read_connection()
         ent, auth, qf = Enterprise._meta.db_table, Authority._meta.db_table, QuotaFigure._meta.db_table
         # one narrow row per (enterprise, type) from the QuotaFigure roll-up the services maintain: the effective
         # quota, the year-to-date usage and the last month with production (no five-source sum, no sub-query)
@@ -355,14 +426,12 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
               FROM k GROUP BY indicator_type
             UNION ALL SELECT 'group', NULL, group_id, NULL, SUM(effective), SUM(used), NULL FROM k GROUP BY group_id
             UNION ALL SELECT 'province', NULL, NULL, province, SUM(effective), SUM(used), NULL FROM k GROUP BY province
-            UNION ALL SELECT 'candidate', indicator_type, enterprise_id, name, effective, used, last_month
-              FROM k
-              WHERE used > 0 AND (effective <= 0 OR used >= effective * %s
-                                  OR used * 12 >= effective * %s * %s)
+            UNION ALL {_at_risk_sql(mu=MonthlyUsage._meta.db_table, vendor=conn.vendor)}
         """
-        params = [year, *scope_params]
-        with read_connection().cursor() as cur:
-            cur.execute(q, [*params, warn, warn, max(base_months, 1)])
+        params = [year, *scope_params, year, year, base_months, base_months, warn, warn, max(base_months, 1),
+                  warn, warn, at_risk_limit]
+        with conn.cursor() as cur:
+            cur.execute(q, params)
             rows = cur.fetchall()
         group_ids = set()
         for what, itype, num, text, effective, used, last_month in rows:
@@ -386,12 +455,16 @@ def national_overview(*, user, year: int, now: dt.datetime, at_risk_limit: int =
         pnames = _province_names(provinces)
         for p in provinces.values():
             p["name"] = pnames.get(p["code"], p["code"])
-        in_scope = MonthlyUsage.objects.filter(year=year)
-        if not is_ministry(user):  # the ministry sees every enterprise: no need to join the scope
-            in_scope = in_scope.filter(enterprise__in=scope)
-        for itype, month, t in (in_scope
-                                .values_list("indicator_type", "month").annotate(t=Sum("used_t"))
-                                .values_list("indicator_type", "month", "t").order_by()):
+        if is_ministry(user) and usage_totals.maintained():
+            # every enterprise: the national monthly roll-up (a few dozen rows, not 120,000)
+            trend_rows = usage_totals.usage_totals(year=year, using=conn.alias)
+        else:
+            in_scope = MonthlyUsage.objects.filter(year=year)
+            if not is_ministry(user):  # the ministry sees every enterprise: no need to join the scope
+                in_scope = in_scope.filter(enterprise__in=scope)
+            trend_rows = list(in_scope.values_list("indicator_type", "month").annotate(t=Sum("used_t"))
+                              .values_list("indicator_type", "month", "t").order_by())
+        for itype, month, t in trend_rows:
             trend_monthly[(0, itype, month)] = t
     # ``year_end_projection`` reads each row's last reported month, and the months themselves only where the
     # year-to-date usage is above the quota (to find when it crossed): the series of those rows only.

@@ -23,12 +23,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from organizations.audit import audit_record, audit_record_many
-from organizations.models import Enterprise
+from organizations.models import MINISTRY_ROLES, Enterprise
 from organizations.permissions import require
 from organizations.selectors import enterprise_q, membership_of
 from organizations.validators import normalize_credit_code, validate_credit_code
+from quota_portal.db_router import read_connection
 from quota_portal.errors import DomainValidationError, InvalidTransition, NotFound, NotPermitted
 
+from . import ledger_totals
 from .catalogue import product_map
 from .models import (
     ExportControlItem,
@@ -553,18 +555,40 @@ def shipments_awaiting(*, enterprise: Enterprise) -> QuerySet[Shipment]:
             .order_by("dispatch_date", "pk"))
 
 
-def ledger_figures(*, user: Any, year: int) -> dict[str, Any]:
+def ledger_figures(*, user: Any, year: int, from_totals: bool | None = None) -> dict[str, Any]:
     """The ministry dashboard's ledger: shipments in transit and disputed, imports by country of origin, exports
-    by export-controlled item (REO tonnes, the year's dispatches)."""
-    qs = Shipment.objects.filter(shipment_q(user), dispatch_date__year=year)
-    states = {row["status"]: row for row in qs.values("status").annotate(n=Count("pk"), t=Sum("tonnes"))}
-    imports = list(qs.filter(origin=ShipmentOrigin.IMPORT).values("origin_country")
-                   .annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t"))
+    by export-controlled item (REO tonnes, the year's dispatches). The ministry (every shipment) reads the
+    ``ShipmentTotal`` roll-up where it is maintained (PostgreSQL: a few dozen rows instead of the year's
+    shipments); ``from_totals=False`` sums the shipments (the consistency test)."""
+    m = membership_of(user)
+    if from_totals is None:
+        from_totals = ledger_totals.maintained() and bool(m and m.role in MINISTRY_ROLES)
+    if from_totals:
+        states: dict[str, dict[str, Any]] = {}
+        by_country: dict[str, dict[str, Any]] = {}
+        by_product: dict[str, dict[str, Any]] = {}
+        for status, origin, country, product, n, t in ledger_totals.ledger_totals(
+                year=year, using=read_connection(Shipment).alias):
+            for into, key, field in ((states, status, "status"),
+                                     (by_country, country if origin == ShipmentOrigin.IMPORT else None,
+                                      "origin_country"),
+                                     (by_product, product or None, "product_id")):
+                if key is not None:
+                    row = into.setdefault(key, {field: key, "n": 0, "t": Decimal(0)})
+                    row["n"] += n
+                    row["t"] += t
+        imports = sorted(by_country.values(), key=lambda r: -r["t"])
+        exports = sorted(by_product.values(), key=lambda r: -r["t"])
+    else:
+        qs = Shipment.objects.filter(shipment_q(user), dispatch_date__year=year)
+        states = {row["status"]: dict(row) for row in qs.values("status").annotate(n=Count("pk"), t=Sum("tonnes"))}
+        imports = [dict(row) for row in qs.filter(origin=ShipmentOrigin.IMPORT).values("origin_country")
+                   .annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t")]
+        exports = [dict(row) for row in qs.filter(seller__isnull=False).exclude(buyer_country="CN")
+                   .values("product_id").annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t")]
     controlled = set(ExportControlItem.objects.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=dt.date(year, 1, 1)),
                                                       valid_from__lte=dt.date(year, 12, 31))
                      .values_list("product_id", flat=True))
-    exports: list[dict[str, Any]] = [dict(row) for row in qs.filter(seller__isnull=False).exclude(buyer_country="CN")
-                                     .values("product_id").annotate(n=Count("pk"), t=Sum("tonnes")).order_by("-t")]
     for row in exports:
         row["controlled"] = row["product_id"] in controlled
     zero = {"n": 0, "t": Decimal(0)}

@@ -653,3 +653,28 @@ class SupplementaryRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.report} {self.status}"
+
+
+class ShipmentTotal(models.Model):
+    """Shipments summed per year, status, origin (the country only for imports) and exported product (only for a
+    designated seller's shipment abroad): what the ministry dashboard's ledger panel shows, without reading the
+    year's 1.4 million shipments on every view. Rows are deltas appended by statement-level triggers on
+    ``reporting_shipment`` (PostgreSQL; no row is updated in the writers' transactions, so no writer waits for
+    another) and folded together by ``reporting.ledger_totals.ledger_totals_compact``; the figures are the sums.
+    Not on SQLite (``make run``): there the dashboard reads the shipments."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    status = models.CharField(_("status"), max_length=12)
+    origin = models.CharField(_("origin"), max_length=10)
+    origin_country = models.CharField(_("country of origin"), max_length=2, blank=True)
+    export_product = models.CharField(_("exported product"), max_length=24, blank=True)
+    n = models.BigIntegerField(_("shipments"))
+    t = models.DecimalField(_("tonnes REO"), max_digits=20, decimal_places=3)
+
+    class Meta:
+        verbose_name = _("shipment total")
+        verbose_name_plural = _("shipment totals")
+        indexes = [models.Index(fields=["year"], name="shipment_total_year_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.status} {self.origin}: {self.n}"

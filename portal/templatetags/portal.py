@@ -6,10 +6,9 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
-from django.utils import formats
 from django.utils.translation import gettext
 
-from quota_portal.formatting import DASH, as_decimal, money_text, tonnes_text
+from quota_portal.formatting import DASH, as_decimal, decimal_text, money_text, tonnes_text
 
 register = template.Library()
 
@@ -34,7 +33,7 @@ def pct(value, places: int = 1) -> str:
     d = _decimal(value)
     if d is None:
         return DASH
-    return formats.number_format(d * 100, int(places), use_l10n=True, force_grouping=True) + "%"
+    return decimal_text(d * 100, int(places)) + "%"
 
 
 @register.filter
