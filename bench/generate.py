@@ -242,7 +242,7 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
         nonlocal uid
         uid += 1
         users.append((uid, pw, None, "f", username, "", "", "", "f", "t", created))
-        members.append((uid, uid, role, authority, enterprise, None))
+        members.append((uid, uid, role, authority, enterprise, None, "f"))
         tokens.append((f"{rng.getrandbits(160):040x}", uid, created))
         return uid
 
@@ -254,7 +254,8 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
     filer_of = {e["id"]: add_user(f"bench_filer_{e['id']:05d}", "enterprise_filer", enterprise=e["id"]) for e in ents}
     cp.copy("auth_user", ["id", "password", "last_login", "is_superuser", "username", "first_name", "last_name",
                           "email", "is_staff", "is_active", "date_joined"], users)
-    cp.copy("organizations_membership", ["id", "user_id", "role", "authority_id", "enterprise_id", "group_id"], members)
+    cp.copy("organizations_membership", ["id", "user_id", "role", "authority_id", "enterprise_id", "group_id",
+                                      "manages_staff"], members)
     cp.copy("authtoken_token", ["key", "user_id", "created"], tokens)
 
     # plans, batch, allocation lines
@@ -420,7 +421,7 @@ def generate(n_ent: int, seed: int, years: int = 1) -> dict:
                 report_rows.append((r_id, e["id"], y, month, 1, None, "t", "accepted", "f", "", "[]", "", "f", 0,
                                     due_at(y, month).isoformat(), sub.isoformat(), filer_of[e["id"]],
                                     "t" if sub > due_at(y, month) else "f", reviewer_of[e["county"]], rev.isoformat(), "",
-                                    filer_of[e["id"]], sub.isoformat(), rev.isoformat()))
+                                    filer_of[e["id"]], sub.isoformat(), rev.isoformat(), "", ""))
             if len(flow_rows) > 400_000 or month == 12:
                 flush_ledger(cp, ship_rows, receipt_rows)
                 n_lines += flush_lines(cp, report_rows, prod_rows, input_rows, flow_rows, inv_rows)
@@ -477,7 +478,7 @@ def flush_lines(cp: Copier, reports, prod, inputs, flows, inv) -> int:
             ["id", "enterprise_id", "year", "month", "version", "previous_version_id", "is_current", "status", "nil",
              "comment", "warnings", "warnings_explanation", "balance_explained", "changes_count", "due_at",
              "submitted_at", "submitted_by_id", "late", "reviewed_by_id", "reviewed_at", "review_comment",
-             "created_by_id", "created_at", "updated_at"], reports)
+             "created_by_id", "created_at", "updated_at", "attested_name", "responsible_person"], reports)
     n = cp.copy("reporting_productionline", ["report_id", "indicator_type", "product_id", "tonnes"], prod)
     n += cp.copy("reporting_inputline", ["report_id", "source", "country", "product_id", "tonnes"], inputs)
     n += cp.copy("reporting_flowline", ["report_id", "direction", "counterparty_enterprise_id",
