@@ -30,7 +30,8 @@ def laundering_month(ent, year, month, *, closing_off=0):
     data = payload(production=[("smelting_separation", "DY_OXIDE", "5")],
                    inputs=[("imported_ore", "MM", "BAST_CONC", "100")],
                    shipments=[("in", "", "Overseas Ore Co", "MM", "BAST_CONC", "100", dt.date(year, month, 2))],
-                   inventory=[("BAST_CONC", 0, 0), ("DY_OXIDE", 0, 5 + closing_off)])
+                   inventory=[("BAST_CONC", 0, 0), ("DY_OXIDE", 0, 5 + closing_off)],
+                   comment="stock recount" if closing_off else "")
     r = services.report_create(actor=filer_of(ent), enterprise=ent, year=year, month=month, data=data, now=NOW)
     r = services.report_submit(attest=True, actor=filer_of(ent), report=r, confirm_warnings=True,
                                warnings_explanation="x", now=NOW)
