@@ -217,7 +217,7 @@ def accepted_report_ids(year: int, month: int | None) -> tuple[int, int] | None:
     ``report_id BETWEEN lo AND hi`` loses none of the period's lines. Lines are written when their report is, so a
     period's lines lie in a narrow band of the table and the block-range (BRIN) indexes on ``report_id``
     (reporting migration 0009) let PostgreSQL read that band only, instead of every year's lines: the year-bound
-    reconciliation then costs the same with one year or many in the database (bench/README.md, "Several years")."""
+    reconciliation then costs about the same with one year or many in the database (bench/README.md, "Several years")."""
     qs = rm.MonthlyReport.objects.filter(year=year, status=rm.ReportStatus.ACCEPTED)
     if month:
         qs = qs.filter(month=month)

@@ -82,10 +82,13 @@ def test_every_line_read_of_the_reconciliation_is_bounded_by_the_years_report_ba
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="BRIN indexes are PostgreSQL only")
-def test_line_tables_and_shipments_have_their_block_range_indexes():
+def test_line_tables_and_shipments_have_their_year_band_indexes():
     with connection.cursor() as cur:
         cur.execute("SELECT tablename, indexdef FROM pg_indexes WHERE indexdef LIKE '%%USING brin%%'")
         brin = {table: definition for table, definition in cur.fetchall()}
     for table in LINE_TABLES:
         assert "(report_id)" in brin[table]
     assert "(dispatch_date)" in brin["reporting_shipment"]
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'reporting_shipment_receipt_origin_idx'")
+        assert "WHERE ((origin)::text = 'receipt'::text)" in cur.fetchone()[0]
