@@ -33,7 +33,7 @@ from reporting import models as rm
 
 from ..models import FlagKind
 from .jobs import Progress, _run_job
-from .scans import _balance_rows, _store_flags
+from .scans import _balance_rows, _store_flags, accepted_report_ids
 
 Q3 = Decimal("0.001")
 
@@ -182,11 +182,17 @@ def yield_rows(year: int, month: int | None) -> list[dict]:
     profiles in force, a second finds the flags, a third reads the products of the flagged months only."""
     t = _tables()
     _first, last = _range(year, month)
+    ids = accepted_report_ids(year, month)
+    if ids is None:
+        return []
     month_sql = " AND r.month = %s" if month else ""
     period = [year] + ([month] if month else [])
     tol = Decimal(settings.YIELD_TOLERANCE)
-    # The profiles in force (a few dozen rows) are inlined as VALUES, so the planner knows their size; the feedstock
-    # side reads only the reports with separated production (a miner's inputs cannot make anything implausible).
+    # The profiles in force (a few dozen rows) are inlined as VALUES, so the planner knows their size. The lines are
+    # reached through the period's reports within their id band (see accepted_report_ids) and summed per product
+    # first (a few rows per smelter and month); only those sums meet the profiles, so the period's lines are read
+    # once instead of every year's lines once per element (bench/years_explain.py). The feedstock side reads only
+    # the reports with separated production (a miner's inputs cannot make anything implausible).
     profiles = _fetch(f"""
         SELECT ep.product_id, ep.element, ep.share
         FROM {t['ep']} ep JOIN (SELECT product_id, MAX(valid_from) AS vf FROM {t['ep']} WHERE valid_from <= %s
@@ -196,25 +202,31 @@ def yield_rows(year: int, month: int | None) -> list[dict]:
         return []
     rows = _fetch(f"""
         WITH cur (product_id, element, share) AS (VALUES {", ".join(["(%s, %s, %s)"] * len(profiles))}),
-        sm AS (
-            SELECT DISTINCT pl.report_id FROM {t['pl']} pl JOIN {t['rep']} r ON r.id = pl.report_id
-            WHERE pl.indicator_type = 'smelting_separation' AND r.status = 'accepted' AND r.year = %s{month_sql}
-        ), need AS (
-            SELECT r.enterprise_id AS e, r.month AS m, cur.element AS el, SUM(pl.tonnes * cur.share) AS n
-            FROM {t['rep']} r JOIN {t['pl']} pl ON pl.report_id = r.id JOIN cur ON cur.product_id = pl.product_id
+        produced AS (
+            SELECT r.enterprise_id AS e, r.month AS m, pl.product_id AS p, SUM(pl.tonnes) AS t
+            FROM {t['rep']} r JOIN {t['pl']} pl ON pl.report_id = r.id
             WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND pl.indicator_type = 'smelting_separation'
-            GROUP BY r.enterprise_id, r.month, cur.element
+              AND pl.report_id BETWEEN %s AND %s
+            GROUP BY r.enterprise_id, r.month, pl.product_id
+        ), consumed AS (
+            SELECT r.enterprise_id AS e, r.month AS m, il.product_id AS p, SUM(il.tonnes) AS t
+            FROM {t['rep']} r JOIN {t['il']} il ON il.report_id = r.id
+            WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND il.report_id BETWEEN %s AND %s
+              AND r.id IN (SELECT sp.report_id FROM {t['pl']} sp WHERE sp.indicator_type = 'smelting_separation'
+                           AND sp.report_id BETWEEN %s AND %s)
+            GROUP BY r.enterprise_id, r.month, il.product_id
+        ), need AS (
+            SELECT x.e, x.m, cur.element AS el, SUM(x.t * cur.share) AS n
+            FROM produced x JOIN cur ON cur.product_id = x.p GROUP BY x.e, x.m, cur.element
         ), have AS (
-            SELECT r.enterprise_id AS e, r.month AS m, cur.element AS el, SUM(il.tonnes * cur.share) AS h
-            FROM sm JOIN {t['rep']} r ON r.id = sm.report_id JOIN {t['il']} il ON il.report_id = sm.report_id
-            JOIN cur ON cur.product_id = il.product_id
-            GROUP BY r.enterprise_id, r.month, cur.element
+            SELECT x.e, x.m, cur.element AS el, SUM(x.t * cur.share) AS h
+            FROM consumed x JOIN cur ON cur.product_id = x.p GROUP BY x.e, x.m, cur.element
         )
         SELECT need.e, need.m, need.el, need.n, COALESCE(have.h, 0)
         FROM need LEFT JOIN have ON have.e = need.e AND have.m = need.m AND have.el = need.el
         WHERE need.n - COALESCE(have.h, 0) * %s > %s
         ORDER BY need.e, need.m, need.el
-    """, [*(v for row in profiles for v in row), *period, *period, 1 + tol, Q3])
+    """, [*(v for row in profiles for v in row), *period, *ids, *period, *ids, *ids, 1 + tol, Q3])
     if not rows:
         return []
     flagged = {(e, m) for e, m, _el, _n, _h in rows}
@@ -227,7 +239,8 @@ def yield_rows(year: int, month: int | None) -> list[dict]:
                 SELECT r.enterprise_id, r.month, x.product_id, SUM(x.tonnes)
                 FROM {t['rep']} r JOIN {table} x ON x.report_id = r.id
                 WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND r.enterprise_id IN ({marks}){extra}
-                GROUP BY r.enterprise_id, r.month, x.product_id""", [*period, *ents]):
+                  AND x.report_id BETWEEN %s AND %s
+                GROUP BY r.enterprise_id, r.month, x.product_id""", [*period, *ents, *ids]):
             if (e, m) in flagged:
                 products[(e, m)][kind][product] = str(Decimal(tonnes).quantize(Q3))
     return [{"kind": FlagKind.YIELD_IMPLAUSIBLE, "enterprise_id": e, "year": year, "month": m,
