@@ -33,9 +33,9 @@ def test_the_roll_up_equals_monthly_usage(demo_orgs):
         for i, e in enumerate(ents) for m in (1, 2, 3) for t in ("mining_rock", "smelting_separation")])
     MonthlyUsage.objects.create(enterprise=ents[0], year=YEAR, month=4, indicator_type="mining_ion", used_t=0)
     assert _rolled() == _direct() and _rolled()[("mining_ion", 4)] == 0
-    MonthlyUsage.objects.filter(month=2, enterprise=ents[1]).update(used_t=Decimal("7.125"))
-    MonthlyUsage.objects.filter(month=3, enterprise__in=ents[:2]).delete()
-    MonthlyUsage.objects.filter(month=1, indicator_type="mining_rock").update(month=5)
+    MonthlyUsage.objects.filter(year=YEAR, month=2, enterprise=ents[1]).update(used_t=Decimal("7.125"))
+    MonthlyUsage.objects.filter(year=YEAR, month=3, enterprise__in=ents[:2]).delete()
+    MonthlyUsage.objects.filter(year=YEAR, month=1, indicator_type="mining_rock").update(month=5)
     assert _rolled() == _direct()
     rows = MonthlyUsageTotal.objects.count()
     usage_totals_compact()
