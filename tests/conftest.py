@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from organizations import outbox
 from organizations.demo import seed
+from tests.dbsnapshot import seeded
 
 
 @pytest.fixture(autouse=True)
@@ -73,8 +74,9 @@ def pytest_runtest_teardown(item, nextitem):
 
 @pytest.fixture
 def demo_orgs(db):
-    """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py)."""
-    return seed({})
+    """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py), built by the
+    services once and replayed for later tests on the same starting database (tests/dbsnapshot.py)."""
+    return seeded("seed", lambda: seed({}))
 
 
 @pytest.fixture
