@@ -14,7 +14,6 @@ another starting state, a seed that changed or deleted existing rows — the see
 from __future__ import annotations
 
 import os
-
 from collections.abc import Callable
 from typing import Any
 
