@@ -44,6 +44,10 @@ def _tables() -> list[tuple[str, str, type[models.Model]]]:
 def _usable() -> bool:
     if connection.vendor != "postgresql" or not connection.in_atomic_block or timezone.now is not _REAL_NOW:
         return False
+    return _superuser()
+
+
+def _superuser() -> bool:
     if _STATE["superuser"] is None:
         with connection.cursor() as cur:
             cur.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
@@ -144,3 +148,25 @@ def seeded(name: str, build: Callable[[], Any]) -> Any:
     if os.environ.get("DBSNAPSHOT_DEBUG"):
         print(f"[dbsnapshot] captured {name} reusable={reusable} {sum(map(len, added.values()))} rows")
     return result
+
+
+# --- the reference data (what the migrations put in), put back after each transactional test ------------------
+
+def reference_capture() -> dict[str, list[str]] | None:
+    """Every row of every table as migrated (JSON per row), or None where the fast path does not apply."""
+    if connection.vendor != "postgresql" or not _superuser():
+        return None
+    return {table: list(rows.values()) for table, rows in _rows().items() if rows}
+
+
+def reference_restore(reference: dict[str, list[str]]) -> None:
+    """Empty every table and put the reference rows back, in one transaction: the same end state as
+    ``flush`` + ``deserialize_db_from_string``, without a TRUNCATE (new files) per table and a save() per row."""
+    tables = _tables()
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SET LOCAL session_replication_role = replica")  # no FK order, no trigger: rows were valid
+        cur.execute("".join(f"DELETE FROM {_q(t)};" for t, _pk, _m in tables))
+        for table, rows in reference.items():
+            cur.execute(f"INSERT INTO {_q(table)} SELECT * FROM json_populate_recordset(NULL::{_q(table)}, %s)",
+                        ["[" + ",".join(rows) + "]"])
+        cur.execute("".join(connection.ops.sequence_reset_sql(no_style(), [m for _t, _pk, m in tables])))
