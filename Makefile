@@ -6,6 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/quota_portal
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+# pytest-xdist: one test process per core (each with its own test database, test_<name>_gw0, _gw1, …); work
+# stealing evens out the long tests (page walks, fuzzing, browser journeys, replica). PYTEST_WORKERS=0: one process.
+PYTEST_WORKERS ?= auto
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist worksteal)
 
 .PHONY: run test install lint bench messages e2e-deps i18n clean backup restore
 
@@ -34,9 +38,9 @@ test: install messages e2e-deps
 	bash scripts/ensure_services.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/mypy .
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(BIN)/pytest --create-db -q $(XDIST) $(PYTEST_ARGS)
 	# the same page walk and browser journeys on the embedded SQLite database of `make run` (marker "sqlite")
-	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.sqlite3 CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest --create-db -q -m sqlite $(PYTEST_ARGS)
+	DATABASE_URL=sqlite:///$(CURDIR)/.test-sqlite.sqlite3 CELERY_BROKER_URL=memory:// CELERY_TASK_ALWAYS_EAGER=1 $(BIN)/pytest --create-db -q -m sqlite $(XDIST) $(PYTEST_ARGS)
 
 ## e2e-deps: Debian's Chromium and CJK fonts for the Playwright browser tests (never a downloaded browser)
 e2e-deps:

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 
 from organizations import outbox
 from organizations.demo import seed
+from tests.dbsnapshot import reference_capture, reference_restore, seeded
 
 
 @pytest.fixture(autouse=True)
@@ -32,7 +33,7 @@ def _fast_passwords(settings):
     outbox._broker_down_until = 0.0  # nor a broker outage simulated by an earlier test
 
 
-_REFERENCE: dict = {"contents": None}
+_REFERENCE: dict = {"contents": None, "rows": None}
 
 
 def _is_transactional(item) -> bool:
@@ -50,6 +51,7 @@ def _reference_data(request, django_db_blocker):
     if _REFERENCE["contents"] is None and _is_transactional(request.node):
         request.getfixturevalue("django_db_setup")
         with django_db_blocker.unblock():
+            _REFERENCE["rows"] = reference_capture()  # PostgreSQL: the rows as they are, put back by SQL
             _REFERENCE["contents"] = (getattr(connection, "_test_serialized_contents", None)
                                       or connection.creation.serialize_db_to_string())
     yield
@@ -62,6 +64,9 @@ def pytest_runtest_teardown(item, nextitem):
         return
 
     with item.config.stash[blocking_manager_key].unblock():
+        if _REFERENCE["rows"] is not None:
+            reference_restore(_REFERENCE["rows"])
+            return
         call_command("flush", interactive=False, inhibit_post_migrate=True, verbosity=0)
         connection.creation.deserialize_db_from_string(_REFERENCE["contents"])
         # rows came back with their ids: move the sequences past them, or the next insert collides
@@ -73,8 +78,9 @@ def pytest_runtest_teardown(item, nextitem):
 
 @pytest.fixture
 def demo_orgs(db):
-    """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py)."""
-    return seed({})
+    """The demo authority tree, groups, enterprises, licences and users (see organizations/demo.py), built by the
+    services once and replayed for later tests on the same starting database (tests/dbsnapshot.py)."""
+    return seeded("seed", lambda: seed({}))
 
 
 @pytest.fixture

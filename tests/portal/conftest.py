@@ -3,6 +3,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import override_settings
 
+from tests.dbsnapshot import seeded
+
 
 @pytest.fixture(scope="package")
 def demo_world(django_db_setup, django_db_blocker):
@@ -17,7 +19,7 @@ def demo_world(django_db_setup, django_db_blocker):
         atomic._from_testcase = True
         atomic.__enter__()
         try:
-            call_command("seed_demo", stdout=open("/dev/null", "w"))
+            seeded("seed_demo", lambda: call_command("seed_demo", stdout=open("/dev/null", "w")))
             yield
         finally:
             transaction.set_rollback(True)

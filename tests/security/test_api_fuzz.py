@@ -20,6 +20,7 @@ from schemathesis.checks import content_type_conformance, not_a_server_error, re
 from schemathesis.specs.openapi.checks import status_code_conformance
 
 from quota_portal.wsgi import application
+from tests.dbsnapshot import seeded
 
 ROLES = ["miit_official", "miit_approver", "jiuyuan_reviewer", "baotou_viewer", "huamei_filer", "north_manager"]
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "6"))  # per operation and role
@@ -62,7 +63,7 @@ def in_process_wsgi():
 @pytest.mark.django_db
 def test_api_survives_fuzzing_as_every_role(settings, in_process_wsgi):
     settings.OTP_REQUIRED = False
-    call_command("seed_demo", stdout=open(os.devnull, "w"))
+    seeded("seed_demo", lambda: call_command("seed_demo", stdout=open(os.devnull, "w")))  # built once, replayed (tests/dbsnapshot.py)
     schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
     operations = [r.ok() for r in schema.get_all_operations()]
     assert len(operations) >= 20

@@ -8,6 +8,7 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from quota_portal.api import router
+from tests.dbsnapshot import seeded
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ WRITE_OK = {200, 201, 202, 204}
 @pytest.fixture
 def demo(db, settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seeded("seed_demo", lambda: call_command("seed_demo", stdout=open("/dev/null", "w")))  # built once, replayed (tests/dbsnapshot.py)
 
 
 def client_for(username):

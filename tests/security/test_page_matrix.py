@@ -12,6 +12,8 @@ from django.test import Client
 from django.urls import URLResolver, get_resolver
 from rest_framework.test import APIClient
 
+from tests.dbsnapshot import seeded
+
 pytestmark = pytest.mark.django_db
 
 ROLES = ["jiuyuan_reviewer", "longnan_reviewer", "baotou_viewer", "huamei_filer", "hefa_filer", "lnmine_filer",
@@ -81,7 +83,7 @@ def fill(route, pk):
 
 def test_every_page_with_an_id_is_scoped_for_every_role(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seeded("seed_demo", lambda: call_command("seed_demo", stdout=open("/dev/null", "w")))  # built once, replayed (tests/dbsnapshot.py)
     User = get_user_model()
     ministry = APIClient()
     ministry.force_authenticate(User.objects.get(username="miit_official"))

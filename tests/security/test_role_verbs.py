@@ -10,6 +10,7 @@ from allocations.models import IssuanceBatch, NationalPlan
 from enforcement.models import Case
 from organizations.models import AuditEntry
 from reporting.models import MonthlyReport
+from tests.dbsnapshot import seeded
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(settings):
     settings.CELERY_TASK_ALWAYS_EAGER = True
-    call_command("seed_demo", stdout=open("/dev/null", "w"))
+    seeded("seed_demo", lambda: call_command("seed_demo", stdout=open("/dev/null", "w")))  # built once, replayed (tests/dbsnapshot.py)
 
 
 def as_(username):
