@@ -52,14 +52,12 @@ def main(scale: str = "reduced") -> Path:
             except Exception as exc:  # noqa: BLE001 - a plan we cannot get is reported, not fatal
                 out.append(f"(no plan: {exc})")
             out.append("")
-    from django.conf import settings
+    from bench import scan
 
-    from bench.scan import RAW_FLOWS, RAW_USAGE_FROM_LINES
-
-    params = {"year": YEAR, "ratio": settings.USAGE_WARNING_RATIO, "tol": settings.BALANCE_TOLERANCE_T,
-              "ftol": settings.FLOW_MATCH_TOLERANCE}
-    for title, sql in (("raw year-to-date usage from the lines", RAW_USAGE_FROM_LINES),
-                       ("raw flow matching", RAW_FLOWS)):
+    params = scan.raw_params()
+    statements = [("raw year-to-date usage from the lines", scan.RAW_USAGE_FROM_LINES)]
+    statements += [(f"raw reconcile: {title}", getattr(scan, name)) for title, name in scan.RAW_RECONCILE]
+    for title, sql in statements:
         out.append(f"### {title}")
         with connection.cursor() as cur:
             cur.execute("EXPLAIN (ANALYZE, COSTS off) " + sql, params)

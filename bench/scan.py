@@ -174,25 +174,43 @@ def _sql(sql: str, params: dict):
     return run
 
 
-def main() -> dict:
-    import django
+SCAN_DAY = dt.date(YEAR + 1, 1, 20)  # the scans run as of this day (as the generator's "now")
+RAW_RECONCILE = (("balance", "RAW_BALANCE"), ("unconfirmed shipments", "RAW_UNCONFIRMED"),
+                 ("quantity mismatch", "RAW_MISMATCH"), ("undeclared receipts", "RAW_UNDECLARED"),
+                 ("unlicensed counterparties", "RAW_UNLICENSED"), ("feedstock yield", "RAW_YIELD"))
 
-    django.setup()
-    from django.conf import settings
-    from django.db import connection
 
-    from enforcement import services
-    from enforcement.models import Flag
+def raw_params() -> dict:
+    """The parameters of the raw statements above for YEAR (after django.setup()): tolerances from the settings,
+    the year's dates, the transit cut-off as of the scans' day, and the band of the year's accepted report ids."""
+    from django.conf import settings  # noqa: PLC0415 — after django.setup()
+    from django.db import connection  # noqa: PLC0415
 
-    today = dt.date(YEAR + 1, 1, 20)  # the scans run as of this day (as the generator's "now")
+    today = SCAN_DAY
     params = {"year": YEAR, "ratio": settings.USAGE_WARNING_RATIO, "tol": settings.BALANCE_TOLERANCE_T,
               "ftol": settings.FLOW_MATCH_TOLERANCE, "ytol": settings.YIELD_TOLERANCE,
               "first": dt.date(YEAR, 1, 1), "last": dt.date(YEAR, 12, 31),
               "cutoff": today - dt.timedelta(days=settings.SHIPMENT_TRANSIT_DAYS)}
     with connection.cursor() as cur:
-        cur.execute("SELECT COUNT(*), MIN(id), MAX(id) FROM reporting_monthlyreport WHERE year = %s "
-                    "AND status = 'accepted'", [YEAR])
-        reports, params["lo"], params["hi"] = cur.fetchone()
+        cur.execute("SELECT MIN(id), MAX(id) FROM reporting_monthlyreport WHERE year = %s AND status = 'accepted'",
+                    [YEAR])
+        params["lo"], params["hi"] = cur.fetchone()
+    return params
+
+
+def main() -> dict:
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from enforcement import services
+    from enforcement.models import Flag
+
+    params, today = raw_params(), SCAN_DAY
+    with connection.cursor() as cur:
+        cur.execute("SELECT COUNT(*) FROM reporting_monthlyreport WHERE year = %s AND status = 'accepted'", [YEAR])
+        reports = cur.fetchone()[0]
         cur.execute("SELECT (SELECT COUNT(*) FROM reporting_productionline) + (SELECT COUNT(*) FROM "
                     "reporting_inputline) + (SELECT COUNT(*) FROM reporting_flowline) + "
                     "(SELECT COUNT(*) FROM reporting_inventoryline)")
