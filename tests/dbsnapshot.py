@@ -71,7 +71,7 @@ def _rows() -> dict[str, dict[str, str]]:
     out = {}
     with connection.cursor() as cur:
         for table, pk, _m in _tables():
-            cur.execute(f"SELECT {_q(pk)}::text, row_to_json(t)::text FROM {_q(table)} t")
+            cur.execute(f"SELECT {_q(pk)}::text, row_to_json(snapshot_row)::text FROM {_q(table)} snapshot_row")
             out[table] = dict(cur.fetchall())
     return out
 
