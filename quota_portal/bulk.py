@@ -31,6 +31,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> list
         return model._default_manager.using(using).bulk_create(objs)
     meta = model._meta
     pk = meta.pk
+    assert pk is not None
     with_pk = all(o.pk is not None for o in objs)
     if not with_pk and any(o.pk is not None for o in objs):
         return model._default_manager.using(using).bulk_create(objs)  # mixed: Django's way
@@ -56,7 +57,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> list
             casts.append("%s::text[]::jsonb[]")
         else:
             casts.append(f"%s::{db_type}[]")
-        columns.append(connection.ops.quote_name(f.column))
+        columns.append(connection.ops.quote_name(str(f.column)))
         arrays.append(values)
     sql = (f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
            f"SELECT * FROM unnest({', '.join(casts)})")
@@ -64,7 +65,7 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> list
         if with_pk:
             cur.execute(sql, arrays)
         else:
-            cur.execute(f"{sql} RETURNING {connection.ops.quote_name(pk.column)}", arrays)
+            cur.execute(f"{sql} RETURNING {connection.ops.quote_name(str(pk.column))}", arrays)
             # ids come from the sequence in the order of the rows: the smallest to the first instance
             for o, new_id in zip(objs, sorted(row[0] for row in cur.fetchall()), strict=True):
                 setattr(o, pk.attname, new_id)
