@@ -20,6 +20,13 @@ _PLAIN = (models.CharField, models.TextField, models.IntegerField, models.Decima
 _TIMES = (models.DateField, models.DateTimeField, models.TimeField)
 
 
+def _array_literal(values: list[Any]) -> str:
+    """PostgreSQL's text form of an array (``{"a","b",NULL}``), cast by the statement to the column's type: one
+    literal for the driver to quote and for the server to parse, instead of an ``ARRAY[…]`` of one literal each."""
+    return "{" + ",".join("NULL" if v is None else '"' + str(v).replace("\\", "\\\\").replace('"', '\\"') + '"'
+                          for v in values) + "}"
+
+
 def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> list[models.Model]:
     """Insert the (unsaved) instances; their ``pk`` is set (an instance may bring its own). Returns ``objs``."""
     objs = list(objs)
@@ -59,13 +66,14 @@ def bulk_insert(model: type[models.Model], objs: Sequence[models.Model]) -> list
             casts.append(f"%s::{db_type}[]")
         columns.append(connection.ops.quote_name(str(f.column)))
         arrays.append(values)
+    literals = [_array_literal(values) for values in arrays]
     sql = (f"INSERT INTO {connection.ops.quote_name(meta.db_table)} ({', '.join(columns)}) "
            f"SELECT * FROM unnest({', '.join(casts)})")
     with connection.cursor() as cur:
         if with_pk:
-            cur.execute(sql, arrays)
+            cur.execute(sql, literals)
         else:
-            cur.execute(f"{sql} RETURNING {connection.ops.quote_name(str(pk.column))}", arrays)
+            cur.execute(f"{sql} RETURNING {connection.ops.quote_name(str(pk.column))}", literals)
             # ids come from the sequence in the order of the rows: the smallest to the first instance
             for o, new_id in zip(objs, sorted(row[0] for row in cur.fetchall()), strict=True):
                 setattr(o, pk.attname, new_id)
