@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from quota_portal.bulk import bulk_insert
 from quota_portal.middleware import current_request_id
 from quota_portal.transactions import service
 
@@ -120,7 +121,7 @@ def _append(chain: str, entries: list[AuditEntry]) -> None:
             for entry in entries:
                 entry.save()
         else:
-            AuditEntry.objects.bulk_create(entries)
+            bulk_insert(AuditEntry, entries)
 
 
 def audit_record_many(*, actor, org: Any = None, entries: list[dict]) -> list[AuditEntry]:

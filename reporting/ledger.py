@@ -27,6 +27,7 @@ from organizations.models import MINISTRY_ROLES, Enterprise
 from organizations.permissions import require
 from organizations.selectors import enterprise_q, membership_of
 from organizations.validators import normalize_credit_code, validate_credit_code
+from quota_portal.bulk import bulk_insert
 from quota_portal.db_router import read_connection
 from quota_portal.errors import DomainValidationError, InvalidTransition, NotFound, NotPermitted
 
@@ -466,7 +467,7 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
         if ids is not None:  # numbered from their ids before the insert: one statement, no update after it
             for (_line, s, _r), pk in zip(created, ids, strict=True):
                 s.pk, s.number = pk, f"SH{pk:08d}"
-            Shipment.objects.bulk_create([s for _line, s, _r in created])
+            bulk_insert(Shipment, [s for _line, s, _r in created])
         else:
             for _line, s, _r in created:
                 s.save(force_insert=True)
@@ -481,7 +482,7 @@ def ledger_sync_report(*, actor: Any, report: MonthlyReport, now: dt.datetime | 
     if status_changed:
         Shipment.objects.filter(pk__in=[s.pk for s in status_changed]).update(status=ShipmentStatus.RECEIVED)
     if receipts:
-        Receipt.objects.bulk_create(receipts)
+        bulk_insert(Receipt, receipts)
     for line, s in linked:
         line.shipment = s
     if any(line.pk is not None for line, _s in linked):  # lines not inserted yet go in linked (the caller inserts them)

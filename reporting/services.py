@@ -27,6 +27,7 @@ from organizations.models import Authority, Enterprise, Level
 from organizations.notifications import notify
 from organizations.permissions import require
 from organizations.selectors import membership_of
+from quota_portal.bulk import bulk_insert
 from quota_portal.errors import Conflict, DomainValidationError, InvalidTransition, NotPermitted
 from quota_portal.quantities import YEAR_MAX, YEAR_MIN
 from quota_portal.transactions import durable_boundary, service
@@ -107,10 +108,10 @@ def _write_lines(report: MonthlyReport, content, *, fresh: bool = False, insert:
 
 def _insert_lines(lines: ReportLines) -> None:
     """Four bulk inserts, whatever the number of lines (the report must still be a draft)."""
-    ProductionLine.objects.bulk_create(lines.production)
-    InputLine.objects.bulk_create(lines.inputs)
-    FlowLine.objects.bulk_create(lines.shipments)
-    InventoryLine.objects.bulk_create(lines.inventory)
+    bulk_insert(ProductionLine, lines.production)  # one INSERT … FROM unnest(…) each on PostgreSQL
+    bulk_insert(InputLine, lines.inputs)
+    bulk_insert(FlowLine, lines.shipments)
+    bulk_insert(InventoryLine, lines.inventory)
     lines.written = True
 
 

@@ -179,3 +179,24 @@ def test_a_lean_submission_appends_one_verifiable_run_to_the_enterprise_chain(de
     assert all(b.prev_hash == a.hash for a, b in zip(entries, entries[1:], strict=False))
     assert all(e.hash == e.content_digest() for e in entries)
     assert audit_check().ok
+
+
+def test_odd_characters_in_the_lines_are_stored_as_sent(demo_orgs, api):
+    """Lines, shipments and receipts go in as one array per column on PostgreSQL: quotes, backslashes, commas,
+    braces and the word NULL in a document number come back exactly as sent."""
+    c = api("huamei_filer")
+    payload = huamei_payload(demo_orgs)
+    odd_in, odd_out = 'FP "1", {a}\\b', "NULL"
+    payload["shipments"][0]["document_no"] = odd_in
+    payload["shipments"][1]["document_no"] = odd_out
+    payload["shipments"][1]["counterparty_name"] = "合发 \"稀土\" 公司"
+    r = c.post("/api/v1/reports/", {"year": 2025, "month": 3, "submit": True, "attest": True, **payload},
+               format="json", HTTP_PREFER="return=minimal")
+    assert r.status_code == 201, r.json()
+    full = c.get(f"/api/v1/reports/{r.json()['id']}/").json()
+    assert [s["document_no"] for s in full["shipments"]] == [odd_in, odd_out]
+    assert full["shipments"][1]["counterparty_name"] == "合发 \"稀土\" 公司"
+    assert [s["tonnes"] for s in full["shipments"]] == ["20.000", "6.000"]
+    report = MonthlyReport.objects.get(pk=r.json()["id"])
+    assert sorted(report.flow_lines.values_list("shipment__document_no", flat=True)) == sorted([odd_in, odd_out])
+    assert audit_check().ok
