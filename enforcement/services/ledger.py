@@ -224,7 +224,7 @@ def yield_rows(year: int, month: int | None) -> list[dict]:
         )
         SELECT need.e, need.m, need.el, need.n, COALESCE(have.h, 0)
         FROM need LEFT JOIN have ON have.e = need.e AND have.m = need.m AND have.el = need.el
-        WHERE need.n - COALESCE(have.h, 0) * %s > %s
+        WHERE need.n - COALESCE(have.h, 0) * %s > CAST(%s AS NUMERIC)
         ORDER BY need.e, need.m, need.el
     """, [*(v for row in profiles for v in row), *period, *ids, *period, *ids, *ids, 1 + tol, Q3])
     if not rows:

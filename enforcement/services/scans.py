@@ -263,7 +263,7 @@ def _balance_rows(year: int, month: int | None) -> list[dict]:
         ) k ON k.report_id = r.id
         WHERE r.status = 'accepted' AND r.year = %s{month_sql}
         GROUP BY r.enterprise_id, r.year, r.month, k.product_id
-        HAVING ABS(SUM(k.d)) > %s
+        HAVING ABS(SUM(k.d)) > CAST(%s AS NUMERIC)
     """
     with connection.cursor() as cur:
         cur.execute(find, [*ids, *ids, *ids, *ids, *params, tol])
@@ -285,7 +285,7 @@ def _balance_rows(year: int, month: int | None) -> list[dict]:
         WHERE r.status = 'accepted' AND r.year = %s{month_sql} AND r.enterprise_id IN ({marks})
         GROUP BY r.enterprise_id, r.year, r.month, k.product_id
         HAVING ABS(SUM(k.opening) + SUM(k.produced) + SUM(k.received) - SUM(k.shipped) - SUM(k.consumed)
-                   - SUM(k.closing)) > %s
+                   - SUM(k.closing)) > CAST(%s AS NUMERIC)
     """
     with connection.cursor() as cur:
         cur.execute(sql, [*ids, *ids, *ids, *ids, *params, *ents, tol])

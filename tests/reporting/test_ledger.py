@@ -17,7 +17,8 @@ from reporting.models import FlowLine, Receipt, Shipment, ShipmentStatus
 from reporting.trace import shipment_trace
 from tests.builders import filer_of, payload, reviewer_of
 
-pytestmark = pytest.mark.django_db
+# also in the SQLite pass of `make test`: the scans' SQL must give the same flags on make run's database
+pytestmark = [pytest.mark.django_db, pytest.mark.sqlite]
 
 NOW = dt.datetime(2025, 5, 20, 10, 0, tzinfo=dt.UTC)
 
