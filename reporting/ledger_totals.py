@@ -10,97 +10,22 @@ Bulk loads that bypass triggers (``session_replication_role = replica``, bench/g
 
 from __future__ import annotations
 
-from django.db import connection, connections, transaction
+from django.db import connection, connections
+
+from quota_portal.delta_rollups import DeltaRollup, maintained
 
 from .models import Shipment, ShipmentTotal
 
-KEY = ("year", "status", "origin", "origin_country", "export_product")
-
-
-def _key_sql(alias: str = "") -> str:
-    a = f"{alias}." if alias else ""
-    return (f"CAST(EXTRACT(YEAR FROM {a}dispatch_date) AS INTEGER) AS year, {a}status AS status, {a}origin AS origin, "
-            f"CASE WHEN {a}origin = 'import' THEN {a}origin_country ELSE '' END AS origin_country, "
-            f"CASE WHEN {a}seller_id IS NOT NULL AND {a}buyer_country <> 'CN' THEN {a}product_id ELSE '' END "
-            f"AS export_product")
-
-
-def _cols() -> str:
-    return ", ".join(KEY)
-
-
-def triggers_sql() -> tuple[str, str]:
-    """(create, drop) statements of the trigger function and its three triggers."""
-    t, s = ShipmentTotal._meta.db_table, Shipment._meta.db_table
-    delta = f"""
-        INSERT INTO {t} ({_cols()}, n, t)
-        SELECT {_cols()}, SUM(n), SUM(t) FROM (
-            SELECT {_key_sql()}, -1 AS n, -tonnes AS t FROM old_rows WHERE TG_OP <> 'INSERT'
-            UNION ALL
-            SELECT {_key_sql()}, 1, tonnes FROM new_rows WHERE TG_OP <> 'DELETE'
-        ) d GROUP BY {_cols()} HAVING SUM(n) <> 0 OR SUM(t) <> 0;"""
-    create = f"""
-        CREATE FUNCTION {t}_delta() RETURNS trigger LANGUAGE plpgsql AS $$
-        BEGIN
-          IF TG_OP = 'INSERT' THEN
-            INSERT INTO {t} ({_cols()}, n, t)
-            SELECT {_cols()}, COUNT(*), SUM(t) FROM (SELECT {_key_sql()}, tonnes AS t FROM new_rows) d
-             GROUP BY {_cols()};
-          ELSIF TG_OP = 'DELETE' THEN
-            INSERT INTO {t} ({_cols()}, n, t)
-            SELECT {_cols()}, -COUNT(*), -SUM(t) FROM (SELECT {_key_sql()}, tonnes AS t FROM old_rows) d
-             GROUP BY {_cols()};
-          ELSE
-            {delta}
-          END IF;
-          RETURN NULL;
-        END $$;
-        CREATE TRIGGER {t}_ins AFTER INSERT ON {s} REFERENCING NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION {t}_delta();
-        CREATE TRIGGER {t}_upd AFTER UPDATE ON {s} REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION {t}_delta();
-        CREATE TRIGGER {t}_del AFTER DELETE ON {s} REFERENCING OLD TABLE AS old_rows
-            FOR EACH STATEMENT EXECUTE FUNCTION {t}_delta();
-    """
-    drop = f"""
-        DROP TRIGGER IF EXISTS {t}_ins ON {s}; DROP TRIGGER IF EXISTS {t}_upd ON {s};
-        DROP TRIGGER IF EXISTS {t}_del ON {s}; DROP FUNCTION IF EXISTS {t}_delta();
-    """
-    return create, drop
-
-
-def maintained() -> bool:
-    """Whether the roll-up is kept (PostgreSQL) — else readers sum the shipments."""
-    return connection.vendor == "postgresql"
-
-
-def ledger_totals_rebuild() -> int:
-    """Recompute the roll-up from the shipments (after a bulk load that bypassed the triggers)."""
-    if not maintained():
-        return 0
-    t, s = ShipmentTotal._meta.db_table, Shipment._meta.db_table
-    with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(f"LOCK TABLE {s} IN SHARE MODE")  # no shipment changes between the delete and the insert
-        cur.execute(f"DELETE FROM {t}")
-        cur.execute(f"INSERT INTO {t} ({_cols()}, n, t) SELECT {_cols()}, COUNT(*), SUM(t) FROM "
-                    f"(SELECT {_key_sql()}, tonnes AS t FROM {s}) d GROUP BY {_cols()}")
-        return cur.rowcount
-
-
-def ledger_totals_compact() -> int:
-    """Fold the delta rows into one per key (keys whose sum is zero disappear); one statement, so a reader sees
-    the rows before or after, never half. Deltas committed meanwhile are not in its snapshot and stay as they
-    are. Returns the number of rows left."""
-    if not maintained():
-        return 0
-    t = ShipmentTotal._meta.db_table
-    with connection.cursor() as cur:
-        cur.execute(f"""
-            WITH gone AS (DELETE FROM {t} RETURNING {_cols()}, n, t)
-            INSERT INTO {t} ({_cols()}, n, t)
-            SELECT {_cols()}, SUM(n), SUM(t) FROM gone GROUP BY {_cols()} HAVING SUM(n) <> 0 OR SUM(t) <> 0
-        """)
-        return cur.rowcount
+ROLLUP = DeltaRollup(
+    table=ShipmentTotal._meta.db_table, source=Shipment._meta.db_table,
+    keys=(("year", "CAST(EXTRACT(YEAR FROM dispatch_date) AS INTEGER)"), ("status", "status"), ("origin", "origin"),
+          ("origin_country", "CASE WHEN origin = 'import' THEN origin_country ELSE '' END"),
+          ("export_product", "CASE WHEN seller_id IS NOT NULL AND buyer_country <> 'CN' THEN product_id ELSE '' END")),
+    measures=(("n", "1"), ("t", "tonnes")))
+triggers_sql = ROLLUP.triggers_sql
+ledger_totals_rebuild = ROLLUP.rebuild
+ledger_totals_compact = ROLLUP.compact
+__all__ = ["ledger_totals", "ledger_totals_compact", "ledger_totals_rebuild", "maintained", "triggers_sql"]
 
 
 def ledger_totals(*, year: int, using: str | None = None) -> list[tuple]:
