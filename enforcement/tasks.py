@@ -13,6 +13,7 @@ from reporting.annual import annual_reminders_send
 from reporting.corrections import review_reminders_send
 
 from . import services
+from .flag_totals import flag_totals_compact
 
 
 def _now(now: str | None) -> dt.datetime | None:
@@ -69,3 +70,9 @@ def send_procedure_reminders(self) -> int:
     """Daily: overdue fines, overdue county reviews (working days), annual reports due, missing or late."""
     return (services.payment_reminders_send() + review_reminders_send() + annual_reminders_send()
             + services.flag_scan_annual_reports())
+
+
+@shared_task(name="enforcement.tasks.flag_totals_compact", ignore_result=True)
+def fold_flag_totals() -> int:
+    """Fold the delta rows of the trigger-kept flag counts (enforcement.flag_totals)."""
+    return flag_totals_compact()
