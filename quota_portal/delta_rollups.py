@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import connection, migrations, transaction
 
 
 def maintained() -> bool:
@@ -99,3 +99,35 @@ class DeltaRollup:
             cur.execute(f"WITH gone AS (DELETE FROM {self.table} RETURNING {self._cols()}) "
                         + self._folded("SELECT * FROM gone", having=True))
             return cur.rowcount
+
+    # --- migrations -----------------------------------------------------------------------------------------
+
+    def migration_triggers(self) -> migrations.RunPython:
+        """The operation that creates the triggers and fills the roll-up from the source (PostgreSQL; nothing on
+        SQLite), reversibly."""
+
+        def create(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(self.triggers_sql()[0])
+                self.rebuild()
+
+        def drop(apps, schema_editor):
+            if schema_editor.connection.vendor == "postgresql":
+                schema_editor.execute(self.triggers_sql()[1])
+
+        return migrations.RunPython(create, drop)
+
+
+def migration_fold_schedule(*, task: str, name: str, minutes: int = 5) -> migrations.RunPython:
+    """The operation that schedules the beat job folding the deltas (django-celery-beat), reversibly."""
+
+    def schedule(apps, schema_editor):
+        every, _ = apps.get_model("django_celery_beat", "IntervalSchedule").objects.get_or_create(
+            every=minutes, period="minutes")
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.update_or_create(
+            name=name, defaults={"task": task, "interval": every, "enabled": True})
+
+    def unschedule(apps, schema_editor):
+        apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(task=task).delete()
+
+    return migrations.RunPython(schedule, unschedule)

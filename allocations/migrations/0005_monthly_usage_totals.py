@@ -2,18 +2,7 @@
 
 from django.db import migrations, models
 
-from allocations.usage_totals import triggers_sql, usage_totals_rebuild
-
-
-def create_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(triggers_sql()[0])
-        usage_totals_rebuild()
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(triggers_sql()[1])
+from allocations.usage_totals import ROLLUP
 
 
 class Migration(migrations.Migration):
@@ -39,5 +28,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['year'], name='monthly_usage_total_year_idx')],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
+        ROLLUP.migration_triggers(),
     ]

@@ -2,33 +2,8 @@
 
 from django.db import migrations, models
 
-from enforcement.flag_totals import flag_totals_rebuild, triggers_sql
-
-
-def create_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(triggers_sql()[0])
-        flag_totals_rebuild()
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(triggers_sql()[1])
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name="Flag counts kept by triggers: fold their deltas",
-        defaults={"task": "enforcement.tasks.flag_totals_compact", "interval": every, "enabled": True},
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        task="enforcement.tasks.flag_totals_compact").delete()
+from enforcement.flag_totals import ROLLUP
+from quota_portal.delta_rollups import migration_fold_schedule
 
 
 class Migration(migrations.Migration):
@@ -52,6 +27,6 @@ class Migration(migrations.Migration):
                 'verbose_name_plural': 'flag totals',
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
-        migrations.RunPython(schedule, unschedule),
+        ROLLUP.migration_triggers(),
+        migration_fold_schedule(task="enforcement.tasks.flag_totals_compact", name="Flag counts kept by triggers: fold their deltas"),
     ]

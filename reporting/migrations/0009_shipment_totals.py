@@ -2,33 +2,8 @@
 
 from django.db import migrations, models
 
-from reporting.ledger_totals import ledger_totals_rebuild, triggers_sql
-
-
-def create_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(triggers_sql()[0])
-        ledger_totals_rebuild()
-
-
-def drop_triggers(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(triggers_sql()[1])
-
-
-def schedule(apps, schema_editor):
-    IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every, _ = IntervalSchedule.objects.get_or_create(every=5, period="minutes")
-    PeriodicTask.objects.update_or_create(
-        name="Roll-ups kept by triggers: fold their deltas",
-        defaults={"task": "reporting.tasks.rollups_compact", "interval": every, "enabled": True},
-    )
-
-
-def unschedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(
-        task="reporting.tasks.rollups_compact").delete()
+from reporting.ledger_totals import ROLLUP
+from quota_portal.delta_rollups import migration_fold_schedule
 
 
 class Migration(migrations.Migration):
@@ -57,6 +32,6 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['year'], name='shipment_total_year_idx')],
             },
         ),
-        migrations.RunPython(create_triggers, drop_triggers),
-        migrations.RunPython(schedule, unschedule),
+        ROLLUP.migration_triggers(),
+        migration_fold_schedule(task="reporting.tasks.rollups_compact", name="Roll-ups kept by triggers: fold their deltas"),
     ]
