@@ -101,22 +101,14 @@ def main() -> dict:
     import django
 
     django.setup()
-    from django.conf import settings
     from django.db import connection
 
     from bench import scan
 
     label = os.environ.get("BENCH_LABEL") or "run"
     scale = os.environ.get("BENCH_SCALE", "reduced").strip().lower() or "reduced"
-    today = dt.date(YEAR + 1, 1, 20)
-    params = {"year": YEAR, "ratio": settings.USAGE_WARNING_RATIO, "tol": settings.BALANCE_TOLERANCE_T,
-              "ftol": settings.FLOW_MATCH_TOLERANCE, "ytol": settings.YIELD_TOLERANCE,
-              "first": dt.date(YEAR, 1, 1), "last": dt.date(YEAR, 12, 31),
-              "cutoff": today - dt.timedelta(days=settings.SHIPMENT_TRANSIT_DAYS)}
+    today, params = scan.SCAN_DAY, scan.raw_params()
     with connection.cursor() as cur:
-        cur.execute("SELECT MIN(id), MAX(id) FROM reporting_monthlyreport WHERE year = %s AND status = 'accepted'",
-                    [YEAR])
-        params["lo"], params["hi"] = cur.fetchone()
         cur.execute("SELECT COUNT(DISTINCT year), COUNT(*) FROM reporting_monthlyreport")
         years, reports = cur.fetchone()
         cur.execute("SELECT (SELECT COUNT(*) FROM reporting_productionline) + (SELECT COUNT(*) FROM "

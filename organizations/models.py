@@ -195,7 +195,27 @@ class Licence(models.Model):
         return f"{self.number} ({self.get_activity_display()})"
 
 
-class Membership(models.Model):
+def exactly_one_organisation(prefix: str) -> models.CheckConstraint:
+    """A row that belongs to exactly one of an authority, an enterprise or an enterprise group."""
+    return models.CheckConstraint(
+        condition=(
+            Q(authority__isnull=False, enterprise__isnull=True, group__isnull=True)
+            | Q(authority__isnull=True, enterprise__isnull=False, group__isnull=True)
+            | Q(authority__isnull=True, enterprise__isnull=True, group__isnull=False)
+        ),
+        name=f"{prefix}_exactly_one_organisation",
+    )
+
+
+class OneOrganisation:
+    """For models with ``authority``, ``enterprise`` and ``group`` foreign keys of which exactly one is set."""
+
+    @property
+    def organisation(self):
+        return self.authority or self.enterprise or self.group
+
+
+class Membership(OneOrganisation, models.Model):
     """A user's one organisation (an authority, an enterprise or an enterprise group) and one role."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership")
@@ -211,14 +231,7 @@ class Membership(models.Model):
         verbose_name = _("membership")
         verbose_name_plural = _("memberships")
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(authority__isnull=False, enterprise__isnull=True, group__isnull=True)
-                    | Q(authority__isnull=True, enterprise__isnull=False, group__isnull=True)
-                    | Q(authority__isnull=True, enterprise__isnull=True, group__isnull=False)
-                ),
-                name="membership_exactly_one_organisation",
-            ),
+            exactly_one_organisation("membership"),
             models.CheckConstraint(
                 condition=(
                     Q(authority__isnull=False, role__in=sorted(r.value for r in MINISTRY_ROLES | AUTHORITY_ROLES))
@@ -230,10 +243,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} @ {self.organisation}"
-
-    @property
-    def organisation(self):
-        return self.authority or self.enterprise or self.group
 
     def clean(self) -> None:
         if self.authority_id:
@@ -592,7 +601,7 @@ class CapacityRecord(AppendOnlyRecord):
     change_refused = _("A capacity record cannot be changed; record a new one instead.")
 
 
-class Invitation(models.Model):
+class Invitation(OneOrganisation, models.Model):
     """A single-use link that lets a person create their account in one organisation with one role."""
 
     email = models.EmailField(_("e-mail"))
@@ -615,22 +624,11 @@ class Invitation(models.Model):
         verbose_name_plural = _("invitations")
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(
-                condition=(
-                    Q(authority__isnull=False, enterprise__isnull=True, group__isnull=True)
-                    | Q(authority__isnull=True, enterprise__isnull=False, group__isnull=True)
-                    | Q(authority__isnull=True, enterprise__isnull=True, group__isnull=False)
-                ),
-                name="invitation_exactly_one_organisation",
-            ),
+            exactly_one_organisation("invitation"),
         ]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.get_role_display()}"
-
-    @property
-    def organisation(self):
-        return self.authority or self.enterprise or self.group
 class PublicationKind(models.TextChoices):
     NATIONAL_TOTALS = "national_totals", _("National totals of a year")
     DESIGNATION = "designation", _("Change of the designated list")
